@@ -1,0 +1,54 @@
+"""Nox sessions: lint, mypy and tests run by default; bench on demand.
+
+Sessions carry no Python version list: they run on the interpreter nox itself runs on, so the
+same command works on any machine with one supported Python (CI included).
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.needs_version = ">=2024.10.9"
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_external_run = True
+nox.options.sessions = ["lint", "mypy", "tests"]
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff: the chosen rule set, and the formatter in check mode."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def mypy(session: nox.Session) -> None:
+    """mypy --strict on the package and its tests."""
+    session.install(".[cli]", *nox.project.dependency_groups(PYPROJECT, "typing"))
+    session.run("mypy", "tengrai_async", "tests")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Pytest with warnings as errors and the coverage floor (pyproject: fail_under)."""
+    session.install(".[cli]", *nox.project.dependency_groups(PYPROJECT, "tests"))
+    session.run("coverage", "erase")
+    session.run(
+        "pytest",
+        "--cov",
+        "--cov-report=term-missing:skip-covered",
+        "--cov-fail-under=90",
+        *session.posargs,
+    )
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmarks in benchmarks/: medians and side-by-side ratios, printed as tables."""
+    session.install(".[cli]", *nox.project.dependency_groups(PYPROJECT, "bench"))
+    session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")

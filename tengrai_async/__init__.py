@@ -1,0 +1,76 @@
+"""tengrai-async: an async Python SDK for the Tengr.ai image generation API v2.
+
+Typed, validated artwork models, a strict cattrs converter, and (in later modules) an aiohttp
+client with concurrent, ordered auto-pagination.
+"""
+
+from __future__ import annotations
+
+from ._converter import TengrAIConverter, make_converter
+from ._enums import (
+    ArtworkStatus,
+    ArtworkType,
+    AspectRatio,
+    CameraAngle,
+    ColorTone,
+    Model,
+    PromptMode,
+    Style,
+)
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ClientStateError,
+    ConfigurationError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseValidationError,
+    ServerError,
+    TengrAIError,
+    TransportError,
+    ValidationError,
+)
+from ._models import Artwork, ArtworkPage, SelenaArtwork, SelenaParameters, UnknownArtwork
+from ._version import __version__
+
+#: The package's own converter: ``converter.structure(obj, Artwork)``, ``converter.unstructure(m)``.
+converter: TengrAIConverter = make_converter()
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "Artwork",
+    "ArtworkPage",
+    "ArtworkStatus",
+    "ArtworkType",
+    "AspectRatio",
+    "AuthenticationError",
+    "BadRequestError",
+    "CameraAngle",
+    "ClientStateError",
+    "ColorTone",
+    "ConfigurationError",
+    "Model",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PromptMode",
+    "RateLimitError",
+    "ResponseValidationError",
+    "SelenaArtwork",
+    "SelenaParameters",
+    "ServerError",
+    "Style",
+    "TengrAIConverter",
+    "TengrAIError",
+    "TransportError",
+    "UnknownArtwork",
+    "ValidationError",
+    "__version__",
+    "converter",
+    "make_converter",
+]

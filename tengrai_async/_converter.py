@@ -1,0 +1,497 @@
+"""The package's own cattrs converter: JSON artworks to validated models and back.
+
+A hook factory registered on ``attrs.has`` generates, per model class, one structure and one
+unstructure function from the field names (camelCase on the wire) and the rules in the field
+metadata: strict type checks, no coercion, and a JSON path on every failure.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+import linecache
+import re
+import sys
+import uuid
+from collections.abc import Callable
+from typing import Any, Final
+
+import attrs
+import cattrs
+import orjson
+import yarl
+
+from . import _rules
+from ._errors import ResponseValidationError
+from ._models import RULE, Artwork, ArtworkPage, SelenaArtwork, SelenaParameters, UnknownArtwork
+
+__all__ = ["TengrAIConverter", "camel_case", "make_converter"]
+
+
+class _Missing:
+    """Stands for a required key that is absent, in errors: its repr says so."""
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+MISSING: Final = _Missing()
+
+# Kinds of artwork the SDK can structure; any other ``artworkType`` becomes an UnknownArtwork.
+_KINDS: Final[dict[str, type[SelenaArtwork]]] = {"selena": SelenaArtwork}
+
+
+class _Invalid(Exception):  # noqa: N818 - internal signal, never reaches a caller
+    """Raised by generated hooks; carries the path relative to the object being structured."""
+
+    __slots__ = ("expected", "path", "value")
+
+    def __init__(self, path: str, value: Any, expected: str) -> None:
+        self.path = path
+        self.value = value
+        self.expected = expected
+
+
+def camel_case(name: str) -> str:
+    """Turn a snake_case field name into its camelCase wire name."""
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+# --- value parsers for the rules that need more than a type check ----------------------------
+
+_UUID_RE: Final = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_new_uuid = uuid.UUID.__new__
+_set_uuid_int = uuid.UUID.__dict__["int"].__set__ if "int" in uuid.UUID.__dict__ else None
+_set_uuid_safe = uuid.UUID.__dict__["is_safe"].__set__ if "is_safe" in uuid.UUID.__dict__ else None
+_SAFE_UNKNOWN: Final = uuid.SafeUUID.unknown
+
+
+def parse_uuid(value: Any) -> uuid.UUID:
+    """Parse a canonical 8-4-4-4-12 UUID string; raise ``ValueError`` for anything else."""
+    if type(value) is not str or _UUID_RE.fullmatch(value) is None:
+        raise ValueError(value)
+    if _set_uuid_int is None or _set_uuid_safe is None:  # pragma: no cover - non-slotted UUID
+        return uuid.UUID(value)
+    # uuid.UUID(str) re-validates what the regex already proved and costs ~3x more.
+    result = _new_uuid(uuid.UUID)
+    _set_uuid_int(result, int(value.replace("-", ""), 16))
+    _set_uuid_safe(result, _SAFE_UNKNOWN)
+    return result
+
+
+_fromisoformat = _dt.datetime.fromisoformat
+_NEEDS_Z_FIX: Final = sys.version_info < (3, 11)
+
+
+def parse_timestamp(value: Any) -> _dt.datetime:
+    """Parse an RFC 3339 date-time with an offset; raise ``ValueError`` for anything else."""
+    if (
+        type(value) is not str
+        or len(value) < 20  # noqa: PLR2004 - "YYYY-MM-DDTHH:MM:SSZ" is the shortest form
+        or value[10] != "T"
+        or value[4] != "-"
+        or value[13] != ":"
+    ):
+        raise ValueError(value)
+    if _NEEDS_Z_FIX and value[-1] == "Z":  # pragma: no cover - Python 3.10 only
+        value = value[:-1] + "+00:00"
+    result = _fromisoformat(value)
+    if result.tzinfo is None:
+        raise ValueError(value)
+    return result
+
+
+def format_timestamp(value: _dt.datetime) -> str:
+    """Format an aware datetime as RFC 3339: its own offset, ``Z`` for UTC, ms when whole."""
+    micro = value.microsecond
+    text = value.isoformat(timespec="milliseconds" if micro and not micro % 1000 else "auto")
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def parse_uri(value: Any) -> yarl.URL:
+    """Parse an absolute URI with a host; raise ``ValueError`` for anything else."""
+    if type(value) is not str:
+        raise ValueError(value)
+    url = yarl.URL(value)
+    if not url.absolute or not url.scheme:
+        raise ValueError(value)
+    return url
+
+
+def parse_text_list(value: Any) -> tuple[str, ...]:
+    """Check a JSON array of strings and freeze it; raise ``ValueError`` otherwise."""
+    if type(value) is not list:
+        raise ValueError(value)
+    for item in value:
+        if type(item) is not str:
+            raise ValueError(value)
+    return tuple(value)
+
+
+# --- code generation -------------------------------------------------------------------------
+
+
+class _Source:
+    """Collects the lines and the constants of one generated function."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.lines: list[str] = []
+        self.env: dict[str, Any] = {"_Invalid": _Invalid, "MISSING": MISSING}
+
+    def const(self, key: str, value: Any) -> str:
+        self.env[key] = value
+        return key
+
+    def emit(self, indent: int, line: str) -> None:
+        self.lines.append("    " * indent + line)
+
+    def compile(self) -> Callable[..., Any]:
+        text = "\n".join(self.lines) + "\n"
+        filename = f"<tengrai_async generated {self.name}>"
+        # Registered with linecache so tracebacks and profilers can show the generated source.
+        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+        exec(compile(text, filename, "exec"), self.env)  # noqa: S102 - our own generated code
+        fn: Callable[..., Any] = self.env[self.name]
+        return fn
+
+
+def _emit_check(
+    src: _Source, var: str, key: str, rule: _rules.Rule | None, field_type: Any, indent: int
+) -> None:
+    """Emit the lines that check ``v`` for one field and bind the result to *var*."""
+    path = f".{key}"
+    exp = src.const(f"E_{var}", rule.expected if rule is not None else "an object")
+    raise_ = f"raise _Invalid({path!r}, v, {exp}) from None"
+    if isinstance(rule, _rules.IntRange):
+        bounds = f"{rule.minimum} <= v" + ("" if rule.maximum is None else f" <= {rule.maximum}")
+        src.emit(indent, f"if type(v) is not int or not ({bounds}):")
+        src.emit(indent + 1, f"raise _Invalid({path!r}, v, {exp})")
+        src.emit(indent, f"{var} = v")
+    elif isinstance(rule, _rules.OneOf):
+        table = src.const(f"M_{var}", rule.by_value)
+        src.emit(indent, "try:")
+        src.emit(indent + 1, f"{var} = {table}[v]")
+        src.emit(indent, "except (KeyError, TypeError):")
+        src.emit(indent + 1, raise_)
+    elif isinstance(rule, _rules.Boolean):
+        src.emit(indent, "if v is not True and v is not False:")
+        src.emit(indent + 1, f"raise _Invalid({path!r}, v, {exp})")
+        src.emit(indent, f"{var} = v")
+    elif isinstance(rule, _rules.Text):
+        src.emit(indent, "if type(v) is not str:")
+        src.emit(indent + 1, f"raise _Invalid({path!r}, v, {exp})")
+        src.emit(indent, f"{var} = v")
+    elif isinstance(rule, _rules.Number):
+        fin = src.const("_finite", _finite)
+        src.emit(indent, "if type(v) is int:")
+        src.emit(indent + 1, f"{var} = float(v)")
+        src.emit(indent, f"elif type(v) is float and {fin}(v):")
+        src.emit(indent + 1, f"{var} = v")
+        src.emit(indent, "else:")
+        src.emit(indent + 1, f"raise _Invalid({path!r}, v, {exp})")
+    elif rule is None:  # a nested model: call its generated function and prefix its paths
+        inner = src.const(f"S_{var}", _generated_structure(field_type))
+        src.emit(indent, "try:")
+        src.emit(indent + 1, f"{var} = {inner}(v)")
+        src.emit(indent, "except _Invalid as e:")
+        src.emit(indent + 1, f"e.path = {path!r} + e.path")
+        src.emit(indent + 1, "raise")
+    else:
+        parser = src.const(f"P_{var}", _PARSERS[type(rule)])
+        src.emit(indent, "try:")
+        src.emit(indent + 1, f"{var} = {parser}(v)")
+        src.emit(indent, "except (ValueError, TypeError, OverflowError):")
+        src.emit(indent + 1, raise_)
+
+
+def _finite(value: float) -> bool:
+    return value - value == 0.0  # false for inf and nan, without importing math per call
+
+
+_PARSERS: Final[dict[type[_rules.Rule], Callable[[Any], Any]]] = {
+    _rules.UUIDRule: parse_uuid,
+    _rules.Timestamp: parse_timestamp,
+    _rules.URIRule: parse_uri,
+    _rules.TextList: parse_text_list,
+}
+
+_structure_cache: dict[type, Callable[[Any], Any]] = {}
+_unstructure_cache: dict[type, Callable[[Any], dict[str, Any]]] = {}
+
+
+def _generated_structure(cls: type) -> Callable[[Any], Any]:
+    """Generate (once per class) ``structure_<Class>(obj) -> instance``, raising ``_Invalid``."""
+    if cls in _structure_cache:
+        return _structure_cache[cls]
+    name = f"structure_{cls.__name__}"
+    src = _Source(name)
+    src.emit(0, f"def {name}(o):")
+    src.emit(1, "if type(o) is not dict:")
+    src.emit(2, f"raise _Invalid('', o, {src.const('E_object', 'a JSON object')})")
+    fields = attrs.fields(cls)
+    for field in fields:
+        var = f"f_{field.name}"
+        key = camel_case(field.name)
+        rule = field.metadata.get(RULE)
+        if field.default is attrs.NOTHING:
+            src.emit(1, "try:")
+            src.emit(2, f"v = o[{key!r}]")
+            src.emit(1, "except KeyError:")
+            exp = src.const(f"R_{var}", f"{_describe(rule, field.type)} (required)")
+            src.emit(2, f"raise _Invalid({f'.{key}'!r}, MISSING, {exp}) from None")
+            _emit_check(src, var, key, rule, field.type, 1)
+        elif field.default is None:
+            src.emit(1, f"v = o.get({key!r}, MISSING)")
+            src.emit(1, "if v is MISSING:")
+            src.emit(2, f"{var} = None")
+            src.emit(1, "else:")
+            _emit_check(src, var, key, rule, field.type, 2)
+        else:
+            # A documented default goes in as its wire value, so one check path serves both.
+            wire_default = src.const(f"D_{var}", _wire_value(field.default))
+            src.emit(1, f"v = o.get({key!r}, {wire_default})")
+            _emit_check(src, var, key, rule, field.type, 1)
+    for index, cross in enumerate(getattr(cls, "__cross_rules__", ())):
+        first, second = f"f_{cross.first}", f"f_{cross.second}"
+        exp = src.const(f"X_{index}", cross.expected)
+        src.emit(1, f"if {first} is not None and {second} is not None and ")
+        src.lines[-1] += f"{first} * {second} > {cross.maximum}:"
+        src.emit(2, f"raise _Invalid({f'.{camel_case(cross.second)}'!r}, {second}, {exp})")
+    # Every rule has been checked above, so the instance is assembled without re-running the
+    # attrs validators: slot descriptors are the cheapest way to fill a frozen slotted class.
+    src.const("_new", object.__new__)
+    src.const("_cls", cls)
+    src.emit(1, "self = _new(_cls)")
+    for field in fields:
+        setter = src.const(f"SET_{field.name}", cls.__dict__[field.name].__set__)
+        src.emit(1, f"{setter}(self, f_{field.name})")
+    src.emit(1, "return self")
+    fn = src.compile()
+    _structure_cache[cls] = fn
+    return fn
+
+
+def _describe(rule: _rules.Rule | None, field_type: Any) -> str:
+    return rule.expected if rule is not None else f"a {field_type.__name__} object"
+
+
+def _wire_value(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _generated_unstructure(cls: type) -> Callable[[Any], dict[str, Any]]:
+    """Generate (once per class) ``unstructure_<Class>(obj) -> dict`` in wire form."""
+    if cls in _unstructure_cache:
+        return _unstructure_cache[cls]
+    name = f"unstructure_{cls.__name__}"
+    src = _Source(name)
+    src.emit(0, f"def {name}(obj):")
+    src.emit(1, "d = {}")
+    for field in attrs.fields(cls):
+        key = camel_case(field.name)
+        rule = field.metadata.get(RULE)
+        expr = _wire_expr(src, "v", rule, field.type)
+        src.emit(1, f"v = obj.{field.name}")
+        if field.default is None:  # no documented default: absent on the wire when unset
+            src.emit(1, "if v is not None:")
+            src.emit(2, f"d[{key!r}] = {expr}")
+        else:
+            src.emit(1, f"d[{key!r}] = {expr}")
+    src.emit(1, "return d")
+    fn = src.compile()
+    _unstructure_cache[cls] = fn
+    return fn
+
+
+def _wire_expr(src: _Source, var: str, rule: _rules.Rule | None, field_type: Any) -> str:
+    if isinstance(rule, _rules.OneOf):
+        return f"{var}.value"
+    if isinstance(rule, _rules.UUIDRule | _rules.URIRule):
+        return f"str({var})"
+    if isinstance(rule, _rules.Timestamp):
+        return f"{src.const('_fmt_ts', format_timestamp)}({var})"
+    if isinstance(rule, _rules.TextList):
+        return f"list({var})"
+    if rule is None:
+        return f"{src.const(f'U_{field_type.__name__}', _generated_unstructure(field_type))}({var})"
+    return var
+
+
+# --- artworks and pages ----------------------------------------------------------------------
+
+
+def _structure_unknown(obj: dict[str, Any], artwork_type: str) -> UnknownArtwork:
+    raw_id = obj.get("id")
+    return UnknownArtwork(
+        artwork_type=artwork_type, id=raw_id if type(raw_id) is str else None, raw=obj
+    )
+
+
+def _structure_artwork_fast(obj: Any) -> Artwork:
+    """Dispatch one JSON item on ``artworkType``; raise ``_Invalid`` with a relative path."""
+    if type(obj) is not dict:
+        raise _Invalid("", obj, "a JSON object")
+    kind = obj.get("artworkType", MISSING)
+    if type(kind) is not str:
+        raise _Invalid(".artworkType", kind, "a string naming the artwork type")
+    cls = _KINDS.get(kind)
+    if cls is None:
+        return _structure_unknown(obj, kind)
+    result: Artwork = _generated_structure(cls)(obj)
+    return result
+
+
+def _unstructure_artwork(obj: Artwork) -> dict[str, Any]:
+    if type(obj) is UnknownArtwork:
+        return dict(obj.raw)
+    return _generated_unstructure(type(obj))(obj)
+
+
+class TengrAIConverter(cattrs.Converter):
+    """The package's converter: strict, camelCase, path-reporting; also structures pages.
+
+    ``structure(obj, Artwork)`` dispatches on ``artworkType``; ``unstructure(model)`` returns
+    the camelCase JSON object. Every failure is a :class:`ResponseValidationError`.
+    """
+
+    def structure_page(
+        self,
+        data: Any,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        skip_invalid: bool = False,
+    ) -> ArtworkPage:
+        """Structure one decoded response body (a JSON array) into an :class:`ArtworkPage`.
+
+        Args:
+            data: The decoded body.
+            offset: The requested offset: errors report each item's absolute offset.
+            limit: The requested limit (defaults to the number of items).
+            skip_invalid: Record invalid items in ``page.invalid`` instead of raising.
+
+        Raises:
+            ResponseValidationError: The body is not an array, or an item breaks a rule (unless
+                *skip_invalid*), with the path ``$[i]...`` and the item's absolute offset.
+        """
+        if type(data) is not list:
+            raise ResponseValidationError(
+                "$", data, "a JSON array of artworks", raw=data, offset=offset
+            )
+        items: list[Artwork] = []
+        invalid: list[ResponseValidationError] = []
+        append = items.append
+        structure = _structure_artwork_fast
+        for index, obj in enumerate(data):
+            try:
+                append(structure(obj))
+            except _Invalid as exc:
+                error = ResponseValidationError(
+                    f"$[{index}]{exc.path}",
+                    exc.value,
+                    exc.expected,
+                    raw=obj,
+                    offset=offset + index,
+                )
+                if not skip_invalid:
+                    raise error from None
+                invalid.append(error)
+        count = len(data)
+        return ArtworkPage(
+            items=tuple(items),
+            offset=offset,
+            limit=count if limit is None else limit,
+            count=count,
+            invalid=tuple(invalid),
+        )
+
+    def loads_page(
+        self,
+        body: bytes | str,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        skip_invalid: bool = False,
+    ) -> ArtworkPage:
+        """Decode a JSON response body and structure it with :meth:`structure_page`.
+
+        Raises:
+            ResponseValidationError: The body is not JSON (path ``$``), or as for
+                :meth:`structure_page`.
+        """
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise ResponseValidationError(
+                "$", _body_preview(body), f"a JSON body ({exc})", raw=body, offset=offset
+            ) from None
+        return self.structure_page(data, offset=offset, limit=limit, skip_invalid=skip_invalid)
+
+
+def _body_preview(body: bytes | str) -> str:
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    return text[:80]
+
+
+def _wrap_structure(fn: Callable[[Any], Any]) -> Callable[[Any, Any], Any]:
+    def structure(obj: Any, _: Any) -> Any:
+        try:
+            return fn(obj)
+        except _Invalid as exc:
+            raise ResponseValidationError(
+                f"${exc.path}", exc.value, exc.expected, raw=obj
+            ) from None
+
+    return structure
+
+
+def _enum_hook(cls: type[enum.Enum]) -> Callable[[Any, Any], Any]:
+    rule = _rules.OneOf(cls)
+    table = rule.by_value
+
+    def structure(obj: Any, _: Any) -> Any:
+        try:
+            return table[obj]
+        except (KeyError, TypeError):
+            raise ResponseValidationError("$", obj, rule.expected, raw=obj) from None
+
+    return structure
+
+
+def _is_checked_model(cls: Any) -> bool:
+    """Our rule-carrying models (not ArtworkPage or UnknownArtwork, which cattrs handles)."""
+    return attrs.has(cls) and cls in (SelenaArtwork, SelenaParameters)
+
+
+def make_converter() -> TengrAIConverter:
+    """Build the package's converter with every hook registered."""
+    conv = TengrAIConverter()
+    conv.register_structure_hook_factory(
+        _is_checked_model, lambda cls: _wrap_structure(_generated_structure(cls))
+    )
+    conv.register_unstructure_hook_factory(_is_checked_model, _generated_unstructure)
+    conv.register_structure_hook(Artwork, _wrap_structure(_structure_artwork_fast))
+    conv.register_unstructure_hook(Artwork, _unstructure_artwork)
+    conv.register_unstructure_hook(UnknownArtwork, lambda obj: dict(obj.raw))
+    for enum_cls in _ENUMS:
+        # cattrs routes (str, Enum) classes to its str hook, so each gets its own strict hook.
+        conv.register_structure_hook(enum_cls, _enum_hook(enum_cls))
+        conv.register_unstructure_hook(enum_cls, lambda member: member.value)
+    return conv
+
+
+def _enum_classes() -> tuple[type[enum.Enum], ...]:
+    found: dict[type[enum.Enum], None] = {}
+    for cls in (SelenaArtwork, SelenaParameters):
+        for field in attrs.fields(cls):
+            rule = field.metadata.get(RULE)
+            if isinstance(rule, _rules.OneOf):
+                found[rule.enum] = None
+    return tuple(found)
+
+
+_ENUMS: Final = _enum_classes()
+
+

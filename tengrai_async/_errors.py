@@ -1,0 +1,212 @@
+"""The exceptions tengrai-async raises: one tree, rooted at :class:`TengrAIError`.
+
+This module is a leaf: it imports nothing else of the package, so every layer can raise these.
+
+The hierarchy::
+
+    TengrAIError
+    ├── ConfigurationError (ValueError)   bad client settings: no API key, key over plain http
+    ├── ClientStateError (RuntimeError)   a client used before opening or after closing
+    ├── ValidationError (ValueError)      a value breaks a rule of the spec
+    │   └── ResponseValidationError       ... in a response: JSON path, value, raw item, offset
+    ├── TransportError                    the request never got an HTTP answer
+    │   ├── APIConnectionError            connection refused, reset or dropped mid-body
+    │   └── APITimeoutError               no complete answer within the timeout
+    └── APIError                          the server answered with a non-2xx status
+        ├── BadRequestError               400, 422
+        ├── AuthenticationError           401
+        ├── PermissionDeniedError         403
+        ├── NotFoundError                 404
+        ├── RateLimitError                429, with ``retry_after``
+        └── ServerError                   5xx
+
+No message or ``repr`` here ever includes request headers, so the API key cannot leak through
+an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientStateError",
+    "ConfigurationError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseValidationError",
+    "ServerError",
+    "TengrAIError",
+    "TransportError",
+    "ValidationError",
+]
+
+_BODY_PREVIEW = 200
+
+
+class TengrAIError(Exception):
+    """The base of every exception tengrai-async raises on purpose."""
+
+
+class ConfigurationError(TengrAIError, ValueError):
+    """The client cannot be built as configured (no API key, or a key over plain http)."""
+
+
+class ClientStateError(TengrAIError, RuntimeError):
+    """A client was used in a state that does not allow it (for example after ``close()``)."""
+
+
+class ValidationError(TengrAIError, ValueError):
+    """A value breaks a rule of the spec.
+
+    Attributes:
+        path: Where the value sits: a JSON path such as ``$.parameters.creativity``.
+        value: The offending value.
+        expected: What the rule asks for, in words.
+    """
+
+    def __init__(self, path: str, value: Any, expected: str) -> None:
+        self.path = path
+        self.value = value
+        self.expected = expected
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        return f"invalid value {_preview(self.value)} @ {self.path}: expected {self.expected}"
+
+
+class ResponseValidationError(ValidationError):
+    """An artwork in a response breaks a rule of the spec.
+
+    Attributes:
+        path: The JSON path inside the response body (``$[17].parameters.creativity``).
+        value: The offending value (``MISSING`` text for a missing required field).
+        expected: What the rule asks for, in words.
+        raw: The raw JSON item (or the whole body when the body itself is malformed).
+        offset: The absolute offset of the item in the listing, when known.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        value: Any,
+        expected: str,
+        *,
+        raw: Any = None,
+        offset: int | None = None,
+    ) -> None:
+        self.raw = raw
+        self.offset = offset
+        super().__init__(path, value, expected)
+
+    def _message(self) -> str:
+        where = "" if self.offset is None else f"item at offset {self.offset}: "
+        return f"{where}{super()._message()}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_rve, (self.path, self.value, self.expected, self.raw, self.offset))
+
+
+def _rebuild_rve(
+    path: str, value: Any, expected: str, raw: Any, offset: int | None
+) -> ResponseValidationError:
+    return ResponseValidationError(path, value, expected, raw=raw, offset=offset)
+
+
+class TransportError(TengrAIError):
+    """The request did not get a complete HTTP answer."""
+
+
+class APIConnectionError(TransportError):
+    """The connection failed: refused, reset, or dropped in the middle of a body."""
+
+
+class APITimeoutError(TransportError):
+    """No complete answer arrived within the configured timeout."""
+
+
+class APIError(TengrAIError):
+    """The server answered with a status that is not 2xx.
+
+    Attributes:
+        status: The HTTP status code.
+        body: The parsed JSON body, or the body text when it is not JSON.
+        headers: The response headers.
+        request_id: The server's request id (``X-Request-Id``), when it sends one.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self.status = status
+        self.body = body
+        self.headers: Mapping[str, str] = dict(headers or {})
+        self.request_id = request_id
+        detail = f": {_preview(body)}" if body not in (None, "", b"") else ""
+        rid = f" (request id {request_id})" if request_id else ""
+        super().__init__(f"HTTP {status}{rid}{detail}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.status, self.body, self.headers, self.request_id))
+
+
+class BadRequestError(APIError):
+    """400 or 422: the server rejected the request's parameters."""
+
+
+class AuthenticationError(APIError):
+    """401: the API key is missing or not valid."""
+
+
+class PermissionDeniedError(APIError):
+    """403: the API key may not do this."""
+
+
+class NotFoundError(APIError):
+    """404: no such resource (often a wrong base URL)."""
+
+
+class RateLimitError(APIError):
+    """429: too many requests.
+
+    Attributes:
+        retry_after: Seconds the server asked to wait (from ``Retry-After``), or ``None``.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(status, body, headers, request_id)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            type(self),
+            (self.status, self.body, self.headers, self.request_id, self.retry_after),
+        )
+
+
+class ServerError(APIError):
+    """5xx: the server failed."""
+
+
+def _preview(value: Any) -> str:
+    text = repr(value)
+    if len(text) > _BODY_PREVIEW:
+        return f"{text[:_BODY_PREVIEW]}... ({len(text)} chars)"
+    return text
