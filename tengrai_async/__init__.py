@@ -1,11 +1,12 @@
 """tengrai-async: an async Python SDK for the Tengr.ai image generation API v2.
 
-Typed, validated artwork models, a strict cattrs converter, and (in later modules) an aiohttp
-client with concurrent, ordered auto-pagination.
+Typed, validated artwork models, a strict cattrs converter, and an aiohttp client with
+concurrent, ordered auto-pagination.
 """
 
 from __future__ import annotations
 
+from ._client import ArtworksResource, TengrAI
 from ._converter import TengrAIConverter, make_converter
 from ._enums import (
     ArtworkStatus,
@@ -25,6 +26,7 @@ from ._errors import (
     BadRequestError,
     ClientStateError,
     ConfigurationError,
+    MalformedResponseError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -35,6 +37,8 @@ from ._errors import (
     ValidationError,
 )
 from ._models import Artwork, ArtworkPage, SelenaArtwork, SelenaParameters, UnknownArtwork
+from ._pagination import ArtworkIterator, IterationStats
+from ._transport import RetryPolicy
 from ._version import __version__
 
 #: The package's own converter: ``converter.structure(obj, Artwork)``, ``converter.unstructure(m)``.
@@ -45,9 +49,11 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "Artwork",
+    "ArtworkIterator",
     "ArtworkPage",
     "ArtworkStatus",
     "ArtworkType",
+    "ArtworksResource",
     "AspectRatio",
     "AuthenticationError",
     "BadRequestError",
@@ -55,16 +61,20 @@ __all__ = [
     "ClientStateError",
     "ColorTone",
     "ConfigurationError",
+    "IterationStats",
+    "MalformedResponseError",
     "Model",
     "NotFoundError",
     "PermissionDeniedError",
     "PromptMode",
     "RateLimitError",
     "ResponseValidationError",
+    "RetryPolicy",
     "SelenaArtwork",
     "SelenaParameters",
     "ServerError",
     "Style",
+    "TengrAI",
     "TengrAIConverter",
     "TengrAIError",
     "TransportError",

@@ -22,7 +22,7 @@ import orjson
 import yarl
 
 from . import _rules
-from ._errors import ResponseValidationError
+from ._errors import MalformedResponseError, ResponseValidationError
 from ._models import RULE, Artwork, ArtworkPage, SelenaArtwork, SelenaParameters, UnknownArtwork
 
 __all__ = ["TengrAIConverter", "camel_case", "make_converter"]
@@ -60,7 +60,8 @@ def camel_case(name: str) -> str:
 
 # --- value parsers for the rules that need more than a type check ----------------------------
 
-_UUID_RE: Final = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_HEX = "[0-9a-fA-F]"
+_UUID_RE: Final = re.compile(f"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}")
 _new_uuid = uuid.UUID.__new__
 _set_uuid_int = uuid.UUID.__dict__["int"].__set__ if "int" in uuid.UUID.__dict__ else None
 _set_uuid_safe = uuid.UUID.__dict__["is_safe"].__set__ if "is_safe" in uuid.UUID.__dict__ else None
@@ -151,7 +152,7 @@ class _Source:
         text = "\n".join(self.lines) + "\n"
         filename = f"<tengrai_async generated {self.name}>"
         # Registered with linecache so tracebacks and profilers can show the generated source.
-        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+        linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
         exec(compile(text, filename, "exec"), self.env)  # noqa: S102 - our own generated code
         fn: Callable[..., Any] = self.env[self.name]
         return fn
@@ -418,13 +419,13 @@ class TengrAIConverter(cattrs.Converter):
         """Decode a JSON response body and structure it with :meth:`structure_page`.
 
         Raises:
-            ResponseValidationError: The body is not JSON (path ``$``), or as for
-                :meth:`structure_page`.
+            MalformedResponseError: The body is not JSON at all (path ``$``).
+            ResponseValidationError: As for :meth:`structure_page`.
         """
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            raise ResponseValidationError(
+            raise MalformedResponseError(
                 "$", _body_preview(body), f"a JSON body ({exc})", raw=body, offset=offset
             ) from None
         return self.structure_page(data, offset=offset, limit=limit, skip_invalid=skip_invalid)
@@ -493,5 +494,3 @@ def _enum_classes() -> tuple[type[enum.Enum], ...]:
 
 
 _ENUMS: Final = _enum_classes()
-
-

@@ -24,7 +24,7 @@ class _WireEnum(str, enum.Enum):
     """A ``str`` enum whose ``str()`` is its wire value (``StrEnum`` needs Python 3.11)."""
 
     def __str__(self) -> str:
-        return self.value
+        return str.__str__(self)
 
 
 class ArtworkType(_WireEnum):

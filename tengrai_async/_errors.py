@@ -9,6 +9,7 @@ The hierarchy::
     ├── ClientStateError (RuntimeError)   a client used before opening or after closing
     ├── ValidationError (ValueError)      a value breaks a rule of the spec
     │   └── ResponseValidationError       ... in a response: JSON path, value, raw item, offset
+    │       └── MalformedResponseError    a 2xx body that is not JSON at all (retried)
     ├── TransportError                    the request never got an HTTP answer
     │   ├── APIConnectionError            connection refused, reset or dropped mid-body
     │   └── APITimeoutError               no complete answer within the timeout
@@ -37,6 +38,7 @@ __all__ = [
     "BadRequestError",
     "ClientStateError",
     "ConfigurationError",
+    "MalformedResponseError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -110,13 +112,28 @@ class ResponseValidationError(ValidationError):
         return f"{where}{super()._message()}"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_rve, (self.path, self.value, self.expected, self.raw, self.offset))
+        return (
+            _rebuild_rve,
+            (type(self), self.path, self.value, self.expected, self.raw, self.offset),
+        )
+
+
+class MalformedResponseError(ResponseValidationError):
+    """A 2xx body that is not JSON at all: a truncated transfer or a proxy's error page.
+
+    Unlike a well-formed but invalid body, this is usually transient, so GETs retry it.
+    """
 
 
 def _rebuild_rve(
-    path: str, value: Any, expected: str, raw: Any, offset: int | None
+    cls: type[ResponseValidationError],
+    path: str,
+    value: Any,
+    expected: str,
+    raw: Any,
+    offset: int | None,
 ) -> ResponseValidationError:
-    return ResponseValidationError(path, value, expected, raw=raw, offset=offset)
+    return cls(path, value, expected, raw=raw, offset=offset)
 
 
 class TransportError(TengrAIError):

@@ -42,7 +42,7 @@ RULE: Final = "tengrai_async.rule"
 
 
 def _validator(rule: _rules.Rule, *, optional: bool) -> Any:
-    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if optional and value is None:
             return
         if not rule.accepts(value):
@@ -213,6 +213,7 @@ class ArtworkPage:
 
     def __iter__(self) -> Iterator[Artwork]:
         return iter(self.items)
+
 
 # The converter reads field types at run time; resolve the postponed annotations once, here.
 for _cls in (SelenaParameters, SelenaArtwork, UnknownArtwork, ArtworkPage):

@@ -29,9 +29,10 @@ EPOCH: Final = _dt.datetime(2026, 11, 1, 12, 0, tzinfo=_dt.timezone.utc)
 _STEP: Final = _dt.timedelta(seconds=37)
 
 _WORDS: Final = (
-    "cat lighthouse neon forest portrait misty harbor glass dragon orchard brass robot "
-    "sunrise velvet canyon paper crane storm violet desert choir ember lantern tide"
-).split()
+    *("cat", "lighthouse", "neon", "forest", "portrait", "misty", "harbor", "glass"),
+    *("dragon", "orchard", "brass", "robot", "sunrise", "velvet", "canyon", "paper"),
+    *("crane", "storm", "violet", "desert", "choir", "ember", "lantern", "tide"),
+)
 
 _OFFSETS: Final = (
     _dt.timezone.utc,

@@ -1,0 +1,199 @@
+"""``TengrAI``, the client, and its ``artworks`` resource: configuration and wiring.
+
+The client reads its settings (argument, then environment, then default), owns the transport
+and hands each listing an :class:`ArtworkIterator`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Final
+
+import aiohttp
+import yarl
+
+from . import _sansio
+from ._converter import TengrAIConverter, make_converter
+from ._enums import ArtworkStatus, ArtworkType
+from ._errors import ConfigurationError
+from ._models import ArtworkPage
+from ._pagination import DEFAULT_DEDUPE_WINDOW, ArtworkIterator, OnInvalid
+from ._transport import RetryPolicy, Transport
+
+__all__ = ["API_KEY_ENV", "BASE_URL_ENV", "ArtworksResource", "TengrAI"]
+
+API_KEY_ENV: Final = "TENGRAI_API_KEY"
+BASE_URL_ENV: Final = "TENGRAI_BASE_URL"
+
+# One converter per process is enough: its generated hooks are pure functions.
+_CONVERTER: TengrAIConverter | None = None
+
+
+def _shared_converter() -> TengrAIConverter:
+    global _CONVERTER  # noqa: PLW0603 - built lazily once, then read-only
+    if _CONVERTER is None:
+        _CONVERTER = make_converter()
+    return _CONVERTER
+
+
+class ArtworksResource:
+    """``client.artworks``: the ``GET /v2/artworks`` endpoint, one page or all of them."""
+
+    __slots__ = ("_transport",)
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    async def list(
+        self, *, offset: int = 0, limit: int = 10, on_invalid: OnInvalid = "raise"
+    ) -> ArtworkPage:
+        """Fetch one window of artworks (one GET, retried when transient).
+
+        Args:
+            offset: How many artworks to skip, newest first (>= 0).
+            limit: How many to return (1..=500).
+            on_invalid: ``"raise"`` a :class:`ResponseValidationError` for an invalid item, or
+                ``"skip"`` it into ``page.invalid``.
+
+        Raises:
+            ValueError: A bad ``offset``, ``limit`` or ``on_invalid``, before any request.
+            APIError: The server answered with an error status.
+            TransportError: The connection failed or timed out (after retries).
+            ResponseValidationError: The answer breaks the spec.
+        """
+        _sansio.check_window(offset, limit)
+        if on_invalid not in ("raise", "skip"):
+            raise ValueError(f"on_invalid must be 'raise' or 'skip', not {on_invalid!r}")
+        return await self._transport.get_page(
+            offset=offset, limit=limit, skip_invalid=on_invalid == "skip"
+        )
+
+    def iterate(
+        self,
+        *,
+        offset: int = 0,
+        page_size: int = 500,
+        prefetch: int = 4,
+        max_items: int | None = None,
+        artwork_type: ArtworkType | str | Iterable[ArtworkType | str] | None = None,
+        status: ArtworkStatus | str | Iterable[ArtworkStatus | str] | None = None,
+        created_after: _dt.datetime | None = None,
+        created_before: _dt.datetime | None = None,
+        on_invalid: OnInvalid = "raise",
+        dedupe_window: int = DEFAULT_DEDUPE_WINDOW,
+    ) -> ArtworkIterator:
+        """Iterate over every artwork from *offset* on, in order, prefetching windows.
+
+        Args:
+            offset: Where to start (a previous iterator's ``next_offset`` resumes it).
+            page_size: The ``limit`` of each window (1..=500).
+            prefetch: How many consecutive windows may be in flight at once.
+            max_items: Stop after handing out this many artworks.
+            artwork_type: Keep only these kinds (members or strings; unknown kinds too).
+            status: Keep only these statuses (one or several).
+            created_after: Keep artworks created at or after this aware datetime.
+            created_before: Keep artworks created strictly before this aware datetime.
+            on_invalid: ``"raise"`` on an invalid item, or ``"skip"`` it into ``.invalid``.
+            dedupe_window: How many recent ids are remembered to drop duplicates.
+
+        Raises:
+            ValueError: A bad argument (checked here, before any request).
+        """
+        return ArtworkIterator(
+            self._transport,
+            offset=offset,
+            page_size=page_size,
+            prefetch=prefetch,
+            max_items=max_items,
+            artwork_type=artwork_type,
+            status=status,
+            created_after=created_after,
+            created_before=created_before,
+            on_invalid=on_invalid,
+            dedupe_window=dedupe_window,
+        )
+
+
+class TengrAI:
+    """The async client of the Tengr.ai API v2.
+
+    Use it as an async context manager, or call :meth:`close` yourself. One client may be
+    shared by every task of an application (a web backend's handlers, say).
+
+    Args:
+        api_key: The API key; defaults to the ``TENGRAI_API_KEY`` environment variable.
+        base_url: The API root; defaults to ``TENGRAI_BASE_URL``, then ``https://api.tengr.ai``.
+        timeout: Seconds for one request, body included.
+        max_retries: How many times a transient failure is retried.
+        session: An aiohttp session to borrow (used as is, never closed by the client).
+        retry: Backoff settings for the retries.
+
+    Raises:
+        ConfigurationError: No API key, or a base URL that would send the key in clear text.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | yarl.URL | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        session: aiohttp.ClientSession | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+        if not key:
+            raise ConfigurationError(
+                f"no API key: pass api_key=... or set the {API_KEY_ENV} environment variable"
+            )
+        url = _sansio.check_base_url(
+            base_url or os.environ.get(BASE_URL_ENV) or _sansio.DEFAULT_BASE_URL
+        )
+        if not timeout > 0:
+            raise ValueError(f"timeout must be > 0 seconds, not {timeout!r}")
+        if type(max_retries) is not int or max_retries < 0:
+            raise ValueError(f"max_retries must be an integer >= 0, not {max_retries!r}")
+        self._transport = Transport(
+            api_key=key,
+            base_url=url,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry=retry or RetryPolicy(),
+            converter=_shared_converter(),
+            session=session,
+        )
+        self.artworks = ArtworksResource(self._transport)
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<TengrAI {state} base_url={str(self.base_url)!r}>"
+
+    @property
+    def base_url(self) -> yarl.URL:
+        """The API root the client talks to."""
+        return self._transport.base_url
+
+    @property
+    def closed(self) -> bool:
+        """Whether the client has been closed (it cannot be used again)."""
+        return self._transport.closed
+
+    async def __aenter__(self) -> TengrAI:
+        await self._transport.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the client's own session (a borrowed one stays open). Idempotent."""
+        await self._transport.close()

@@ -1,0 +1,362 @@
+"""The ordered window-prefetch iterator behind ``client.artworks.iterate()``.
+
+The API gives no total, so the iterator guesses: it keeps up to ``prefetch`` consecutive offset
+windows in flight, yields strictly in offset order, and stops at the first short page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import datetime as _dt
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from types import TracebackType
+from typing import Any, Final, Literal
+
+import attrs
+
+from . import _rules
+from ._converter import parse_timestamp
+from ._enums import ArtworkStatus, ArtworkType
+from ._errors import ResponseValidationError
+from ._models import Artwork, ArtworkPage, SelenaArtwork
+from ._transport import Cooldown, Transport
+
+__all__ = ["ArtworkIterator", "IterationStats"]
+
+OnInvalid = Literal["raise", "skip"]
+#: How many of the most recent ids are remembered to drop duplicates (bounded memory).
+DEFAULT_DEDUPE_WINDOW: Final = 100_000
+
+
+@attrs.define(kw_only=True)
+class IterationStats:
+    """Counters of one iteration; they add up: every item received is yielded or accounted for.
+
+    Attributes:
+        requests: HTTP requests sent, retries and cancelled look-ahead requests included.
+        retries: Requests that were retries of an earlier failed attempt.
+        pages: Pages received and consumed in order.
+        items_received: Items in the consumed pages, invalid ones included.
+        items_yielded: Artworks handed to the caller.
+        filtered_out: Artworks dropped by a filter.
+        duplicates_dropped: Artworks dropped because their id was already yielded.
+        invalid_skipped: Items skipped because they broke a rule (``on_invalid="skip"``).
+    """
+
+    requests: int = 0
+    retries: int = 0
+    pages: int = 0
+    items_received: int = 0
+    items_yielded: int = 0
+    filtered_out: int = 0
+    duplicates_dropped: int = 0
+    invalid_skipped: int = 0
+
+
+def _aware(name: str, value: _dt.datetime | None) -> _dt.datetime | None:
+    candidate: object = value  # callers without a type checker may pass anything
+    if candidate is not None and (
+        not isinstance(candidate, _dt.datetime) or candidate.utcoffset() is None
+    ):
+        raise ValueError(f"{name} must be a timezone-aware datetime, not {value!r}")
+    return value
+
+
+def _type_values(value: ArtworkType | str | Iterable[ArtworkType | str] | None) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    items = [value] if isinstance(value, str) else list(value)
+    if not items or not all(isinstance(item, str) for item in items):
+        raise ValueError(f"artwork_type must be a type name or several, not {value!r}")
+    # Plain strings are allowed beyond the enum: kinds newer than this SDK can be filtered too.
+    return frozenset(str(item) for item in items)
+
+
+def _status_values(
+    value: ArtworkStatus | str | Iterable[ArtworkStatus | str] | None,
+) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    items = [value] if isinstance(value, str) else list(value)
+    known = _rules.OneOf(ArtworkStatus)
+    for item in items:
+        candidate: object = item  # callers without a type checker may pass anything
+        if not isinstance(candidate, str) or candidate not in known.by_value:
+            raise ValueError(f"status must be {known.expected} (or several), not {item!r}")
+    if not items:
+        raise ValueError("status must name at least one status")
+    return frozenset(str(item) for item in items)
+
+
+def _fields_of(artwork: Artwork) -> tuple[str, str | None, _dt.datetime | None]:
+    """(type, status, created_at) of any artwork, read from an unknown kind's raw JSON."""
+    if isinstance(artwork, SelenaArtwork):
+        return artwork.artwork_type.value, artwork.status.value, artwork.created_at
+    status = artwork.raw.get("status")
+    try:
+        created: _dt.datetime | None = parse_timestamp(artwork.raw.get("createdAt"))
+    except ValueError:
+        created = None
+    return artwork.artwork_type, status if isinstance(status, str) else None, created
+
+
+class ArtworkIterator:
+    """Every artwork of a listing, in order, fetched ``prefetch`` windows ahead.
+
+    Use it with ``async for``; wrap it in ``async with`` to cancel the look-ahead requests the
+    moment you stop early. :meth:`pages` yields whole (filtered) pages instead of items.
+
+    Attributes:
+        stats: The counters of this iteration (:class:`IterationStats`).
+        invalid: The :class:`ResponseValidationError` of every item skipped as invalid.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        offset: int = 0,
+        page_size: int = 500,
+        prefetch: int = 4,
+        max_items: int | None = None,
+        artwork_type: ArtworkType | str | Iterable[ArtworkType | str] | None = None,
+        status: ArtworkStatus | str | Iterable[ArtworkStatus | str] | None = None,
+        created_after: _dt.datetime | None = None,
+        created_before: _dt.datetime | None = None,
+        on_invalid: OnInvalid = "raise",
+        dedupe_window: int = DEFAULT_DEDUPE_WINDOW,
+    ) -> None:
+        if not _rules.OFFSET.accepts(offset):
+            raise ValueError(f"offset must be {_rules.OFFSET.expected}, not {offset!r}")
+        if not _rules.LIMIT.accepts(page_size):
+            raise ValueError(f"page_size must be {_rules.LIMIT.expected}, not {page_size!r}")
+        if type(prefetch) is not int or prefetch < 1:
+            raise ValueError(f"prefetch must be an integer >= 1, not {prefetch!r}")
+        if max_items is not None and (type(max_items) is not int or max_items < 0):
+            raise ValueError(f"max_items must be None or an integer >= 0, not {max_items!r}")
+        if on_invalid not in ("raise", "skip"):
+            raise ValueError(f"on_invalid must be 'raise' or 'skip', not {on_invalid!r}")
+        if type(dedupe_window) is not int or dedupe_window < 0:
+            raise ValueError(f"dedupe_window must be an integer >= 0, not {dedupe_window!r}")
+        self._transport = transport
+        self._start = offset
+        self._page_size = page_size
+        self._prefetch = prefetch
+        self._max_items = max_items
+        self._types = _type_values(artwork_type)
+        self._statuses = _status_values(status)
+        self._after = _aware("created_after", created_after)
+        self._before = _aware("created_before", created_before)
+        self._skip_invalid = on_invalid == "skip"
+        self._dedupe_window = dedupe_window
+        self._filtering = bool(self._types or self._statuses or self._after or self._before)
+        self._seen: set[Any] = set()
+        self._seen_order: collections.deque[Any] = collections.deque()
+        self._cooldown = Cooldown()
+        self._windows: collections.deque[tuple[int, int, asyncio.Task[ArtworkPage]]] = (
+            collections.deque()
+        )
+        self._started = False
+        self._items_gen: AsyncGenerator[Artwork, None] | None = None
+        self._pages_gen: AsyncGenerator[ArtworkPage, None] | None = None
+        self._page: ArtworkPage | None = None
+        self.stats = IterationStats()
+        self.invalid: list[ResponseValidationError] = []
+        self._next_offset = offset
+
+    @property
+    def next_offset(self) -> int:
+        """The offset a later run resumes from: just past the last item handed out."""
+        return self._next_offset
+
+    def __repr__(self) -> str:
+        return (
+            f"<ArtworkIterator next_offset={self._next_offset} page_size={self._page_size} "
+            f"prefetch={self._prefetch} yielded={self.stats.items_yielded}>"
+        )
+
+    # --- the async-iterator and context-manager protocols ---------------------------------
+
+    def __aiter__(self) -> ArtworkIterator:
+        return self
+
+    async def __anext__(self) -> Artwork:
+        if self._items_gen is None:
+            self._items_gen = self._items()
+        return await self._items_gen.__anext__()
+
+    async def __aenter__(self) -> ArtworkIterator:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop: cancel every request in flight and wait until they are gone. Idempotent."""
+        for gen in (self._items_gen, self._pages_gen):
+            if gen is not None:
+                await gen.aclose()
+        await self._cancel_windows()
+
+    def pages(self) -> AsyncIterator[ArtworkPage]:
+        """Yield the listing page by page, each filtered and de-duplicated like the items.
+
+        A page may come out with fewer items than it had (or none) after filtering; its
+        ``offset``, ``count`` and ``next_offset`` still describe the window the server sent.
+        Do not mix it with item iteration on the same iterator.
+        """
+        if self._pages_gen is None:
+            self._pages_gen = self._pages()
+        return self._pages_gen
+
+    # --- the engine ------------------------------------------------------------------------
+
+    async def _items(self) -> AsyncGenerator[Artwork, None]:
+        async for kept, end in self._kept():
+            for position, artwork in kept:
+                # Counted when handed out, so next_offset is exact even if the caller stops here.
+                self.stats.items_yielded += 1
+                self._next_offset = position + 1
+                yield artwork
+            self._next_offset = end
+
+    async def _pages(self) -> AsyncGenerator[ArtworkPage, None]:
+        async for kept, end in self._kept():
+            self.stats.items_yielded += len(kept)
+            self._next_offset = end
+            yield self._current_page(kept)
+
+    async def _kept(self) -> AsyncGenerator[tuple[list[tuple[int, Artwork]], int], None]:
+        """The items to hand out, page by page, with their absolute offsets and the page end."""
+        if self._started:
+            raise RuntimeError("an ArtworkIterator can be iterated only once")
+        self._started = True
+        try:
+            async for page in self._raw_pages():
+                self._page = page
+                kept, end = self._keep(page)
+                yield kept, end
+                if self._budget() == 0:
+                    return
+        finally:
+            await self._cancel_windows()
+
+    def _current_page(self, kept: list[tuple[int, Artwork]]) -> ArtworkPage:
+        page = self._page
+        assert page is not None  # noqa: S101 - set just before the page's items are kept
+        items = tuple(artwork for _, artwork in kept)
+        return page if items == page.items else attrs.evolve(page, items=items)
+
+    def _budget(self) -> int | None:
+        """How many more items the caller wants (``None``: no limit)."""
+        if self._max_items is None:
+            return None
+        return max(0, self._max_items - self.stats.items_yielded)
+
+    def _keep(self, page: ArtworkPage) -> tuple[list[tuple[int, Artwork]], int]:
+        """Apply filters, dedupe and ``max_items`` to one page; count everything considered.
+
+        Returns the kept ``(offset, artwork)`` pairs and the offset just past the last item
+        considered: the page's end, or earlier when ``max_items`` cut the page short.
+        """
+        stats = self.stats
+        budget = self._budget()
+        invalid_offsets = {error.offset for error in page.invalid}
+        positions: Iterable[int] = range(page.offset, page.next_offset)
+        if invalid_offsets:
+            positions = [p for p in positions if p not in invalid_offsets]
+        kept: list[tuple[int, Artwork]] = []
+        end = page.next_offset
+        for position, artwork in zip(positions, page.items, strict=True):
+            if budget is not None and len(kept) >= budget:
+                end = position  # the rest of the page is left for a later run
+                break
+            if self._filtering and not self._matches(artwork):
+                stats.filtered_out += 1
+            elif self._is_duplicate(artwork):
+                stats.duplicates_dropped += 1
+            else:
+                kept.append((position, artwork))
+        invalid = [error for error in page.invalid if (error.offset or 0) < end]
+        self.invalid.extend(invalid)
+        stats.invalid_skipped += len(invalid)
+        stats.pages += 1
+        stats.items_received += end - page.offset
+        return kept, end
+
+    def _matches(self, artwork: Artwork) -> bool:
+        kind, status, created = _fields_of(artwork)
+        if self._types and kind not in self._types:
+            return False
+        if self._statuses and status not in self._statuses:
+            return False
+        if self._after is not None and (created is None or created < self._after):
+            return False
+        return not (self._before is not None and (created is None or created >= self._before))
+
+    def _is_duplicate(self, artwork: Artwork) -> bool:
+        key = artwork.id
+        if key is None or not self._dedupe_window:
+            return False
+        if key in self._seen:
+            return True
+        self._seen.add(key)
+        self._seen_order.append(key)
+        if len(self._seen_order) > self._dedupe_window:
+            self._seen.discard(self._seen_order.popleft())
+        return False
+
+    async def _raw_pages(self) -> AsyncGenerator[ArtworkPage, None]:
+        windows = self._windows
+        next_window = self._start
+        while True:
+            while len(windows) < self._prefetch:
+                limit = self._window_limit()
+                if limit == 0:
+                    break
+                task = asyncio.ensure_future(
+                    self._transport.get_page(
+                        offset=next_window,
+                        limit=limit,
+                        skip_invalid=self._skip_invalid,
+                        cooldown=self._cooldown,
+                        counter=self.stats,
+                    )
+                )
+                windows.append((next_window, limit, task))
+                next_window += limit
+            if not windows:
+                return
+            _, limit, task = windows[0]
+            page = await task
+            windows.popleft()
+            yield page
+            if not page.has_more:
+                return
+
+    def _window_limit(self) -> int:
+        """The limit of the next window to request, or 0 when no further window can be needed."""
+        budget = self._budget()
+        if budget is None:
+            return self._page_size
+        remaining = budget - sum(limit for _, limit, _ in self._windows)
+        if remaining <= 0:
+            return 0
+        # With a filter, items may be dropped, so full windows are the better bet.
+        return self._page_size if self._filtering else min(self._page_size, remaining)
+
+    async def _cancel_windows(self) -> None:
+        windows = self._windows
+        tasks = [task for _, _, task in windows]
+        windows.clear()
+        for task in tasks:
+            task.cancel()
+        # Wait for the cancellations, and fetch errors of discarded look-aheads so none is
+        # reported as "never retrieved".
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,180 @@
+"""HTTP semantics without I/O: build the request, read the response, parse ``Retry-After``.
+
+One pure function, :func:`decipher_response`, turns ``(status, headers, body)`` into a page of
+artworks or the right typed exception, so all of it is testable without a socket.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import math
+import time
+from collections.abc import Mapping
+from typing import Any, Final
+
+import orjson
+import yarl
+
+from . import _rules
+from ._converter import TengrAIConverter
+from ._errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+)
+from ._models import ArtworkPage
+
+__all__ = [
+    "ARTWORKS_PATH",
+    "DEFAULT_BASE_URL",
+    "RETRYABLE_STATUSES",
+    "check_base_url",
+    "check_window",
+    "decipher_response",
+    "error_for_status",
+    "is_loopback",
+    "list_url",
+    "parse_retry_after",
+    "request_headers",
+]
+
+DEFAULT_BASE_URL: Final = yarl.URL("https://api.tengr.ai")
+ARTWORKS_PATH: Final = "/v2/artworks"
+#: Statuses worth another try for an idempotent GET.
+RETRYABLE_STATUSES: Final = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+_ERRORS_BY_STATUS: Final[dict[int, type[APIError]]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    422: BadRequestError,
+    429: RateLimitError,
+}
+_REQUEST_ID_HEADERS: Final = ("X-Request-Id", "Request-Id", "X-Amzn-RequestId")
+
+
+def is_loopback(host: str | None) -> bool:
+    """Return whether *host* names this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(base_url: str | yarl.URL) -> yarl.URL:
+    """Validate the API base URL: absolute http(s), and https unless the host is loopback.
+
+    Raises:
+        ConfigurationError: The URL is not absolute http(s), or is plain http to a remote host
+            (the API key would travel in clear text).
+    """
+    url = yarl.URL(base_url)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ConfigurationError(f"base_url must be an absolute http(s) URL, not {str(url)!r}")
+    if url.scheme == "http" and not is_loopback(url.host):
+        raise ConfigurationError(
+            f"refusing to send the API key over plain http to {url.host!r}: use https "
+            "(plain http is only allowed to a loopback host such as 127.0.0.1)"
+        )
+    return url
+
+
+def check_window(offset: int, limit: int) -> None:
+    """Check ``offset`` and ``limit`` against the spec before any request.
+
+    Raises:
+        ValueError: ``offset`` is not an integer >= 0 or ``limit`` not an integer in 1..=500.
+    """
+    if not _rules.OFFSET.accepts(offset):
+        raise ValueError(f"offset must be {_rules.OFFSET.expected}, not {offset!r}")
+    if not _rules.LIMIT.accepts(limit):
+        raise ValueError(f"limit must be {_rules.LIMIT.expected}, not {limit!r}")
+
+
+def list_url(base_url: yarl.URL, *, offset: int, limit: int) -> yarl.URL:
+    """The URL of one ``GET /v2/artworks`` window."""
+    return base_url.with_path(base_url.path.rstrip("/") + ARTWORKS_PATH).with_query(
+        offset=offset, limit=limit
+    )
+
+
+def request_headers(api_key: str, user_agent: str) -> dict[str, str]:
+    """The headers of every request: bearer auth, JSON, and who is asking."""
+    return {
+        "Authorization": f"Bearer {api_key}",
+        "Accept": "application/json",
+        "User-Agent": user_agent,
+    }
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Parse ``Retry-After`` as seconds to wait: delta-seconds or an HTTP-date; else ``None``."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+        return seconds if math.isfinite(seconds) else None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def _decode_body(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body.decode("utf-8", "replace")
+
+
+def _request_id(headers: Mapping[str, str]) -> str | None:
+    for name in _REQUEST_ID_HEADERS:
+        if (value := headers.get(name)) is not None:
+            return value
+    return None
+
+
+def error_for_status(status: int, headers: Mapping[str, str], body: bytes) -> APIError:
+    """Build the typed :class:`APIError` for a non-2xx answer."""
+    parsed = _decode_body(body) if body else None
+    request_id = _request_id(headers)
+    if status == 429:  # noqa: PLR2004
+        retry_after = parse_retry_after(headers.get("Retry-After"))
+        return RateLimitError(status, parsed, headers, request_id, retry_after=retry_after)
+    cls = _ERRORS_BY_STATUS.get(status, ServerError if status >= 500 else APIError)  # noqa: PLR2004
+    return cls(status, parsed, headers, request_id)
+
+
+def decipher_response(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    converter: TengrAIConverter,
+    offset: int,
+    limit: int,
+    skip_invalid: bool = False,
+) -> ArtworkPage:
+    """Turn one answer to ``GET /v2/artworks`` into a page, or raise the matching error.
+
+    Raises:
+        APIError: A non-2xx status, as its subclass (see :func:`error_for_status`).
+        ResponseValidationError: A 2xx body that is not a valid array of artworks.
+    """
+    if not 200 <= status < 300:  # noqa: PLR2004
+        raise error_for_status(status, headers, body)
+    return converter.loads_page(body, offset=offset, limit=limit, skip_invalid=skip_invalid)
