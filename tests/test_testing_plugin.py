@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import textwrap
+
+import aiohttp
+import orjson
+import pytest
+from tengrai_async.testing import FakeTengrAI, make_artworks
+
+# The inner test files fetch with urllib so they need no event loop plugin.
+FETCH = textwrap.dedent(
+    """
+    import json
+    import urllib.error
+    import urllib.request
+
+    import pytest
+
+
+    def fetch(server, query=""):
+        request = urllib.request.Request(
+            f"{server.url}/v2/artworks{query}", headers={"Authorization": "Bearer test-key"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+    """
+)
+
+
+# The inner runs load our plugin through its entry point like any user's run; the event loop
+# plugins are left out because, with no configuration, they warn, and warnings are errors here.
+ARGS = ("-W", "error", "--strict-markers")
+ARGS += ("-p", "no:cacheprovider", "-p", "no:aiohttp", "-p", "no:asyncio")
+
+
+def run(pytester: pytest.Pytester, tests: str) -> pytest.RunResult:
+    pytester.makepyfile(FETCH + textwrap.dedent(tests))
+    return pytester.runpytest(*ARGS)
+
+
+def test_plugin_fixture_serves_100_artworks_by_default(pytester):
+    result = run(
+        pytester,
+        """
+        def test_default(tengrai_server):
+            assert tengrai_server.total == 100
+            assert len(fetch(tengrai_server, "?offset=95")) == 5
+            assert [r.status for r in tengrai_server.requests] == [200]
+        """,
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_plugin_marker_passes_its_keywords_to_the_server(pytester):
+    result = run(
+        pytester,
+        """
+        from tengrai_async.testing import make_artworks
+
+        @pytest.mark.tengrai_server(count=3, seed=9, retry_after=4)
+        def test_configured(tengrai_server):
+            assert fetch(tengrai_server) == make_artworks(3, seed=9)
+            tengrai_server.queue_faults("429")
+            with pytest.raises(urllib.error.HTTPError) as caught:
+                fetch(tengrai_server)
+            assert caught.value.headers["Retry-After"] == "4"
+            caught.value.close()
+
+        @pytest.mark.tengrai_server(artworks=[{"id": "x"}])
+        def test_explicit(tengrai_server):
+            assert fetch(tengrai_server) == [{"id": "x"}]
+        """,
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_plugin_gives_each_test_a_fresh_server(pytester):
+    result = run(
+        pytester,
+        """
+        @pytest.mark.parametrize("round", [1, 2])
+        def test_fresh(tengrai_server, round):
+            assert tengrai_server.requests == []
+            tengrai_server.insert()
+            fetch(tengrai_server)
+            assert tengrai_server.total == 101
+        """,
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_plugin_registers_its_marker(pytester):
+    result = pytester.runpytest("--markers", *ARGS)
+    result.stdout.fnmatch_lines(["@pytest.mark.tengrai_server(**kwargs):*"])
+
+
+def test_plugin_marker_refuses_positional_arguments(pytester):
+    result = run(
+        pytester,
+        """
+        @pytest.mark.tengrai_server(5)
+        def test_positional(tengrai_server):
+            pass
+        """,
+    )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*keyword arguments only*"])
+
+
+async def test_fixture_serves_an_async_client(tengrai_server: FakeTengrAI):
+    headers = {"Authorization": "Bearer test-key"}
+    async with (
+        aiohttp.ClientSession(headers=headers) as session,
+        session.get(tengrai_server.url / "v2/artworks", params={"offset": 98}) as response,
+    ):
+        body = await response.read()
+    assert orjson.loads(body) == make_artworks(2, start=98)
+
+
+@pytest.mark.tengrai_server(count=7, seed=2, api_key=None)
+async def test_marker_configures_the_fixture(tengrai_server: FakeTengrAI):
+    headers = {"Authorization": "Bearer anything"}
+    async with (
+        aiohttp.ClientSession(headers=headers) as session,
+        session.get(tengrai_server.url / "v2/artworks") as response,
+    ):
+        body = await response.read()
+    assert orjson.loads(body) == make_artworks(7, seed=2)
