@@ -7,6 +7,7 @@ metadata: strict type checks, no coercion, and a JSON path on every failure.
 
 from __future__ import annotations
 
+import collections.abc
 import datetime as _dt
 import enum
 import itertools
@@ -14,7 +15,7 @@ import linecache
 import sys
 import uuid
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, get_args, get_origin
 
 import attrs
 import cattrs
@@ -164,69 +165,14 @@ def _emit_check(
     """Emit the lines that check ``v`` for one field and bind the checked value to *var*."""
     exp = src.const(f"E_{var}", rule.expected if rule is not None else "an object")
     fail = f"raise _Invalid({path!r}, v, {exp})"
-    if isinstance(rule, _rules.IntRange):
-        bounds = f"{rule.minimum} <= v" + ("" if rule.maximum is None else f" <= {rule.maximum}")
-        src.emit(indent, f"if type(v) is not int or not ({bounds}):")
-        src.emit(indent + 1, fail)
-        src.emit(indent, f"{var} = v")
-    elif isinstance(rule, _rules.OneOf):
-        table = src.const(f"M_{var}", rule.by_value)
-        src.emit(indent, "try:")
-        src.emit(indent + 1, f"{var} = {table}[v]")
-        src.emit(indent, "except (KeyError, TypeError):")
-        src.emit(indent + 1, f"{fail} from None")
-    elif isinstance(rule, _rules.Boolean):
-        src.emit(indent, "if v is not True and v is not False:")
-        src.emit(indent + 1, fail)
-        src.emit(indent, f"{var} = v")
-    elif isinstance(rule, _rules.Text):
-        src.emit(indent, "if type(v) is not str:")
-        src.emit(indent + 1, fail)
-        src.emit(indent, f"{var} = v")
-    elif isinstance(rule, _rules.Number):
-        src.emit(indent, "if type(v) is int:")
-        src.emit(indent + 1, "try:")
-        src.emit(indent + 2, f"{var} = float(v)")
-        src.emit(indent + 1, "except OverflowError:")  # an integer beyond any float
-        src.emit(indent + 2, f"{fail} from None")
-        # v - v is 0.0 for every finite float and nan for inf and nan: no call needed.
-        src.emit(indent, "elif type(v) is float and v - v == 0.0:")
-        src.emit(indent + 1, f"{var} = v")
-        src.emit(indent, "else:")
-        src.emit(indent + 1, fail)
-    elif isinstance(rule, _rules.TextList):
-        src.emit(indent, "if type(v) is not list:")
-        src.emit(indent + 1, fail)
-        src.emit(indent, "for item in v:")
-        src.emit(indent + 1, "if type(item) is not str:")
-        src.emit(indent + 2, fail)
-        src.emit(indent, f"{var} = tuple(v)")
-    elif rule is None:
+    if rule is None:
         # A nested model is generated inline: one function call per item instead of two.
         src.emit(indent, "o_outer = o")
         src.emit(indent, "o = v")
         _emit_class(src, field_type, var, path, indent)
         src.emit(indent, "o = o_outer")
-    elif isinstance(rule, _rules.UUIDRule):
-        # parse_uuid, inlined: the id is parsed once per item, on the hottest path.
-        src.const("_new_uuid", _new_uuid)
-        src.const("_UUID", uuid.UUID)
-        src.const("_set_uuid_int", _set_uuid_int)
-        src.const("_set_uuid_safe", _set_uuid_safe)
-        src.const("_SAFE_UNKNOWN", _SAFE_UNKNOWN)
-        src.emit(indent, "if type(v) is not str or len(v) != 36:")
-        src.emit(indent + 1, fail)
-        src.emit(indent, "digits = v.replace('-', '')")
-        src.emit(indent, "if (len(digits) != 32 or v[8] != '-' or v[13] != '-' or v[18] != '-'")
-        src.emit(indent + 1, "or v[23] != '-' or not digits.isalnum() or not digits.isascii()):")
-        src.emit(indent + 1, fail)
-        src.emit(indent, "try:")
-        src.emit(indent + 1, "number = int(digits, 16)")
-        src.emit(indent, "except ValueError:")
-        src.emit(indent + 1, f"{fail} from None")
-        src.emit(indent, f"{var} = _new_uuid(_UUID)")
-        src.emit(indent, f"_set_uuid_int({var}, number)")
-        src.emit(indent, f"_set_uuid_safe({var}, _SAFE_UNKNOWN)")
+    elif type(rule) in _EMITTERS:
+        _EMITTERS[type(rule)](src, var, fail, rule, indent)
     else:
         parser = src.const(f"P_{var}", _PARSERS[type(rule)])
         src.emit(indent, "try:")
@@ -234,6 +180,92 @@ def _emit_check(
         src.emit(indent, "except (ValueError, TypeError, OverflowError):")
         src.emit(indent + 1, f"{fail} from None")
 
+
+def _emit_int_range(src: _Source, var: str, fail: str, rule: Any, indent: int) -> None:
+    bounds = f"{rule.minimum} <= v" + ("" if rule.maximum is None else f" <= {rule.maximum}")
+    src.emit(indent, f"if type(v) is not int or not ({bounds}):")
+    src.emit(indent + 1, fail)
+    src.emit(indent, f"{var} = v")
+
+
+def _emit_one_of(src: _Source, var: str, fail: str, rule: Any, indent: int) -> None:
+    table = src.const(f"M_{var}", rule.by_value)
+    src.emit(indent, "try:")
+    src.emit(indent + 1, f"{var} = {table}[v]")
+    src.emit(indent, "except (KeyError, TypeError):")
+    src.emit(indent + 1, f"{fail} from None")
+
+
+def _emit_boolean(src: _Source, var: str, fail: str, _rule: Any, indent: int) -> None:
+    src.emit(indent, "if v is not True and v is not False:")
+    src.emit(indent + 1, fail)
+    src.emit(indent, f"{var} = v")
+
+
+def _emit_text(src: _Source, var: str, fail: str, _rule: Any, indent: int) -> None:
+    src.emit(indent, "if type(v) is not str:")
+    src.emit(indent + 1, fail)
+    src.emit(indent, f"{var} = v")
+
+
+def _emit_number(src: _Source, var: str, fail: str, _rule: Any, indent: int) -> None:
+    src.emit(indent, "if type(v) is int:")
+    src.emit(indent + 1, "try:")
+    src.emit(indent + 2, f"{var} = float(v)")
+    src.emit(indent + 1, "except OverflowError:")  # an integer beyond any float
+    src.emit(indent + 2, f"{fail} from None")
+    # v - v is 0.0 for every finite float and nan for inf and nan: no call needed.
+    src.emit(indent, "elif type(v) is float and v - v == 0.0:")
+    src.emit(indent + 1, f"{var} = v")
+    src.emit(indent, "else:")
+    src.emit(indent + 1, fail)
+
+
+def _emit_text_list(src: _Source, var: str, fail: str, _rule: Any, indent: int) -> None:
+    src.emit(indent, "if type(v) is not list:")
+    src.emit(indent + 1, fail)
+    src.emit(indent, "for item in v:")
+    src.emit(indent + 1, "if type(item) is not str:")
+    src.emit(indent + 2, fail)
+    src.emit(indent, f"{var} = tuple(v)")
+
+
+def _emit_uuid(src: _Source, var: str, fail: str, _rule: Any, indent: int) -> None:
+    # parse_uuid, inlined: the id is parsed once per item, on the hottest path.
+    for name, value in (
+        ("_new_uuid", _new_uuid),
+        ("_UUID", uuid.UUID),
+        ("_set_uuid_int", _set_uuid_int),
+        ("_set_uuid_safe", _set_uuid_safe),
+        ("_SAFE_UNKNOWN", _SAFE_UNKNOWN),
+    ):
+        src.const(name, value)
+    src.emit(indent, "if type(v) is not str or len(v) != 36:")
+    src.emit(indent + 1, fail)
+    src.emit(indent, "digits = v.replace('-', '')")
+    src.emit(indent, "if (len(digits) != 32 or v[8] != '-' or v[13] != '-' or v[18] != '-'")
+    src.emit(indent + 1, "or v[23] != '-' or not digits.isalnum() or not digits.isascii()):")
+    src.emit(indent + 1, fail)
+    src.emit(indent, "try:")
+    src.emit(indent + 1, "number = int(digits, 16)")
+    src.emit(indent, "except ValueError:")
+    src.emit(indent + 1, f"{fail} from None")
+    src.emit(indent, f"{var} = _new_uuid(_UUID)")
+    src.emit(indent, f"_set_uuid_int({var}, number)")
+    src.emit(indent, f"_set_uuid_safe({var}, _SAFE_UNKNOWN)")
+
+
+_Emitter = Callable[[_Source, str, str, Any, int], None]
+#: Rules checked by inline code; the others go through their parser in _PARSERS.
+_EMITTERS: Final[dict[type[_rules.Rule], _Emitter]] = {
+    _rules.IntRange: _emit_int_range,
+    _rules.OneOf: _emit_one_of,
+    _rules.Boolean: _emit_boolean,
+    _rules.Text: _emit_text,
+    _rules.Number: _emit_number,
+    _rules.TextList: _emit_text_list,
+    _rules.UUIDRule: _emit_uuid,
+}
 
 _PARSERS: Final[dict[type[_rules.Rule], Callable[[Any], Any]]] = {
     _rules.Timestamp: parse_timestamp,
@@ -539,9 +571,26 @@ def _is_checked_model(cls: Any) -> bool:
     return attrs.has(cls) and cls in (SelenaArtwork, SelenaParameters)
 
 
+def _is_artwork_sequence(cls: Any) -> bool:
+    """``list[Artwork]``, ``tuple[Artwork, ...]`` and the abstract sequences of artworks."""
+    origin = get_origin(cls)
+    args = tuple(arg for arg in get_args(cls) if arg is not Ellipsis)
+    return origin in (list, tuple, collections.abc.Sequence) and args == (Artwork,)
+
+
+def _artwork_sequence_hook(conv: TengrAIConverter) -> Callable[[Any, Any], Any]:
+    def structure(obj: Any, cls: Any) -> Any:
+        # The page path reports ``$[i]...`` paths, where cattrs would wrap ours in a group.
+        items = conv.structure_page(obj).items
+        return items if get_origin(cls) is tuple else list(items)
+
+    return structure
+
+
 def make_converter() -> TengrAIConverter:
     """Build the package's converter with every hook registered."""
     conv = TengrAIConverter()
+    conv.register_structure_hook_func(_is_artwork_sequence, _artwork_sequence_hook(conv))
     conv.register_structure_hook_factory(
         _is_checked_model, lambda cls: _wrap_structure(_generated_structure(cls))
     )
