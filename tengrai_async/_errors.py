@@ -30,6 +30,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from multidict import CIMultiDict, CIMultiDictProxy
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -81,6 +83,9 @@ class ValidationError(TengrAIError, ValueError):
 
     def _message(self) -> str:
         return f"invalid value {_preview(self.value)} @ {self.path}: expected {self.expected}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.path, self.value, self.expected))
 
 
 class ResponseValidationError(ValidationError):
@@ -167,14 +172,15 @@ class APIError(TengrAIError):
     ) -> None:
         self.status = status
         self.body = body
-        self.headers: Mapping[str, str] = dict(headers or {})
+        # Case-insensitive, like HTTP: aiohttp hands over "X-Request-ID" for "X-Request-Id".
+        self.headers: Mapping[str, str] = CIMultiDictProxy(CIMultiDict(headers or {}))
         self.request_id = request_id
         detail = f": {_preview(body)}" if body not in (None, "", b"") else ""
         rid = f" (request id {request_id})" if request_id else ""
         super().__init__(f"HTTP {status}{rid}{detail}")
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.status, self.body, self.headers, self.request_id))
+        return (type(self), (self.status, self.body, dict(self.headers), self.request_id))
 
 
 class BadRequestError(APIError):
@@ -214,7 +220,7 @@ class RateLimitError(APIError):
     def __reduce__(self) -> tuple[Any, ...]:
         return (
             type(self),
-            (self.status, self.body, self.headers, self.request_id, self.retry_after),
+            (self.status, self.body, dict(self.headers), self.request_id, self.retry_after),
         )
 
 

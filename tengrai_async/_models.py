@@ -74,6 +74,16 @@ def _to_member(rule: _rules.OneOf[Any]) -> Any:
     return convert
 
 
+def _instance_of(cls: type) -> Any:
+    """A validator for a nested model: our ValidationError, not attrs' TypeError."""
+
+    def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, cls):
+            raise ValidationError(attribute.name, value, f"a {cls.__name__}")
+
+    return check
+
+
 @attrs.frozen(kw_only=True)
 class SelenaParameters:
     """The generation parameters of a ``selena`` artwork.
@@ -146,9 +156,7 @@ class SelenaArtwork:
 
     id: uuid.UUID = _checked(_rules.UUIDRule())
     artwork_type: ArtworkType = _checked(_rules.OneOf(ArtworkType), default=ArtworkType.SELENA)
-    parameters: SelenaParameters = attrs.field(
-        validator=attrs.validators.instance_of(SelenaParameters)
-    )
+    parameters: SelenaParameters = attrs.field(validator=_instance_of(SelenaParameters))
     duration: float = _checked(_rules.Number())
     results: tuple[str, ...] = _checked(_rules.TextList())
     status: ArtworkStatus = _checked(_rules.OneOf(ArtworkStatus))

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import datetime as _dt
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from types import TracebackType
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 import attrs
 
@@ -25,6 +27,7 @@ from ._transport import Cooldown, Transport
 __all__ = ["ArtworkIterator", "IterationStats"]
 
 OnInvalid = Literal["raise", "skip"]
+T = TypeVar("T")
 #: How many of the most recent ids are remembered to drop duplicates (bounded memory).
 DEFAULT_DEDUPE_WINDOW: Final = 100_000
 
@@ -63,10 +66,19 @@ def _aware(name: str, value: _dt.datetime | None) -> _dt.datetime | None:
     return value
 
 
+def _as_list(value: Iterable[Any], name: str) -> list[Any]:
+    try:
+        return list(value)
+    except TypeError:
+        raise ValueError(
+            f"{name} must be one value or an iterable of values, not {value!r}"
+        ) from None
+
+
 def _type_values(value: ArtworkType | str | Iterable[ArtworkType | str] | None) -> frozenset[str]:
     if value is None:
         return frozenset()
-    items = [value] if isinstance(value, str) else list(value)
+    items = [value] if isinstance(value, str) else _as_list(value, "artwork_type")
     if not items or not all(isinstance(item, str) for item in items):
         raise ValueError(f"artwork_type must be a type name or several, not {value!r}")
     # Plain strings are allowed beyond the enum: kinds newer than this SDK can be filtered too.
@@ -78,7 +90,7 @@ def _status_values(
 ) -> frozenset[str]:
     if value is None:
         return frozenset()
-    items = [value] if isinstance(value, str) else list(value)
+    items = [value] if isinstance(value, str) else _as_list(value, "status")
     known = _rules.OneOf(ArtworkStatus)
     for item in items:
         candidate: object = item  # callers without a type checker may pass anything
@@ -159,7 +171,9 @@ class ArtworkIterator:
         )
         self._started = False
         self._items_gen: AsyncGenerator[Artwork, None] | None = None
-        self._pages_gen: AsyncGenerator[ArtworkPage, None] | None = None
+        self._generators: weakref.WeakSet[AsyncGenerator[Any, None]] = weakref.WeakSet()
+        self._items_ref: weakref.ref[AsyncGenerator[Artwork, None]] | None = None
+        self._pages_ref: weakref.ref[AsyncGenerator[ArtworkPage, None]] | None = None
         self._page: ArtworkPage | None = None
         self.stats = IterationStats()
         self.invalid: list[ResponseValidationError] = []
@@ -178,12 +192,15 @@ class ArtworkIterator:
 
     # --- the async-iterator and context-manager protocols ---------------------------------
 
-    def __aiter__(self) -> ArtworkIterator:
-        return self
+    def __aiter__(self) -> AsyncIterator[Artwork]:
+        # The iterator holds its item generator only weakly: when an ``async for`` is left by
+        # ``break``, the generator is freed at once and asyncio closes it, which cancels the
+        # look-ahead requests even without ``async with``.
+        return self._stream("_items_ref", self._items)
 
     async def __anext__(self) -> Artwork:
-        if self._items_gen is None:
-            self._items_gen = self._items()
+        if self._items_gen is None:  # anext(it) without async for: the iterator holds it
+            self._items_gen = self._stream("_items_ref", self._items)
         return await self._items_gen.__anext__()
 
     async def __aenter__(self) -> ArtworkIterator:
@@ -199,9 +216,8 @@ class ArtworkIterator:
 
     async def aclose(self) -> None:
         """Stop: cancel every request in flight and wait until they are gone. Idempotent."""
-        for gen in (self._items_gen, self._pages_gen):
-            if gen is not None:
-                await gen.aclose()
+        for gen in list(self._generators):
+            await gen.aclose()
         await self._cancel_windows()
 
     def pages(self) -> AsyncIterator[ArtworkPage]:
@@ -209,28 +225,40 @@ class ArtworkIterator:
 
         A page may come out with fewer items than it had (or none) after filtering; its
         ``offset``, ``count`` and ``next_offset`` still describe the window the server sent.
-        Do not mix it with item iteration on the same iterator.
+        An iterator is consumed once: by items or by pages, not both.
         """
-        if self._pages_gen is None:
-            self._pages_gen = self._pages()
-        return self._pages_gen
+        return self._stream("_pages_ref", self._pages)
+
+    def _stream(
+        self, slot: str, make: Callable[[], AsyncGenerator[T, None]]
+    ) -> AsyncGenerator[T, None]:
+        """The live generator kept (weakly) in *slot*, or a new one: a stream is continued."""
+        ref: weakref.ref[AsyncGenerator[T, None]] | None = getattr(self, slot)
+        gen = ref() if ref is not None else None
+        if gen is None:
+            gen = make()
+            setattr(self, slot, weakref.ref(gen))
+            self._generators.add(gen)
+        return gen
 
     # --- the engine ------------------------------------------------------------------------
 
     async def _items(self) -> AsyncGenerator[Artwork, None]:
-        async for kept, end in self._kept():
-            for position, artwork in kept:
-                # Counted when handed out, so next_offset is exact even if the caller stops here.
-                self.stats.items_yielded += 1
-                self._next_offset = position + 1
-                yield artwork
-            self._next_offset = end
+        async with contextlib.aclosing(self._kept()) as pages:
+            async for kept, end in pages:
+                for position, artwork in kept:
+                    # Counted when handed out: next_offset is exact even if the caller stops.
+                    self.stats.items_yielded += 1
+                    self._next_offset = position + 1
+                    yield artwork
+                self._next_offset = end
 
     async def _pages(self) -> AsyncGenerator[ArtworkPage, None]:
-        async for kept, end in self._kept():
-            self.stats.items_yielded += len(kept)
-            self._next_offset = end
-            yield self._current_page(kept)
+        async with contextlib.aclosing(self._kept()) as pages:
+            async for kept, end in pages:
+                self.stats.items_yielded += len(kept)
+                self._next_offset = end
+                yield self._current_page(kept)
 
     async def _kept(self) -> AsyncGenerator[tuple[list[tuple[int, Artwork]], int], None]:
         """The items to hand out, page by page, with their absolute offsets and the page end."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.utils
 import ipaddress
 import math
+import re
 import time
 from collections.abc import Mapping
 from typing import Any, Final
@@ -57,6 +58,7 @@ _ERRORS_BY_STATUS: Final[dict[int, type[APIError]]] = {
     422: BadRequestError,
     429: RateLimitError,
 }
+_DELTA_SECONDS: Final = re.compile(r"[0-9]+")
 _REQUEST_ID_HEADERS: Final = ("X-Request-Id", "Request-Id", "X-Amzn-RequestId")
 
 
@@ -123,7 +125,7 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    if _DELTA_SECONDS.fullmatch(value):  # ASCII digits: isdigit() takes superscripts too
         seconds = float(value)
         return seconds if math.isfinite(seconds) else None
     try:

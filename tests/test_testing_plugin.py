@@ -5,6 +5,7 @@ import textwrap
 import aiohttp
 import orjson
 import pytest
+
 from tengrai_async.testing import FakeTengrAI, make_artworks
 
 # The inner test files fetch with urllib so they need no event loop plugin.
@@ -29,7 +30,7 @@ FETCH = textwrap.dedent(
 
 # The inner runs load our plugin through its entry point like any user's run; the event loop
 # plugins are left out because, with no configuration, they warn, and warnings are errors here.
-ARGS = ("-W", "error", "--strict-markers")
+ARGS: tuple[str, ...] = ("-W", "error", "--strict-markers")
 ARGS += ("-p", "no:cacheprovider", "-p", "no:aiohttp", "-p", "no:asyncio")
 
 
@@ -38,7 +39,7 @@ def run(pytester: pytest.Pytester, tests: str) -> pytest.RunResult:
     return pytester.runpytest(*ARGS)
 
 
-def test_plugin_fixture_serves_100_artworks_by_default(pytester):
+def test_plugin_fixture_serves_100_artworks_by_default(pytester: pytest.Pytester) -> None:
     result = run(
         pytester,
         """
@@ -51,7 +52,7 @@ def test_plugin_fixture_serves_100_artworks_by_default(pytester):
     result.assert_outcomes(passed=1)
 
 
-def test_plugin_marker_passes_its_keywords_to_the_server(pytester):
+def test_plugin_marker_passes_its_keywords_to_the_server(pytester: pytest.Pytester) -> None:
     result = run(
         pytester,
         """
@@ -74,7 +75,7 @@ def test_plugin_marker_passes_its_keywords_to_the_server(pytester):
     result.assert_outcomes(passed=2)
 
 
-def test_plugin_gives_each_test_a_fresh_server(pytester):
+def test_plugin_gives_each_test_a_fresh_server(pytester: pytest.Pytester) -> None:
     result = run(
         pytester,
         """
@@ -89,12 +90,12 @@ def test_plugin_gives_each_test_a_fresh_server(pytester):
     result.assert_outcomes(passed=2)
 
 
-def test_plugin_registers_its_marker(pytester):
+def test_plugin_registers_its_marker(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--markers", *ARGS)
     result.stdout.fnmatch_lines(["@pytest.mark.tengrai_server(**kwargs):*"])
 
 
-def test_plugin_marker_refuses_positional_arguments(pytester):
+def test_plugin_marker_refuses_positional_arguments(pytester: pytest.Pytester) -> None:
     result = run(
         pytester,
         """
@@ -107,7 +108,7 @@ def test_plugin_marker_refuses_positional_arguments(pytester):
     result.stdout.fnmatch_lines(["*keyword arguments only*"])
 
 
-async def test_fixture_serves_an_async_client(tengrai_server: FakeTengrAI):
+async def test_fixture_serves_an_async_client(tengrai_server: FakeTengrAI) -> None:
     headers = {"Authorization": "Bearer test-key"}
     async with (
         aiohttp.ClientSession(headers=headers) as session,
@@ -118,7 +119,7 @@ async def test_fixture_serves_an_async_client(tengrai_server: FakeTengrAI):
 
 
 @pytest.mark.tengrai_server(count=7, seed=2, api_key=None)
-async def test_marker_configures_the_fixture(tengrai_server: FakeTengrAI):
+async def test_marker_configures_the_fixture(tengrai_server: FakeTengrAI) -> None:
     headers = {"Authorization": "Bearer anything"}
     async with (
         aiohttp.ClientSession(headers=headers) as session,

@@ -1,0 +1,408 @@
+"""The ``tengrai-async`` command: its argument parser, and the dispatch to ``export`` and ``list``.
+
+It also owns the exit codes: every failure is mapped here to 1 (API), 2 (usage) or 130 (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as _dt
+import logging
+import math
+import os
+import shutil
+import sys
+import textwrap
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Final, TextIO
+
+from .. import _rules
+from .._client import API_KEY_ENV, BASE_URL_ENV, TengrAI
+from .._enums import ArtworkStatus, ArtworkType
+from .._errors import ConfigurationError, TengrAIError
+from .._transport import RetryPolicy
+from .._version import __version__
+from ._demo import DEFAULT_COUNT, DemoOptions, demo_server
+from ._export import STDOUT, ExportOptions, UsageError, export, plan
+from ._formats import FORMATS, Format
+from ._table import render
+
+__all__ = ["build_parser", "main"]
+
+PROG: Final = "tengrai-async"
+
+EXIT_OK: Final = 0
+EXIT_FAILURE: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_REJECTS: Final = 3
+EXIT_INTERRUPTED: Final = 130
+
+_KEY_NOTE: Final = textwrap.fill(
+    f"The API key is read from the {API_KEY_ENV} environment variable only: a key given on "
+    "the command line would be visible to other users in the process list and end up in shell "
+    f"history. The API root is --base-url, else {BASE_URL_ENV}, else https://api.tengr.ai.",
+    width=78,
+)
+_EXIT_NOTE: Final = """exit codes:
+  0    done
+  1    API or network failure after retries (a file export keeps its checkpoint)
+  2    usage error: bad arguments, no API key, a checkpoint in the way
+  3    done, but invalid artworks were set aside in the rejects file
+  130  interrupted (Ctrl-C); a file export keeps its checkpoint"""
+_EPILOG: Final = f"{_KEY_NOTE}\n\n{_EXIT_NOTE}"
+
+
+# --- argument types --------------------------------------------------------------------------
+
+
+def _integer(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    expected = f"an integer >= {minimum}" if maximum is None else f"{minimum}..{maximum}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _number(
+    *, minimum: float, maximum: float | None = None, open_min: bool = False
+) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        too_low = value <= minimum if open_min else value < minimum
+        if too_low or (maximum is not None and value > maximum) or math.isnan(value):
+            raise argparse.ArgumentTypeError(f"out of range: {text!r}")
+        return value
+
+    return parse
+
+
+def _timestamp(text: str) -> _dt.datetime:
+    """An ISO 8601 date-time with a UTC offset; one without is refused, not guessed."""
+    # Python 3.10's fromisoformat() does not read the "Z" suffix.
+    iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
+    try:
+        value = _dt.datetime.fromisoformat(iso)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO 8601 date-time such as 2026-01-31T09:00Z, got {text!r}"
+        ) from None
+    if value.utcoffset() is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has no UTC offset, so its moment is ambiguous: add one, "
+            f"such as {value.isoformat()}Z or {value.isoformat()}+01:00"
+        )
+    return value
+
+
+# --- the parser --------------------------------------------------------------------------------
+
+
+def _connection_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("connection")
+    group.add_argument(
+        "--base-url", metavar="URL", help=f"the API root (default: ${BASE_URL_ENV} or the real API)"
+    )
+    group.add_argument(
+        "--timeout",
+        type=_number(minimum=0, open_min=True),
+        default=30.0,
+        metavar="SEC",
+        help="seconds for one request, body included (default: %(default)s)",
+    )
+    group.add_argument(
+        "--max-retries",
+        type=_integer(0),
+        default=3,
+        metavar="N",
+        help="retries of a failed request (429, 5xx, network) (default: %(default)s)",
+    )
+    group.add_argument(
+        "-v", "--verbose", action="store_true", help="log every request to stderr (never the key)"
+    )
+    group.add_argument(
+        "--demo",
+        type=_integer(0),
+        nargs="?",
+        const=DEFAULT_COUNT,
+        metavar="N",
+        help=f"run against a built-in fake API with N synthetic artworks (default {DEFAULT_COUNT});"
+        f" needs no {API_KEY_ENV}",
+    )
+    # For tests and demonstrations: a slow or faulty demo server, and quick retries.
+    hidden = argparse.SUPPRESS
+    group.add_argument("--demo-latency", type=_number(minimum=0), default=0.0, help=hidden)
+    group.add_argument(
+        "--demo-fault-rate", type=_number(minimum=0, maximum=1), default=0.0, help=hidden
+    )
+    group.add_argument("--demo-seed", type=int, default=0, help=hidden)
+    group.add_argument("--retry-wait", type=_number(minimum=0), default=None, help=hidden)
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``tengrai-async`` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Export or list your Tengr.ai artworks (GET /v2/artworks).",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    connection = _connection_options()
+
+    exporter = commands.add_parser(
+        "export",
+        parents=[connection],
+        help="stream every artwork to a JSONL or CSV file (resumable)",
+        description=textwrap.fill(
+            "Stream every artwork, page by page, to a JSONL or CSV file or stdout. A file "
+            "export writes FILE.part and FILE.checkpoint.json as it goes; after an interruption "
+            "or a failure, the same command with --resume continues where it stopped.",
+            width=78,
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    output = exporter.add_argument_group("output")
+    output.add_argument(
+        "-o",
+        "--output",
+        default=STDOUT,
+        metavar="FILE",
+        help="where to write; '-' is stdout, which cannot resume (default: -)",
+    )
+    output.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="jsonl: the API's JSON, one object a line; csv: one row per artwork "
+        "(default: csv when FILE ends in .csv, else jsonl)",
+    )
+    output.add_argument(
+        "--rejects",
+        metavar="FILE",
+        help="where artworks that break the spec go, as JSONL {offset, path, error, raw} "
+        "(default: FILE.rejects.jsonl, or tengrai-rejects.jsonl with stdout); "
+        "created only when there is one",
+    )
+    restart = output.add_mutually_exclusive_group()
+    restart.add_argument(
+        "--resume", action="store_true", help="continue an interrupted export of FILE"
+    )
+    restart.add_argument(
+        "--force", action="store_true", help="discard an interrupted export of FILE and start over"
+    )
+    output.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
+    filters = exporter.add_argument_group("filters (applied by the client as items stream)")
+    filters.add_argument(
+        "--type",
+        dest="types",
+        action="append",
+        default=[],
+        metavar="TYPE",
+        help="keep this artwork type; repeatable (known: "
+        + ", ".join(member.value for member in ArtworkType)
+        + ")",
+    )
+    filters.add_argument(
+        "--status",
+        dest="statuses",
+        action="append",
+        default=[],
+        choices=[member.value for member in ArtworkStatus],
+        metavar="STATUS",
+        help="keep this status; repeatable ("
+        + ", ".join(member.value for member in ArtworkStatus)
+        + ")",
+    )
+    filters.add_argument(
+        "--since",
+        type=_timestamp,
+        metavar="TIME",
+        help="keep artworks created at or after TIME (ISO 8601 with a UTC offset, e.g. "
+        "2026-01-31T00:00Z)",
+    )
+    filters.add_argument(
+        "--until", type=_timestamp, metavar="TIME", help="keep artworks created before TIME"
+    )
+    tuning = exporter.add_argument_group("paging")
+    tuning.add_argument(
+        "--page-size",
+        type=_integer(_rules.LIMIT.minimum, _rules.LIMIT.maximum),
+        default=500,
+        metavar="N",
+        help="artworks per request, 1..500 (default: %(default)s)",
+    )
+    tuning.add_argument(
+        "--prefetch",
+        type=_integer(1),
+        default=4,
+        metavar="N",
+        help="requests in flight at once (default: %(default)s)",
+    )
+    tuning.add_argument(
+        "--max-items", type=_integer(0), metavar="N", help="stop after N artworks in all"
+    )
+
+    lister = commands.add_parser(
+        "list",
+        parents=[connection],
+        help="print one page of artworks as a table",
+        description="Print one page of artworks as a table: id, status, created, style, prompt.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    lister.add_argument(
+        "--offset", type=_integer(0), default=0, metavar="N", help="artworks to skip (default: 0)"
+    )
+    lister.add_argument(
+        "--limit",
+        type=_integer(_rules.LIMIT.minimum, _rules.LIMIT.maximum),
+        default=20,
+        metavar="N",
+        help="rows to show, 1..500 (default: %(default)s)",
+    )
+    return parser
+
+
+# --- running -----------------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def _client(args: argparse.Namespace) -> AsyncIterator[TengrAI]:
+    retry = None
+    if args.retry_wait is not None:
+        retry = RetryPolicy(wait_initial=args.retry_wait, wait_jitter=0.0)
+    async with contextlib.AsyncExitStack() as stack:
+        base_url, key = args.base_url, None
+        if args.demo is None and not os.environ.get(API_KEY_ENV):
+            raise UsageError(f"no API key: set {API_KEY_ENV} (or try --demo)")
+        if args.demo is not None:
+            base_url, key = await stack.enter_async_context(demo_server(_demo(args)))
+        client = TengrAI(
+            key,
+            base_url=base_url,
+            timeout=args.timeout,
+            max_retries=args.max_retries,
+            retry=retry,
+        )
+        yield await stack.enter_async_context(client)
+
+
+def _demo(args: argparse.Namespace) -> DemoOptions:
+    return DemoOptions(
+        count=args.demo,
+        seed=args.demo_seed,
+        latency=args.demo_latency,
+        fault_rate=args.demo_fault_rate,
+    )
+
+
+def _export_options(args: argparse.Namespace) -> ExportOptions:
+    fmt: Format = args.format or ("csv" if args.output.lower().endswith(".csv") else "jsonl")
+    return ExportOptions(
+        output=args.output,
+        fmt=fmt,
+        rejects=args.rejects,
+        resume=args.resume,
+        force=args.force,
+        quiet=args.quiet,
+        types=tuple(args.types),
+        statuses=tuple(args.statuses),
+        since=args.since,
+        until=args.until,
+        page_size=args.page_size,
+        prefetch=args.prefetch,
+        max_items=args.max_items,
+        demo=None if args.demo is None else _demo(args),
+    )
+
+
+async def _run_export(args: argparse.Namespace, stderr: TextIO) -> int:
+    # The files on disk are checked first: a checkpoint in the way needs no connection.
+    ready = plan(_export_options(args))
+    async with _client(args) as client:
+        return await export(client, ready, stdout=sys.stdout.buffer, stderr=stderr)
+
+
+async def _run_list(args: argparse.Namespace, stderr: TextIO) -> int:
+    async with _client(args) as client:
+        page = await client.artworks.list(offset=args.offset, limit=args.limit, on_invalid="skip")
+    stdout = sys.stdout
+    stdout.write(render(page.items, width=shutil.get_terminal_size().columns))
+    stdout.flush()
+    for error in page.invalid:
+        stderr.write(f"{PROG}: skipped an invalid artwork: {error}\n")
+    if page.has_more:
+        stderr.write(f"{PROG}: more after this page: --offset {page.next_offset}\n")
+    return EXIT_REJECTS if page.invalid else EXIT_OK
+
+
+@contextlib.contextmanager
+def _logging(stderr: TextIO, *, verbose: bool) -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in ("tengrai_async", "stamina")]
+    levels = [logger.level for logger in loggers]
+    handler: logging.Handler
+    if verbose:
+        handler = logging.StreamHandler(stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        level = logging.DEBUG
+    else:
+        # Unconfigured, logging would print stamina's bare retry warnings; the summary counts
+        # the retries instead.
+        handler = logging.NullHandler()
+        level = logging.NOTSET
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(level)
+    try:
+        yield
+    finally:
+        # main() may run many times in one process (tests): leave logging as it was.
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``tengrai-async`` command with *argv* (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit code: 0 done, 1 API failure, 2 usage error, 3 done with rejected items,
+        130 interrupted.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    stderr = sys.stderr
+    if args.demo is not None and args.base_url is not None:
+        stderr.write(f"{PROG}: error: --demo runs its own server: drop --base-url\n")
+        return EXIT_USAGE
+    run = _run_export if args.command == "export" else _run_list
+    with _logging(stderr, verbose=args.verbose):
+        try:
+            return asyncio.run(run(args, stderr))
+        except KeyboardInterrupt:
+            stderr.write(f"{PROG}: interrupted\n")
+            return EXIT_INTERRUPTED
+        except (UsageError, ConfigurationError) as exc:
+            stderr.write(f"{PROG}: error: {exc}\n")
+            return EXIT_USAGE
+        except (TengrAIError, OSError) as exc:
+            stderr.write(f"{PROG}: failed: {exc}\n")
+            return EXIT_FAILURE

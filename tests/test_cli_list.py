@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tengrai_async import Artwork, converter
+from tengrai_async.cli import main
+from tengrai_async.cli._table import HEADER, render
+from tengrai_async.testing import FakeTengrAI, make_artwork, make_artworks
+
+KEY = "test-key"
+
+
+@contextlib.contextmanager
+def serve(monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> Iterator[FakeTengrAI]:
+    with FakeTengrAI.in_thread(api_key=KEY, **kwargs) as server:
+        monkeypatch.setenv("TENGRAI_API_KEY", KEY)
+        monkeypatch.setenv("TENGRAI_BASE_URL", str(server.url))
+        yield server
+
+
+def rows(out: str) -> list[str]:
+    lines = out.splitlines()
+    assert lines[0].split()[:2] == ["ID", "STATUS"]
+    return lines[1:]
+
+
+def test_list_prints_one_page_as_a_table(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve(monkeypatch, count=100) as server:
+        assert main(["list", "--offset", "10", "--limit", "7"]) == 0
+        ids = server.ids()[10:17]
+        assert server.requests[-1].query == {"offset": "10", "limit": "7"}
+    captured = capsys.readouterr()
+    table = rows(captured.out)
+    assert [line.split()[0] for line in table] == ids
+    assert "--offset 17" in captured.err
+
+
+def test_list_columns_are_aligned_and_prompts_cut_to_the_width() -> None:
+    objs = make_artworks(5)
+    objs[0]["parameters"]["prompt"] = "word " * 100
+    objs[1]["parameters"]["prompt"] = "two\nlines\tand tabs"
+    artworks: list[Artwork] = [converter.structure(o, Artwork) for o in objs]  # type: ignore[arg-type]
+    table = render(artworks, width=120).splitlines()
+    assert len(table) == 6
+    status_at = table[0].index(HEADER[1])
+    assert all(line[status_at - 2 : status_at] == "  " != line[status_at] for line in table)
+    assert all(len(line) <= 120 for line in table)
+    assert table[1].endswith("…")
+    assert table[2].endswith("two lines and tabs")
+
+
+def test_list_of_the_last_page_has_fewer_rows(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve(monkeypatch, count=25):
+        assert main(["list", "--offset", "20"]) == 0
+    captured = capsys.readouterr()
+    assert len(rows(captured.out)) == 5
+    assert "--offset" not in captured.err
+
+
+def test_list_shows_unknown_kinds_and_reports_invalid_items(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = make_artwork(1)
+    bad["parameters"]["details"] = 0
+    zeta = {
+        "artworkType": "zeta",
+        "id": "zeta-1",
+        "status": "queued",
+        "createdAt": "2026-11-01T12:00:00+02:00",
+        "parameters": {"style": "neo", "prompt": "a new kind"},
+    }
+    odd: dict[str, Any] = {
+        "artworkType": "zeta",
+        "id": None,
+        "createdAt": "yesterday",
+        "parameters": [],
+    }
+    with serve(monkeypatch, artworks=[make_artwork(0), bad, zeta, odd]):
+        assert main(["list"]) == 3
+    captured = capsys.readouterr()
+    table = rows(captured.out)
+    assert len(table) == 3
+    assert table[1].split() == [
+        "zeta-1", "queued", "2026-11-01", "10:00:00", "neo", "[zeta]", "a", "new", "kind"
+    ]  # fmt: skip
+    assert table[2].split() == ["-", "-", "-", "-", "[zeta]"]
+    assert "offset 1" in captured.err
+    assert "$[1].parameters.details" in captured.err
+
+
+def test_empty_listing_prints_the_header_only(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve(monkeypatch, artworks=[]):
+        assert main(["list"]) == 0
+    assert rows(capsys.readouterr().out) == []
+
+
+def test_list_demo_needs_no_key(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("TENGRAI_API_KEY", raising=False)
+    assert main(["list", "--demo", "--limit", "12"]) == 0
+    table = rows(capsys.readouterr().out)
+    assert len(table) == 12
+    assert all(uuid.UUID(line.split()[0]) for line in table)
+
+
+def test_list_api_failure_exits_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve(monkeypatch, count=5) as server:
+        server.queue_faults("500")
+        assert main(["list", "--max-retries", "0"]) == 1
+    assert "500" in capsys.readouterr().err
+
+
+def test_list_rejects_a_bad_limit(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--limit", "0"]) == 2
+    assert "--limit" in capsys.readouterr().err

@@ -1,0 +1,313 @@
+from __future__ import annotations
+
+import email.utils
+from typing import Any
+
+import orjson
+import pytest
+import yarl
+
+from tengrai_async import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    MalformedResponseError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseValidationError,
+    SelenaArtwork,
+    ServerError,
+    make_converter,
+)
+from tengrai_async import _sansio as sansio
+from tengrai_async.testing import make_artworks
+
+CONVERTER = make_converter()
+NOW = 1_700_000_000.0
+
+
+def decipher(status: int, body: bytes, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+    kw.setdefault("offset", 0)
+    kw.setdefault("limit", 10)
+    return sansio.decipher_response(status, headers or {}, body, converter=CONVERTER, **kw)
+
+
+# -- check_window --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("offset", "limit"), [(0, 1), (0, 500), (10**9, 10), (7, 250)])
+def test_check_window_accepts_offsets_from_0_and_limits_1_to_500(offset: int, limit: int) -> None:
+    sansio.check_window(offset, limit)
+
+
+@pytest.mark.parametrize(
+    ("offset", "limit", "name"),
+    [
+        (-1, 10, "offset"),
+        (0, 0, "limit"),
+        (0, 501, "limit"),
+        (0, -3, "limit"),
+        (1.0, 10, "offset"),
+        (0, 10.0, "limit"),
+        ("0", 10, "offset"),
+        (True, 10, "offset"),
+        (0, True, "limit"),
+        (None, 10, "offset"),
+    ],
+)
+def test_check_window_rejects_values_outside_the_spec_naming_the_parameter(
+    offset: Any, limit: Any, name: str
+) -> None:
+    with pytest.raises(ValueError, match=name):
+        sansio.check_window(offset, limit)
+
+
+# -- list_url and request_headers ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [
+        ("https://api.tengr.ai", "https://api.tengr.ai/v2/artworks?offset=5&limit=20"),
+        ("https://api.tengr.ai/", "https://api.tengr.ai/v2/artworks?offset=5&limit=20"),
+        (
+            "http://127.0.0.1:8080/proxy",
+            "http://127.0.0.1:8080/proxy/v2/artworks?offset=5&limit=20",
+        ),
+        (
+            "http://127.0.0.1:8080/proxy/",
+            "http://127.0.0.1:8080/proxy/v2/artworks?offset=5&limit=20",
+        ),
+    ],
+)
+def test_list_url_appends_the_endpoint_to_the_base_path_with_offset_and_limit(
+    base: str, expected: str
+) -> None:
+    url = sansio.list_url(yarl.URL(base), offset=5, limit=20)
+    assert url == yarl.URL(expected)
+    assert dict(url.query) == {"offset": "5", "limit": "20"}
+
+
+def test_list_url_replaces_any_query_of_the_base_url() -> None:
+    url = sansio.list_url(yarl.URL("https://api.tengr.ai/?debug=1"), offset=0, limit=1)
+    assert dict(url.query) == {"offset": "0", "limit": "1"}
+
+
+def test_request_headers_carry_bearer_key_json_accept_and_user_agent() -> None:
+    assert sansio.request_headers("k-123", "agent/1") == {
+        "Authorization": "Bearer k-123",
+        "Accept": "application/json",
+        "User-Agent": "agent/1",
+    }
+
+
+# -- parse_retry_after ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("0", 0.0), ("5", 5.0), (" 120 ", 120.0)])
+def test_parse_retry_after_reads_delta_seconds(value: str, seconds: float) -> None:
+    assert sansio.parse_retry_after(value) == seconds
+
+
+def test_parse_retry_after_reads_a_future_http_date_as_seconds_from_now() -> None:
+    value = email.utils.formatdate(NOW + 90, usegmt=True)
+    assert sansio.parse_retry_after(value, now=NOW) == pytest.approx(90.0)
+
+
+def test_parse_retry_after_reads_a_past_http_date_as_zero() -> None:
+    value = email.utils.formatdate(NOW - 3600, usegmt=True)
+    assert sansio.parse_retry_after(value, now=NOW) == 0.0
+
+
+def test_parse_retry_after_uses_the_clock_when_now_is_not_given() -> None:
+    value = email.utils.formatdate(usegmt=True)  # this second: at most a second ago
+    seconds = sansio.parse_retry_after(value)
+    assert seconds is not None
+    assert 0.0 <= seconds <= 1.0
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, "", "  ", "soon", "-5", "1.5", "1e3", "0x10", "9" * 400, "Tomorrow, 25:99:99 GMT"],
+)
+def test_parse_retry_after_gives_none_for_garbage(value: str | None) -> None:
+    assert sansio.parse_retry_after(value, now=NOW) is None
+
+
+def test_parse_retry_after_gives_none_for_a_superscript_digit() -> None:
+    assert sansio.parse_retry_after("²") is None
+
+
+# -- decipher_response and error_for_status ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "error_class"),
+    [
+        (400, BadRequestError),
+        (401, AuthenticationError),
+        (403, PermissionDeniedError),
+        (404, NotFoundError),
+        (422, BadRequestError),
+        (429, RateLimitError),
+        (500, ServerError),
+        (502, ServerError),
+        (503, ServerError),
+        (504, ServerError),
+        (599, ServerError),
+    ],
+)
+def test_decipher_response_raises_the_error_class_of_each_status(
+    status: int, error_class: type[APIError]
+) -> None:
+    body = orjson.dumps({"error": "nope", "code": status})
+    headers = {"X-Request-Id": "req-42", "Content-Type": "application/json"}
+    with pytest.raises(error_class) as info:
+        decipher(status, body, headers)
+    error = info.value
+    assert type(error) is error_class
+    assert error.status == status
+    assert error.body == {"error": "nope", "code": status}
+    assert error.headers["Content-Type"] == "application/json"
+    assert error.request_id == "req-42"
+    assert str(status) in str(error)
+    assert "req-42" in str(error)
+
+
+@pytest.mark.parametrize("status", [300, 307, 418, 451])
+def test_decipher_response_raises_the_base_api_error_for_other_statuses(status: int) -> None:
+    with pytest.raises(APIError) as info:
+        decipher(status, b"")
+    assert type(info.value) is APIError
+    assert info.value.status == status
+    assert info.value.body is None
+
+
+def test_error_keeps_a_text_body_as_text() -> None:
+    error = sansio.error_for_status(502, {}, b"<html>Bad Gateway</html>")
+    assert error.body == "<html>Bad Gateway</html>"
+    assert error.request_id is None
+
+
+@pytest.mark.parametrize("header", ["X-Request-Id", "Request-Id", "X-Amzn-RequestId"])
+def test_error_reads_the_request_id_from_any_known_header(header: str) -> None:
+    error = sansio.error_for_status(500, {header: "abc"}, b"")
+    assert error.request_id == "abc"
+
+
+def test_rate_limit_error_carries_retry_after_seconds() -> None:
+    error = sansio.error_for_status(429, {"Retry-After": "7"}, b"{}")
+    assert isinstance(error, RateLimitError)
+    assert error.retry_after == 7.0
+
+
+def test_rate_limit_error_without_retry_after_has_none() -> None:
+    error = sansio.error_for_status(429, {}, b"")
+    assert isinstance(error, RateLimitError)
+    assert error.retry_after is None
+
+
+def test_decipher_response_turns_a_2xx_array_into_a_page() -> None:
+    artworks = make_artworks(3)
+    page = decipher(200, orjson.dumps(artworks), offset=20, limit=3)
+    assert [str(artwork.id) for artwork in page.items] == [a["id"] for a in artworks]
+    assert all(isinstance(artwork, SelenaArtwork) for artwork in page.items)
+    assert (page.offset, page.limit, page.count, page.has_more) == (20, 3, 3, True)
+
+
+def test_decipher_response_short_page_has_no_more() -> None:
+    page = decipher(200, orjson.dumps(make_artworks(2)), offset=0, limit=10)
+    assert page.count == 2
+    assert not page.has_more
+    assert decipher(204, b"[]").count == 0
+
+
+def test_decipher_response_raises_malformed_for_a_2xx_body_that_is_not_json() -> None:
+    with pytest.raises(MalformedResponseError) as info:
+        decipher(200, b'[{"id": "trunc', offset=40)
+    assert info.value.offset == 40
+    assert info.value.path == "$"
+
+
+def test_decipher_response_raises_validation_error_for_a_body_that_is_not_an_array() -> None:
+    with pytest.raises(ResponseValidationError) as info:
+        decipher(200, b'{"items": []}', offset=0)
+    assert not isinstance(info.value, MalformedResponseError)
+    assert info.value.path == "$"
+
+
+def test_decipher_response_reports_an_invalid_item_with_its_absolute_offset() -> None:
+    artworks = make_artworks(3)
+    artworks[1]["status"] = "exploded"
+    with pytest.raises(ResponseValidationError) as info:
+        decipher(200, orjson.dumps(artworks), offset=100, limit=3)
+    assert info.value.offset == 101
+    assert info.value.path == "$[1].status"
+    assert "offset 101" in str(info.value)
+
+
+def test_decipher_response_skips_invalid_items_into_page_invalid() -> None:
+    artworks = make_artworks(3)
+    artworks[1]["status"] = "exploded"
+    page = decipher(200, orjson.dumps(artworks), offset=100, limit=3, skip_invalid=True)
+    assert [str(artwork.id) for artwork in page.items] == [artworks[0]["id"], artworks[2]["id"]]
+    assert page.count == 3
+    assert [error.offset for error in page.invalid] == [101]
+
+
+# -- is_loopback and check_base_url --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("localhost", True),
+        ("api.localhost", True),
+        ("127.0.0.1", True),
+        ("127.10.20.30", True),
+        ("::1", True),
+        ("[::1]", True),
+        (None, False),
+        ("", False),
+        ("api.tengr.ai", False),
+        ("localhost.evil.example", False),
+        ("127.0.0.1.nip.io", False),
+        ("10.0.0.1", False),
+        ("0.0.0.0", False),  # noqa: S104 - a host name under test, not a bind
+        ("::", False),
+    ],
+)
+def test_is_loopback_recognizes_only_this_machine(host: str | None, expected: bool) -> None:
+    assert sansio.is_loopback(host) is expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.tengr.ai",
+        "https://10.0.0.1:8443/base",
+        "http://127.0.0.1:8080",
+        "http://localhost:1234",
+        "http://[::1]:1234",
+        "HTTP://LOCALHOST:80",
+    ],
+)
+def test_check_base_url_accepts_https_anywhere_and_http_to_loopback(url: str) -> None:
+    assert sansio.check_base_url(url) == yarl.URL(url)
+    assert isinstance(sansio.check_base_url(yarl.URL(url)), yarl.URL)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://api.tengr.ai", "http://10.0.0.1:8080", "http://localhost.evil.example"]
+)
+def test_check_base_url_refuses_plain_http_to_a_remote_host(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="plain http"):
+        sansio.check_base_url(url)
+
+
+@pytest.mark.parametrize("url", ["ftp://api.tengr.ai", "api.tengr.ai", "/v2", "https://", ""])
+def test_check_base_url_refuses_urls_that_are_not_absolute_http(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="absolute"):
+        sansio.check_base_url(url)
