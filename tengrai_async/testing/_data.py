@@ -41,6 +41,11 @@ _OFFSETS: Final = (
 )
 
 
+def _span(rule: _rules.IntRange) -> tuple[int, ...]:
+    assert rule.maximum is not None  # noqa: S101 - every parameter range is closed
+    return tuple(range(rule.minimum, rule.maximum + 1))
+
+
 def _edges(rule: _rules.IntRange) -> list[int]:
     assert rule.maximum is not None  # noqa: S101 - every parameter range is closed
     middle = (rule.minimum + rule.maximum) // 2
@@ -61,6 +66,19 @@ _SIZES: Final[list[tuple[int | None, int | None]]] = [
 ]
 
 
+# Member tuples built once: listing an enum class costs microseconds, and a history is long.
+_MODELS: Final = tuple(Model)
+_PROMPT_MODES: Final = tuple(PromptMode)
+_STYLES: Final = tuple(Style)
+_ASPECT_RATIOS: Final = tuple(AspectRatio)
+_COLOR_TONES: Final = tuple(ColorTone)
+_CAMERA_ANGLES: Final = tuple(CameraAngle)
+_STATUSES: Final = tuple(ArtworkStatus)
+_BATCHES: Final = _span(_rules.BATCH)
+_CREATIVITIES: Final = _span(_rules.CREATIVITY)
+_DETAILS: Final = _span(_rules.DETAILS)
+
+
 def _pick(rng: random.Random, index: int, values: list[Any] | tuple[Any, ...]) -> Any:
     # Cycling by index guarantees coverage; the rng only decides what else varies.
     return values[(index + rng.randrange(2)) % len(values)]
@@ -68,7 +86,7 @@ def _pick(rng: random.Random, index: int, values: list[Any] | tuple[Any, ...]) -
 
 def _words(rng: random.Random, limit: int) -> str:
     count = limit if rng.random() < 0.02 else rng.randint(1, 12)  # noqa: PLR2004
-    return " ".join(rng.choice(_WORDS) for _ in range(count))
+    return " ".join(rng.choices(_WORDS, k=count))
 
 
 def _timestamp(index: int, rng: random.Random) -> str:
@@ -87,25 +105,25 @@ def _parameters(index: int, rng: random.Random) -> dict[str, Any]:
         if rng.random() < 0.66:  # noqa: PLR2004
             params[key] = value
 
-    maybe("model", _pick(rng, index, list(Model)).value)
-    maybe("batch", _pick(rng, index, _edges(_rules.BATCH)))
-    maybe("promptMode", _pick(rng, index, list(PromptMode)).value)
+    maybe("model", _pick(rng, index, _MODELS).value)
+    maybe("batch", _pick(rng, index, _BATCHES))
+    maybe("promptMode", _pick(rng, index, _PROMPT_MODES).value)
     maybe("prompt", _words(rng, _rules.PROMPT_MAX_WORDS))
     maybe("negativePrompt", _words(rng, _rules.NEGATIVE_PROMPT_MAX_WORDS))
-    maybe("style", list(Style)[index % len(Style)].value)
-    maybe("creativity", list(range(1, 6))[index % 5])
-    maybe("details", _pick(rng, index, list(range(_rules.DETAILS.minimum, 6))))
+    maybe("style", _STYLES[index % len(_STYLES)].value)
+    maybe("creativity", _CREATIVITIES[index % len(_CREATIVITIES)])
+    maybe("details", _pick(rng, index, _DETAILS))
     width, height = _SIZES[index % len(_SIZES)]
     if width is None and height is None:
-        maybe("aspectRatio", list(AspectRatio)[index % len(AspectRatio)].value)
+        maybe("aspectRatio", _ASPECT_RATIOS[index % len(_ASPECT_RATIOS)].value)
     if width is not None:
         params["width"] = width
     if height is not None:
         params["height"] = height
     maybe("nsfw", bool(index % 2))
     maybe("transparentBackground", rng.random() < 0.5)  # noqa: PLR2004
-    maybe("colorTone", list(ColorTone)[index % len(ColorTone)].value)
-    maybe("cameraAngle", list(CameraAngle)[index % len(CameraAngle)].value)
+    maybe("colorTone", _COLOR_TONES[index % len(_COLOR_TONES)].value)
+    maybe("cameraAngle", _CAMERA_ANGLES[index % len(_CAMERA_ANGLES)].value)
     if rng.random() < 0.2:  # noqa: PLR2004
         params["webhook"] = f"https://hooks.example.com/tengrai/{index}"
     return params
@@ -119,8 +137,7 @@ def make_artwork(index: int, *, seed: int = 0) -> dict[str, Any]:
     artworks newer than artwork 0 (what a server inserts while a listing runs).
     """
     rng = random.Random(f"{seed}:{index}")
-    statuses = list(ArtworkStatus)
-    status = ArtworkStatus.SUCCEEDED if rng.random() < 0.6 else _pick(rng, index, statuses)  # noqa: PLR2004
+    status = ArtworkStatus.SUCCEEDED if rng.random() < 0.6 else _pick(rng, index, _STATUSES)  # noqa: PLR2004
     batch_images = rng.randint(0, 2) if status is ArtworkStatus.SUCCEEDED else 0
     artwork_id = uuid.UUID(int=rng.getrandbits(128), version=4)
     return {
