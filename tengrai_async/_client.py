@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import uuid
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Final
@@ -84,6 +85,7 @@ class ArtworksResource:
         created_before: _dt.datetime | None = None,
         on_invalid: OnInvalid = "raise",
         dedupe_window: int = DEFAULT_DEDUPE_WINDOW,
+        seen_ids: Iterable[uuid.UUID | str] = (),
     ) -> ArtworkIterator:
         """Iterate over every artwork from *offset* on, in order, prefetching windows.
 
@@ -98,6 +100,8 @@ class ArtworksResource:
             created_before: Keep artworks created strictly before this aware datetime.
             on_invalid: ``"raise"`` on an invalid item, or ``"skip"`` it into ``.invalid``.
             dedupe_window: How many recent ids are remembered to drop duplicates.
+            seen_ids: Ids handed out by an earlier run: resuming with them drops the items
+                that a shifted listing would repeat.
 
         Raises:
             ValueError: A bad argument (checked here, before any request).
@@ -114,6 +118,7 @@ class ArtworksResource:
             created_before=created_before,
             on_invalid=on_invalid,
             dedupe_window=dedupe_window,
+            seen_ids=seen_ids,
         )
 
 

@@ -10,6 +10,7 @@ import asyncio
 import collections
 import contextlib
 import datetime as _dt
+import uuid
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from types import TracebackType
@@ -64,6 +65,16 @@ def _aware(name: str, value: _dt.datetime | None) -> _dt.datetime | None:
     ):
         raise ValueError(f"{name} must be a timezone-aware datetime, not {value!r}")
     return value
+
+
+def _id_key(value: uuid.UUID | str) -> uuid.UUID | str:
+    """The dedupe key of an id given as text: a UUID when it is one (as artworks carry it)."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return value
 
 
 def _as_list(value: Iterable[Any], name: str) -> list[Any]:
@@ -138,6 +149,7 @@ class ArtworkIterator:
         created_before: _dt.datetime | None = None,
         on_invalid: OnInvalid = "raise",
         dedupe_window: int = DEFAULT_DEDUPE_WINDOW,
+        seen_ids: Iterable[uuid.UUID | str] = (),
     ) -> None:
         if not _rules.OFFSET.accepts(offset):
             raise ValueError(f"offset must be {_rules.OFFSET.expected}, not {offset!r}")
@@ -165,6 +177,8 @@ class ArtworkIterator:
         self._filtering = bool(self._types or self._statuses or self._after or self._before)
         self._seen: set[Any] = set()
         self._seen_order: collections.deque[Any] = collections.deque()
+        for seen in seen_ids:
+            self._remember(_id_key(seen))
         self._cooldown = Cooldown()
         self._windows: collections.deque[tuple[int, int, asyncio.Task[ArtworkPage]]] = (
             collections.deque()
@@ -329,16 +343,21 @@ class ArtworkIterator:
         return not (self._before is not None and (created is None or created >= self._before))
 
     def _is_duplicate(self, artwork: Artwork) -> bool:
-        key = artwork.id
+        key: Any = artwork.id
         if key is None or not self._dedupe_window:
             return False
+        if type(key) is str:  # an unknown kind's id: keyed like seen_ids given as text
+            key = _id_key(key)
         if key in self._seen:
             return True
+        self._remember(key)
+        return False
+
+    def _remember(self, key: Any) -> None:
         self._seen.add(key)
         self._seen_order.append(key)
         if len(self._seen_order) > self._dedupe_window:
             self._seen.discard(self._seen_order.popleft())
-        return False
 
     async def _raw_pages(self) -> AsyncGenerator[ArtworkPage, None]:
         windows = self._windows

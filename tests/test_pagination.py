@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime as dt
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -634,3 +635,27 @@ async def aenumerate(iterator: Any) -> AsyncIterator[tuple[int, Any]]:
     async for item in iterator:
         yield n, item
         n += 1
+
+
+# -- resuming with the ids of an earlier run ---------------------------------------------------
+
+
+async def test_seen_ids_drop_items_an_earlier_run_handed_out() -> None:
+    async with FakeTengrAI(count=30) as server, make_client(server.url) as client:
+        first = [a async for a in client.artworks.iterate(page_size=10, max_items=12)]
+        server.insert(3)  # the listing shifts: the first run's last items come back
+        resumed = client.artworks.iterate(
+            offset=12, page_size=10, seen_ids=[str(a.id) for a in first]
+        )
+        rest = [a async for a in resumed]
+    assert ids_of(first + rest) == server.ids()[3:]
+    assert resumed.stats.duplicates_dropped == 3
+    assert_stats_add_up(resumed.stats)
+
+
+async def test_seen_ids_accept_uuid_objects_and_text_alike() -> None:
+    data = make_artworks(5)
+    async with FakeTengrAI(artworks=data) as server, make_client(server.url) as client:
+        seen: list[Any] = [uuid.UUID(data[0]["id"]), data[1]["id"], "not-a-uuid"]
+        items = [a async for a in client.artworks.iterate(seen_ids=seen)]
+    assert ids_of(items) == [item["id"] for item in data[2:]]

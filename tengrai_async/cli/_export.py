@@ -324,6 +324,8 @@ async def export(client: TengrAI, ready: ExportPlan, *, stdout: BinaryIO, stderr
         created_after=options.since,
         created_before=options.until,
         on_invalid="skip",
+        # After a resume the listing may have shifted: what the last run wrote is dropped.
+        seen_ids=state.recent_ids,
     )
     try:
         if not options.resume:
@@ -348,7 +350,7 @@ async def export(client: TengrAI, ready: ExportPlan, *, stdout: BinaryIO, stderr
                 items=run.state.items - state.items,
                 total_items=run.state.items,
                 rejects=rejects.new,
-                duplicates=iterator.stats.duplicates_dropped + run.seeded_duplicates,
+                duplicates=iterator.stats.duplicates_dropped,
                 elapsed=time.perf_counter() - started,
             )
             stderr.write(summary.format() + "\n")
@@ -373,13 +375,10 @@ class _Run:
     state: Checkpoint
     out: BinaryIO
     rejects: _Rejects
-    seeded_duplicates: int = 0
-    _seed: frozenset[str] = attrs.field(init=False)
     _recent: collections.deque[tuple[str, ...]] = attrs.field(init=False)
     _writer: Writer = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
-        self._seed = frozenset(self.state.recent_ids)
         self._recent = collections.deque(maxlen=_RECENT_PAGES)
         if self.state.recent_ids:
             self._recent.append(self.state.recent_ids)
@@ -394,11 +393,6 @@ class _Run:
 
     def write_page(self, iterator: ArtworkIterator, items: tuple[Artwork, ...]) -> int:
         """Append one page (and its rejects), then checkpoint; return the artworks written."""
-        if self._seed:
-            # After a resume the listing may have shifted: drop what the last run wrote.
-            kept = tuple(a for a in items if _artwork_id(a) not in self._seed)
-            self.seeded_duplicates += len(items) - len(kept)
-            items = kept
         data = self._writer.page(items)
         self.out.write(data)
         _sync(self.out)
