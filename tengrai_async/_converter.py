@@ -229,6 +229,20 @@ def _emit_uuid(src: _Source, var: str, fail: str, _rule: Any, indent: int) -> No
     src.emit(indent, f"_set_uuid_safe({var}, _SAFE_UNKNOWN)")
 
 
+def _emit_timestamp(src: _Source, var: str, fail: str, _rule: Any, indent: int) -> None:
+    # parse_timestamp, inlined (Python 3.11+, where fromisoformat reads a trailing Z).
+    src.const("_fromisoformat", _fromisoformat)
+    src.emit(indent, "if (type(v) is not str or len(v) < 20 or v[10] != 'T' or v[4] != '-'")
+    src.emit(indent + 1, "or v[13] != ':'):")
+    src.emit(indent + 1, fail)
+    src.emit(indent, "try:")
+    src.emit(indent + 1, f"{var} = _fromisoformat(v)")
+    src.emit(indent, "except ValueError:")
+    src.emit(indent + 1, f"{fail} from None")
+    src.emit(indent, f"if {var}.tzinfo is None:")
+    src.emit(indent + 1, fail)
+
+
 _Emitter = Callable[[_Source, str, str, Any, int], None]
 #: Rules checked by inline code; the others go through their parser in _PARSERS.
 _EMITTERS: Final[dict[type[_rules.Rule], _Emitter]] = {
@@ -240,6 +254,8 @@ _EMITTERS: Final[dict[type[_rules.Rule], _Emitter]] = {
     _rules.TextList: _emit_text_list,
     _rules.UUIDRule: _emit_uuid,
 }
+if not _NEEDS_Z_FIX:
+    _EMITTERS[_rules.Timestamp] = _emit_timestamp
 
 _PARSERS: Final[dict[type[_rules.Rule], Callable[[Any], Any]]] = {
     _rules.Timestamp: parse_timestamp,

@@ -67,14 +67,23 @@ def _aware(name: str, value: _dt.datetime | None) -> _dt.datetime | None:
     return value
 
 
-def _id_key(value: uuid.UUID | str) -> uuid.UUID | str:
-    """The dedupe key of an id given as text: a UUID when it is one (as artworks carry it)."""
+def _id_key(value: uuid.UUID | str) -> int | str:
+    """The dedupe key of an id: its 128-bit number when it is a UUID, else the text.
+
+    An ``int`` hashes in C, where ``uuid.UUID.__hash__`` is a Python call: this runs per item.
+    """
     if isinstance(value, uuid.UUID):
-        return value
+        return value.int
     try:
-        return uuid.UUID(value)
+        return uuid.UUID(value).int
     except (ValueError, TypeError, AttributeError):
         return value
+
+
+def _artwork_key(artwork: Artwork) -> int | str | None:
+    if type(artwork) is SelenaArtwork:
+        return artwork.id.int
+    return None if artwork.id is None else _id_key(artwork.id)
 
 
 def _as_list(value: Iterable[Any], name: str) -> list[Any]:
@@ -315,16 +324,27 @@ class ArtworkIterator:
             positions = [p for p in positions if p not in invalid_offsets]
         kept: list[tuple[int, Artwork]] = []
         end = page.next_offset
+        filtering = self._filtering
+        # The dedupe set, inlined: this loop runs once per artwork of the listing.
+        seen, order, window = self._seen, self._seen_order, self._dedupe_window
         for position, artwork in zip(positions, page.items, strict=True):
             if budget is not None and len(kept) >= budget:
                 end = position  # the rest of the page is left for a later run
                 break
-            if self._filtering and not self._matches(artwork):
+            if filtering and not self._matches(artwork):
                 stats.filtered_out += 1
-            elif self._is_duplicate(artwork):
-                stats.duplicates_dropped += 1
-            else:
-                kept.append((position, artwork))
+                continue
+            if window:
+                key = artwork.id.int if type(artwork) is SelenaArtwork else _artwork_key(artwork)
+                if key is not None:
+                    if key in seen:
+                        stats.duplicates_dropped += 1
+                        continue
+                    seen.add(key)
+                    order.append(key)
+                    if len(order) > window:
+                        seen.discard(order.popleft())
+            kept.append((position, artwork))
         invalid = [error for error in page.invalid if (error.offset or 0) < end]
         self.invalid.extend(invalid)
         stats.invalid_skipped += len(invalid)
@@ -341,17 +361,6 @@ class ArtworkIterator:
         if self._after is not None and (created is None or created < self._after):
             return False
         return not (self._before is not None and (created is None or created >= self._before))
-
-    def _is_duplicate(self, artwork: Artwork) -> bool:
-        key: Any = artwork.id
-        if key is None or not self._dedupe_window:
-            return False
-        if type(key) is str:  # an unknown kind's id: keyed like seen_ids given as text
-            key = _id_key(key)
-        if key in self._seen:
-            return True
-        self._remember(key)
-        return False
 
     def _remember(self, key: Any) -> None:
         self._seen.add(key)
