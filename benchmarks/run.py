@@ -1,0 +1,69 @@
+"""Run the benchmarks and print their tables: ``python benchmarks/run.py [--quick] [--only ...]``.
+
+1 structuring, 2 pagination, 3 memory, 4 export; each target of the README ends as PASS or FAIL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+import bench_export
+import bench_memory
+import bench_pagination
+import bench_structuring
+from _stats import LoadMeter, Target, machine_info, print_table
+
+BENCHMARKS: dict[str, Callable[..., list[Target]]] = {
+    "structuring": bench_structuring.run,
+    "pagination": bench_pagination.run,
+    "memory": bench_memory.run,
+    "export": bench_export.run,
+}
+
+
+def _parse(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python benchmarks/run.py", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes: a smoke check in under a minute"
+    )
+    parser.add_argument(
+        "--only",
+        choices=list(BENCHMARKS),
+        action="append",
+        help="run only this benchmark (repeatable; default: all four)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str]) -> int:
+    args = _parse(argv)
+    print(
+        "## tengrai-async benchmarks"
+        + (" (--quick: smoke sizes, not figures)" if args.quick else "")
+    )
+    print()
+    for line in machine_info(argv):
+        print(f"- {line}")
+    targets: list[Target] = []
+    started = time.perf_counter()
+    for name in args.only or list(BENCHMARKS):
+        with LoadMeter() as load:
+            targets.extend(BENCHMARKS[name](quick=args.quick))
+        print(load.describe(), flush=True)
+    print_table(
+        "Targets"
+        + (
+            " (--quick sizes are too small for the verdicts to mean anything)" if args.quick else ""
+        ),
+        ("target", "wants", "measured", "verdict"),
+        [(t.name, t.wants, t.measured, t.verdict) for t in targets],
+    )
+    print(f"Total time: {time.perf_counter() - started:.0f} s.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
