@@ -444,6 +444,15 @@ class TengrAIConverter(cattrs.Converter):
     the camelCase JSON object. Every failure is a :class:`ResponseValidationError`.
     """
 
+    def structure_artwork(self, obj: Any) -> Artwork:
+        """Structure one JSON artwork: ``structure(obj, Artwork)``, typed for checkers.
+
+        Raises:
+            ResponseValidationError: The object breaks a rule, with its JSON path.
+        """
+        result: Artwork = self.structure(obj, Artwork)  # type: ignore[arg-type]  # a Union
+        return result
+
     def structure_page(
         self,
         data: Any,
@@ -513,13 +522,22 @@ class TengrAIConverter(cattrs.Converter):
             MalformedResponseError: The body is not JSON at all (path ``$``).
             ResponseValidationError: As for :meth:`structure_page`.
         """
+        data = self.decode_body(body, offset=offset)
+        return self.structure_page(data, offset=offset, limit=limit, skip_invalid=skip_invalid)
+
+    @staticmethod
+    def decode_body(body: bytes | str, *, offset: int = 0) -> Any:
+        """Decode a JSON response body (without structuring it).
+
+        Raises:
+            MalformedResponseError: The body is not JSON at all (path ``$``).
+        """
         try:
-            data = orjson.loads(body)
+            return orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             raise MalformedResponseError(
                 "$", _body_preview(body), f"a JSON body ({exc})", raw=body, offset=offset
             ) from None
-        return self.structure_page(data, offset=offset, limit=limit, skip_invalid=skip_invalid)
 
 
 def _body_preview(body: bytes | str) -> str:

@@ -189,9 +189,7 @@ class ArtworkIterator:
         for seen in seen_ids:
             self._remember(_id_key(seen))
         self._cooldown = Cooldown()
-        self._windows: collections.deque[tuple[int, int, asyncio.Task[ArtworkPage]]] = (
-            collections.deque()
-        )
+        self._windows: collections.deque[tuple[int, int, asyncio.Task[Any]]] = collections.deque()
         self._started = False
         self._items_gen: AsyncGenerator[Artwork, None] | None = None
         self._generators: weakref.WeakSet[AsyncGenerator[Any, None]] = weakref.WeakSet()
@@ -376,11 +374,12 @@ class ArtworkIterator:
                 limit = self._window_limit()
                 if limit == 0:
                     break
+                # Windows only fetch and decode; each is structured when its turn comes, so
+                # that answers arriving together do not hold back the refill requests.
                 task = asyncio.ensure_future(
-                    self._transport.get_page(
+                    self._transport.get_window(
                         offset=next_window,
                         limit=limit,
-                        skip_invalid=self._skip_invalid,
                         cooldown=self._cooldown,
                         counter=self.stats,
                     )
@@ -389,9 +388,12 @@ class ArtworkIterator:
                 next_window += limit
             if not windows:
                 return
-            _, limit, task = windows[0]
-            page = await task
+            offset, limit, task = windows[0]
+            data = await task
             windows.popleft()
+            page = self._transport.converter.structure_page(
+                data, offset=offset, limit=limit, skip_invalid=self._skip_invalid
+            )
             yield page
             if not page.has_more:
                 return

@@ -38,6 +38,7 @@ __all__ = [
     "check_base_url",
     "check_window",
     "decipher_response",
+    "decode_response",
     "error_for_status",
     "is_loopback",
     "list_url",
@@ -161,6 +162,23 @@ def error_for_status(status: int, headers: Mapping[str, str], body: bytes) -> AP
     return cls(status, parsed, headers, request_id)
 
 
+def decode_response(
+    status: int, headers: Mapping[str, str], body: bytes, *, offset: int = 0
+) -> Any:
+    """Turn one answer to ``GET /v2/artworks`` into decoded JSON, or raise the matching error.
+
+    Structuring is left to the caller, so a listing can decode pages as they arrive and
+    structure them in order, as they are consumed.
+
+    Raises:
+        APIError: A non-2xx status, as its subclass (see :func:`error_for_status`).
+        MalformedResponseError: A 2xx body that is not JSON at all.
+    """
+    if not 200 <= status < 300:  # noqa: PLR2004
+        raise error_for_status(status, headers, body)
+    return TengrAIConverter.decode_body(body, offset=offset)
+
+
 def decipher_response(
     status: int,
     headers: Mapping[str, str],
@@ -175,8 +193,8 @@ def decipher_response(
 
     Raises:
         APIError: A non-2xx status, as its subclass (see :func:`error_for_status`).
+        MalformedResponseError: A 2xx body that is not JSON at all.
         ResponseValidationError: A 2xx body that is not a valid array of artworks.
     """
-    if not 200 <= status < 300:  # noqa: PLR2004
-        raise error_for_status(status, headers, body)
-    return converter.loads_page(body, offset=offset, limit=limit, skip_invalid=skip_invalid)
+    data = decode_response(status, headers, body, offset=offset)
+    return converter.structure_page(data, offset=offset, limit=limit, skip_invalid=skip_invalid)

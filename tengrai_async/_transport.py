@@ -175,6 +175,11 @@ class Transport:
         if self._owns_session and self._session is not None:
             await self._session.close()
 
+    @property
+    def converter(self) -> TengrAIConverter:
+        """The converter that structures this transport's pages."""
+        return self._converter
+
     async def get_page(
         self,
         *,
@@ -190,6 +195,29 @@ class Transport:
             APIError: A non-2xx answer that is not retried, or the last one after retries.
             TransportError: Connection failure or timeout after retries.
             ResponseValidationError: A body that breaks the spec (unless *skip_invalid*).
+        """
+        data = await self.get_window(offset=offset, limit=limit, cooldown=cooldown, counter=counter)
+        return self._converter.structure_page(
+            data, offset=offset, limit=limit, skip_invalid=skip_invalid
+        )
+
+    async def get_window(
+        self,
+        *,
+        offset: int,
+        limit: int,
+        cooldown: Cooldown | None = None,
+        counter: RequestCounter | None = None,
+    ) -> Any:
+        """GET one window, retrying transient failures; return its decoded, unchecked JSON.
+
+        A body that is not JSON is retried like a transport error; a well-formed one is left
+        for the caller to structure (and validate) when it needs it.
+
+        Raises:
+            APIError: A non-2xx answer that is not retried, or the last one after retries.
+            TransportError: Connection failure or timeout after retries.
+            MalformedResponseError: A body that is not JSON, after retries.
         """
         await self.open()
         url = _sansio.list_url(self._base_url, offset=offset, limit=limit)
@@ -209,7 +237,7 @@ class Transport:
                 if counter is not None:
                     counter.requests += 1
                     counter.retries += attempts > 1
-                return await self._send(url, attempts, offset, limit, skip_invalid=skip_invalid)
+                return await self._send(url, attempts, offset)
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
     def _backoff_hook(self, cooldown: Cooldown) -> Any:
@@ -230,9 +258,7 @@ class Transport:
 
         return hook
 
-    async def _send(
-        self, url: yarl.URL, attempt: int, offset: int, limit: int, *, skip_invalid: bool
-    ) -> ArtworkPage:
+    async def _send(self, url: yarl.URL, attempt: int, offset: int) -> Any:
         session = self._session
         if session is None or self._state is not _State.OPENED:  # closed while waiting
             raise ClientStateError("this TengrAI client is closed")
@@ -257,12 +283,4 @@ class Transport:
                 attempt,
                 (time.perf_counter() - started) * 1000,
             )
-        return _sansio.decipher_response(
-            status,
-            headers,
-            body,
-            converter=self._converter,
-            offset=offset,
-            limit=limit,
-            skip_invalid=skip_invalid,
-        )
+        return _sansio.decode_response(status, headers, body, offset=offset)

@@ -56,7 +56,7 @@ def request_tasks() -> list[asyncio.Task[Any]]:
     return [
         task
         for task in asyncio.all_tasks()
-        if getattr(task.get_coro(), "__qualname__", "") == "Transport.get_page"
+        if getattr(task.get_coro(), "__qualname__", "") in ("Transport.get_page", "Transport.get_window")
     ]
 
 

@@ -760,3 +760,15 @@ def test_non_object_item_in_a_page_raises_at_its_index() -> None:
         converter.structure_page([BASE, BASE, "x"], offset=10)
     assert info.value.path == "$[2]"
     assert info.value.offset == 12
+
+
+def test_structure_artwork_is_the_typed_spelling_of_structure_as_artwork() -> None:
+    raw = make_artwork(3)
+    artwork = converter.structure_artwork(raw)
+    assert isinstance(artwork, SelenaArtwork)
+    assert converter.unstructure(artwork) == converter.unstructure(
+        converter.structure_page([raw]).items[0]
+    )
+    with pytest.raises(ResponseValidationError) as info:
+        converter.structure_artwork({**raw, "status": "lost"})
+    assert info.value.path == "$.status"
