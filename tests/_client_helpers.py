@@ -56,7 +56,8 @@ def request_tasks() -> list[asyncio.Task[Any]]:
     return [
         task
         for task in asyncio.all_tasks()
-        if getattr(task.get_coro(), "__qualname__", "") in ("Transport.get_page", "Transport.get_window")
+        if getattr(task.get_coro(), "__qualname__", "")
+        in ("Transport.get_page", "Transport.get_window")
     ]
 
 
