@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import enum
 import math
+import re
 import uuid
 from typing import Any, Final, Generic, TypeVar
 
@@ -40,6 +41,7 @@ __all__ = [
 ]
 
 E = TypeVar("E", bound=enum.Enum)
+_QUERY_INTEGER: Final = re.compile(r"-?[0-9]+")
 
 
 class Rule:
@@ -84,6 +86,17 @@ class IntRange(Rule):
         if type(value) is not int:
             return False
         return self.minimum <= value and (self.maximum is None or value <= self.maximum)
+
+    def from_query(self, text: str) -> int | None:
+        """Read a query-string value under the rule: the integer, or ``None`` if it breaks it.
+
+        Only plain ASCII decimal digits with an optional minus count: ``int()`` alone would also
+        take ``" 5"``, ``"+5"``, ``"1_0"`` and non-ASCII digits.
+        """
+        if _QUERY_INTEGER.fullmatch(text) is None:
+            return None
+        value = int(text)
+        return value if self.accepts(value) else None
 
 
 @attrs.frozen

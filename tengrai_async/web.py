@@ -6,7 +6,6 @@ closes it on shutdown, and routes a handler that proxies ``artworks.list()``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Final
 
@@ -24,8 +23,6 @@ __all__ = ["TENGRAI_CLIENT", "list_artworks", "setup", "tengrai_client_ctx"]
 TENGRAI_CLIENT: Final = web.AppKey("tengrai_client", TengrAI)
 
 _CONVERTER: Final[TengrAIConverter] = make_converter()
-# Only plain decimal digits: int() would also take "+5", " 5", "1_0" and non-ASCII digits.
-_INTEGER: Final = re.compile(r"-?[0-9]+")
 
 
 def tengrai_client_ctx(**client_kwargs: Any) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -48,17 +45,17 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 def _query_int(request: web.Request, name: str, default: int, rule: _rules.IntRange) -> int:
     text = request.query.get(name)
-    value: object = default
-    if text is not None:
-        value = int(text) if _INTEGER.fullmatch(text) else text
-    if not rule.accepts(value):
+    if text is None:
+        return default
+    value = rule.from_query(text)
+    if value is None:
         raise web.HTTPBadRequest(
             text=orjson.dumps(
                 {"error": f"{name} must be {rule.expected}", "parameter": name}
             ).decode(),
             content_type="application/json",
         )
-    return value  # type: ignore[return-value]  # accepts() proved it is an int
+    return value
 
 
 async def list_artworks(request: web.Request) -> web.Response:

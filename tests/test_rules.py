@@ -172,3 +172,26 @@ def test_product_at_most_expected_text_names_both_fields() -> None:
 def test_every_rule_describes_itself_in_words(rule: _rules.Rule) -> None:
     assert isinstance(rule.expected, str)
     assert rule.expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0", 0),
+        ("500", 500),
+        ("7", 7),
+        ("501", None),
+        ("-1", None),
+        ("+5", None),
+        (" 5", None),
+        ("1_0", None),
+        ("5.0", None),
+        ("", None),
+        ("\u0661", None),  # ARABIC-INDIC DIGIT ONE: int() would take it
+        ("abc", None),
+    ],
+)
+def test_int_range_reads_only_plain_decimal_query_text_inside_the_range(
+    text: str, expected: int | None
+) -> None:
+    assert _rules.IntRange(0, 500).from_query(text) == expected

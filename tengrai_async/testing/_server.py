@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import re
 import sys
 import threading
 import uuid
@@ -22,6 +21,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from .. import _rules
+from .._sansio import ARTWORKS_PATH
 from ._data import make_artwork
 
 if TYPE_CHECKING:
@@ -37,11 +37,8 @@ __all__ = ["FAULTS", "FakeTengrAI", "RecordedRequest"]
 #: Every fault the server can inject, in the order of the default ``faults``.
 FAULTS: Final = ("429", "500", "503", "malformed", "drop")
 
-_PATH: Final = "/v2/artworks"
 _DEFAULT_OFFSET: Final = 0
 _DEFAULT_LIMIT: Final = 10
-# Stricter than int(): it refuses " 5", "+5", "1_0" and non-ASCII digits, as a server would.
-_INTEGER: Final = re.compile(r"-?[0-9]+")
 
 
 @attrs.frozen
@@ -186,7 +183,7 @@ class FakeTengrAI:
             msg = "the fake server is already running"
             raise RuntimeError(msg)
         app = web.Application()
-        app.router.add_get(_PATH, self._handle_artworks)
+        app.router.add_get(ARTWORKS_PATH, self._handle_artworks)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
         # No access log: a fault-injection run would flood the test output.
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
@@ -383,8 +380,8 @@ def _parameter(request: web.Request, name: str, rule: _rules.IntRange, default: 
     text = request.query.get(name)
     if text is None:
         return default
-    value = int(text) if _INTEGER.fullmatch(text) else None
-    if value is None or not rule.accepts(value):
+    value = rule.from_query(text)
+    if value is None:
         raise _BadParameterError(
             name, f"invalid query parameter {name!r}: expected {rule.expected}, got {text!r}"
         )
