@@ -24,7 +24,15 @@ import yarl
 
 from . import _rules
 from ._errors import MalformedResponseError, ResponseValidationError
-from ._models import RULE, Artwork, ArtworkPage, SelenaArtwork, SelenaParameters, UnknownArtwork
+from ._models import (
+    RAW_TEXT,
+    RULE,
+    Artwork,
+    ArtworkPage,
+    SelenaArtwork,
+    SelenaParameters,
+    UnknownArtwork,
+)
 
 __all__ = ["TengrAIConverter", "camel_case", "make_converter"]
 
@@ -276,11 +284,15 @@ def _emit_class(src: _Source, cls: type, target: str, path: str, indent: int) ->
     src.emit(indent + 1, f"raise _Invalid({path!r}, o, {src.const('E_object', 'a JSON object')})")
     fields = attrs.fields(cls)
     prefix = f"{target}_"
+    # Hidden fields that keep a field's wire text, by the name of that field.
+    keepers = {f.metadata[RAW_TEXT]: f.name for f in fields if RAW_TEXT in f.metadata}
     for field in fields:
         var = f"{prefix}{field.name}"
         key = camel_case(field.name)
         field_path = f"{path}.{key}"
         rule = field.metadata.get(RULE)
+        if RAW_TEXT in field.metadata:
+            continue  # filled from its field's text below
         if field.default is attrs.NOTHING:
             src.emit(indent, "try:")
             src.emit(indent + 1, f"v = o[{key!r}]")
@@ -302,6 +314,9 @@ def _emit_class(src: _Source, cls: type, target: str, path: str, indent: int) ->
             src.emit(indent + 1, f"{var} = {default}")
             src.emit(indent, "else:")
             _emit_check(src, var, field_path, rule, field.type, indent + 1)
+        if field.name in keepers:
+            assert field.default is attrs.NOTHING  # noqa: S101 - v is the text of a required key
+            src.emit(indent, f"{prefix}{keepers[field.name]} = v")
     for index, cross in enumerate(getattr(cls, "__cross_rules__", ())):
         first, second = f"{prefix}{cross.first}", f"{prefix}{cross.second}"
         exp = src.const(f"X_{target}_{index}", cross.expected)
@@ -345,10 +360,17 @@ def _generated_unstructure(cls: type) -> Callable[[Any], dict[str, Any]]:
     src = _Source(name)
     src.emit(0, f"def {name}(obj):")
     src.emit(1, "d = {}")
-    for field in attrs.fields(cls):
+    fields = attrs.fields(cls)
+    keepers = {f.metadata[RAW_TEXT]: f.name for f in fields if RAW_TEXT in f.metadata}
+    for field in fields:
+        if RAW_TEXT in field.metadata:
+            continue
         key = camel_case(field.name)
         rule = field.metadata.get(RULE)
         expr = _wire_expr(src, "v", rule, field.type)
+        if field.name in keepers:  # the text the API sent, when the object came from the API
+            kept = keepers[field.name]
+            expr = f"(obj.{kept} if obj.{kept} is not None else {expr})"
         src.emit(1, f"v = obj.{field.name}")
         if field.default is None:  # no documented default: absent on the wire when unset
             src.emit(1, "if v is not None:")

@@ -29,6 +29,7 @@ from ._enums import (
 from ._errors import ResponseValidationError, ValidationError
 
 __all__ = [
+    "RAW_TEXT",
     "RULE",
     "Artwork",
     "ArtworkPage",
@@ -39,6 +40,8 @@ __all__ = [
 
 #: The metadata key under which a field keeps its :class:`~tengrai_async._rules.Rule`.
 RULE: Final = "tengrai_async.rule"
+#: The metadata key of a hidden field keeping the wire text of the field it names.
+RAW_TEXT: Final = "tengrai_async.raw_text"
 
 
 def _validator(rule: _rules.Rule, *, optional: bool) -> Any:
@@ -161,6 +164,17 @@ class SelenaArtwork:
     results: tuple[str, ...] = _checked(_rules.TextList())
     status: ArtworkStatus = _checked(_rules.OneOf(ArtworkStatus))
     created_at: _dt.datetime = _checked(_rules.Timestamp())
+    # The createdAt text exactly as the API sent it, so that unstructuring gives back the API's
+    # own JSON (``.000Z``, ``+00:00``...). Not an argument: a hand-built or evolve()d artwork
+    # has none, and its created_at is written in canonical RFC 3339.
+    _created_at_text: str | None = attrs.field(
+        default=None,
+        init=False,
+        eq=False,
+        repr=False,
+        hash=False,
+        metadata={RAW_TEXT: "created_at"},
+    )
 
 
 def _read_only(raw: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -279,7 +279,8 @@ def test_unstructure_keys_are_the_camel_case_field_names() -> None:
     art = converter.structure(BASE, SelenaArtwork)
     wire = converter.unstructure(attrs.evolve(art, parameters=params))
     assert set(wire) == set(REQUIRED_KEYS)
-    assert set(wire) == {camel_case(f.name) for f in attrs.fields(SelenaArtwork)}
+    # Every public field is on the wire; the hidden createdAt text (init=False) is not a key.
+    assert set(wire) == {camel_case(f.name) for f in attrs.fields(SelenaArtwork) if f.init}
     assert set(wire["parameters"]) == PARAMETER_KEYS
 
 
@@ -329,8 +330,14 @@ def test_a_hand_built_model_unstructures_to_wire_json() -> None:
     ],
 )
 def test_timestamps_are_written_in_canonical_form(given_: str, canonical: str) -> None:
+    # From the API the text comes back as sent; a created_at set by hand is written canonically.
     model = structure_artwork(with_value(BASE, "createdAt", given_))
-    assert converter.unstructure(model)["createdAt"] == canonical
+    assert isinstance(model, SelenaArtwork)
+    assert converter.unstructure(model)["createdAt"] == given_
+    by_hand = attrs.evolve(
+        model, created_at=dt.datetime.fromisoformat(given_.replace("Z", "+00:00"))
+    )
+    assert converter.unstructure(by_hand)["createdAt"] == canonical
 
 
 def test_json_integer_duration_is_accepted_as_a_float() -> None:
@@ -772,3 +779,27 @@ def test_structure_artwork_is_the_typed_spelling_of_structure_as_artwork() -> No
     with pytest.raises(ResponseValidationError) as info:
         converter.structure_artwork({**raw, "status": "lost"})
     assert info.value.path == "$.status"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-01T11:59:23.000Z",
+        "2026-11-01T11:59:23+00:00",
+        "2026-11-01T11:59:23.123456+02:00",
+        "2026-11-01T11:59:23.5-05:30",
+    ],
+)
+def test_created_at_comes_back_exactly_as_the_api_wrote_it(text: str) -> None:
+    model = converter.structure_artwork({**BASE, "createdAt": text})
+    assert isinstance(model, SelenaArtwork)
+    assert model.created_at == dt.datetime.fromisoformat(text)
+    assert converter.unstructure(model)["createdAt"] == text
+    assert converter.structure_page([{**BASE, "createdAt": text}]).items[0] == model
+
+
+def test_a_changed_created_at_is_written_canonically_not_as_the_old_text() -> None:
+    model = converter.structure_artwork({**BASE, "createdAt": "2026-11-01T11:59:23.000+00:00"})
+    assert isinstance(model, SelenaArtwork)
+    moved = attrs.evolve(model, created_at=dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc))
+    assert converter.unstructure(moved)["createdAt"] == "2020-01-01T00:00:00Z"
