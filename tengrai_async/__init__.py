@@ -7,7 +7,7 @@ concurrent, ordered auto-pagination.
 from __future__ import annotations
 
 from ._client import ArtworksResource, TengrAI
-from ._converter import TengrAIConverter, make_converter
+from ._converter import TengrAIConverter, converter, make_converter
 from ._enums import (
     ArtworkStatus,
     ArtworkType,
@@ -40,9 +40,6 @@ from ._models import Artwork, ArtworkPage, SelenaArtwork, SelenaParameters, Unkn
 from ._pagination import ArtworkIterator, IterationStats
 from ._transport import RetryPolicy
 from ._version import __version__
-
-#: The package's own converter: ``converter.structure(obj, Artwork)``, ``converter.unstructure(m)``.
-converter: TengrAIConverter = make_converter()
 
 __all__ = [
     "APIConnectionError",

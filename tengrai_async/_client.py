@@ -17,7 +17,7 @@ import aiohttp
 import yarl
 
 from . import _sansio
-from ._converter import TengrAIConverter, make_converter
+from ._converter import converter
 from ._enums import ArtworkStatus, ArtworkType
 from ._errors import ConfigurationError
 from ._models import ArtworkPage
@@ -28,16 +28,6 @@ __all__ = ["API_KEY_ENV", "BASE_URL_ENV", "ArtworksResource", "TengrAI"]
 
 API_KEY_ENV: Final = "TENGRAI_API_KEY"
 BASE_URL_ENV: Final = "TENGRAI_BASE_URL"
-
-# One converter per process is enough: its generated hooks are pure functions.
-_CONVERTER: TengrAIConverter | None = None
-
-
-def _shared_converter() -> TengrAIConverter:
-    global _CONVERTER  # noqa: PLW0603 - built lazily once, then read-only
-    if _CONVERTER is None:
-        _CONVERTER = make_converter()
-    return _CONVERTER
 
 
 class ArtworksResource:
@@ -168,7 +158,7 @@ class TengrAI:
             timeout=timeout,
             max_retries=max_retries,
             retry=retry or RetryPolicy(),
-            converter=_shared_converter(),
+            converter=converter,
             session=session,
         )
         self.artworks = ArtworksResource(self._transport)

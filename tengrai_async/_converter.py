@@ -34,7 +34,7 @@ from ._models import (
     UnknownArtwork,
 )
 
-__all__ = ["TengrAIConverter", "camel_case", "make_converter"]
+__all__ = ["TengrAIConverter", "camel_case", "converter", "make_converter"]
 
 
 class _Missing:
@@ -642,3 +642,8 @@ def _enum_classes() -> tuple[type[enum.Enum], ...]:
 
 
 _ENUMS: Final = _enum_classes()
+
+
+#: The package's one converter (re-exported as ``tengrai_async.converter``); every part of the
+#: SDK structures and unstructures through it.
+converter: Final = make_converter()

@@ -192,9 +192,8 @@ class ArtworkIterator:
         self._windows: collections.deque[tuple[int, int, asyncio.Task[Any]]] = collections.deque()
         self._started = False
         self._items_gen: AsyncGenerator[Artwork, None] | None = None
-        self._generators: weakref.WeakSet[AsyncGenerator[Any, None]] = weakref.WeakSet()
-        self._items_ref: weakref.ref[AsyncGenerator[Artwork, None]] | None = None
-        self._pages_ref: weakref.ref[AsyncGenerator[ArtworkPage, None]] | None = None
+        # The live item and page streams, held weakly (see __aiter__), by kind.
+        self._streams: dict[str, weakref.ref[AsyncGenerator[Any, None]]] = {}
         self._page: ArtworkPage | None = None
         self.stats = IterationStats()
         self.invalid: list[ResponseValidationError] = []
@@ -217,11 +216,11 @@ class ArtworkIterator:
         # The iterator holds its item generator only weakly: when an ``async for`` is left by
         # ``break``, the generator is freed at once and asyncio closes it, which cancels the
         # look-ahead requests even without ``async with``.
-        return self._stream("_items_ref", self._items)
+        return self._stream("items", self._items)
 
     async def __anext__(self) -> Artwork:
         if self._items_gen is None:  # anext(it) without async for: the iterator holds it
-            self._items_gen = self._stream("_items_ref", self._items)
+            self._items_gen = self._stream("items", self._items)
         return await self._items_gen.__anext__()
 
     async def __aenter__(self) -> ArtworkIterator:
@@ -237,8 +236,9 @@ class ArtworkIterator:
 
     async def aclose(self) -> None:
         """Stop: cancel every request in flight and wait until they are gone. Idempotent."""
-        for gen in list(self._generators):
-            await gen.aclose()
+        for ref in list(self._streams.values()):
+            if (gen := ref()) is not None:
+                await gen.aclose()
         await self._cancel_windows()
 
     def pages(self) -> AsyncIterator[ArtworkPage]:
@@ -248,18 +248,17 @@ class ArtworkIterator:
         ``offset``, ``count`` and ``next_offset`` still describe the window the server sent.
         An iterator is consumed once: by items or by pages, not both.
         """
-        return self._stream("_pages_ref", self._pages)
+        return self._stream("pages", self._pages)
 
     def _stream(
-        self, slot: str, make: Callable[[], AsyncGenerator[T, None]]
+        self, kind: str, make: Callable[[], AsyncGenerator[T, None]]
     ) -> AsyncGenerator[T, None]:
-        """The live generator kept (weakly) in *slot*, or a new one: a stream is continued."""
-        ref: weakref.ref[AsyncGenerator[T, None]] | None = getattr(self, slot)
-        gen = ref() if ref is not None else None
+        """The live generator of *kind*, or a new one: a stream in progress is continued."""
+        ref = self._streams.get(kind)
+        gen: AsyncGenerator[T, None] | None = ref() if ref is not None else None
         if gen is None:
             gen = make()
-            setattr(self, slot, weakref.ref(gen))
-            self._generators.add(gen)
+            self._streams[kind] = weakref.ref(gen)
         return gen
 
     # --- the engine ------------------------------------------------------------------------
@@ -299,8 +298,9 @@ class ArtworkIterator:
     def _current_page(self, kept: list[tuple[int, Artwork]]) -> ArtworkPage:
         page = self._page
         assert page is not None  # noqa: S101 - set just before the page's items are kept
-        items = tuple(artwork for _, artwork in kept)
-        return page if items == page.items else attrs.evolve(page, items=items)
+        if len(kept) == len(page.items):  # kept is a subsequence: nothing was dropped
+            return page
+        return attrs.evolve(page, items=tuple(artwork for _, artwork in kept))
 
     def _budget(self) -> int | None:
         """How many more items the caller wants (``None``: no limit)."""

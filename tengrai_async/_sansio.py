@@ -1,7 +1,7 @@
 """HTTP semantics without I/O: build the request, read the response, parse ``Retry-After``.
 
-One pure function, :func:`decipher_response`, turns ``(status, headers, body)`` into a page of
-artworks or the right typed exception, so all of it is testable without a socket.
+One pure function, :func:`decode_response`, turns ``(status, headers, body)`` into decoded JSON
+or the right typed exception, so all of it is testable without a socket.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from ._errors import (
     RateLimitError,
     ServerError,
 )
-from ._models import ArtworkPage
 
 __all__ = [
     "ARTWORKS_PATH",
@@ -37,7 +36,6 @@ __all__ = [
     "RETRYABLE_STATUSES",
     "check_base_url",
     "check_window",
-    "decipher_response",
     "decode_response",
     "error_for_status",
     "is_loopback",
@@ -177,24 +175,3 @@ def decode_response(
     if not 200 <= status < 300:  # noqa: PLR2004
         raise error_for_status(status, headers, body)
     return TengrAIConverter.decode_body(body, offset=offset)
-
-
-def decipher_response(
-    status: int,
-    headers: Mapping[str, str],
-    body: bytes,
-    *,
-    converter: TengrAIConverter,
-    offset: int,
-    limit: int,
-    skip_invalid: bool = False,
-) -> ArtworkPage:
-    """Turn one answer to ``GET /v2/artworks`` into a page, or raise the matching error.
-
-    Raises:
-        APIError: A non-2xx status, as its subclass (see :func:`error_for_status`).
-        MalformedResponseError: A 2xx body that is not JSON at all.
-        ResponseValidationError: A 2xx body that is not a valid array of artworks.
-    """
-    data = decode_response(status, headers, body, offset=offset)
-    return converter.structure_page(data, offset=offset, limit=limit, skip_invalid=skip_invalid)

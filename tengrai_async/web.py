@@ -14,15 +14,13 @@ from aiohttp import web
 
 from . import _rules
 from ._client import TengrAI
-from ._converter import TengrAIConverter, make_converter
+from ._converter import converter
 from ._errors import APIError, TengrAIError
 
 __all__ = ["TENGRAI_CLIENT", "list_artworks", "setup", "tengrai_client_ctx"]
 
 #: Where the shared client lives: ``request.app[TENGRAI_CLIENT]``.
 TENGRAI_CLIENT: Final = web.AppKey("tengrai_client", TengrAI)
-
-_CONVERTER: Final[TengrAIConverter] = make_converter()
 
 
 def tengrai_client_ctx(**client_kwargs: Any) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -76,7 +74,7 @@ async def list_artworks(request: web.Request) -> web.Response:
         return _json(detail, status=502)
     return _json(
         {
-            "items": [_CONVERTER.unstructure(artwork) for artwork in page.items],
+            "items": [converter.unstructure(artwork) for artwork in page.items],
             "offset": page.offset,
             "limit": page.limit,
             "nextOffset": page.next_offset,

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import io
@@ -12,6 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
+from _cli_helpers import KEY, serve
 
 from tengrai_async import Artwork, SelenaArtwork, converter
 from tengrai_async.cli import main
@@ -19,25 +19,13 @@ from tengrai_async.cli._formats import CSV_COLUMNS
 from tengrai_async.cli._progress import INSTALL_HINT
 from tengrai_async.testing import FakeTengrAI, make_artwork, make_artworks
 
-KEY = "test-key"
 # Quick retries keep the fault-injection tests fast.
 FAST = ["--retry-wait", "0", "--page-size", "100"]
 
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTengrAI]:
-    with FakeTengrAI.in_thread(count=1000, api_key=KEY) as server:
-        monkeypatch.setenv("TENGRAI_API_KEY", KEY)
-        monkeypatch.setenv("TENGRAI_BASE_URL", str(server.url))
-        yield server
-
-
-@contextlib.contextmanager
-def serve(monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> Iterator[FakeTengrAI]:
-    """A server with other settings, pointed at by the environment like `server`."""
-    with FakeTengrAI.in_thread(api_key=KEY, **kwargs) as server:
-        monkeypatch.setenv("TENGRAI_API_KEY", KEY)
-        monkeypatch.setenv("TENGRAI_BASE_URL", str(server.url))
+    with serve(monkeypatch, count=1000) as server:
         yield server
 
 

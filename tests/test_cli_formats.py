@@ -7,6 +7,7 @@ from typing import Any
 import attrs
 import orjson
 import pytest
+from strategies import DEFAULTS
 
 from tengrai_async import Artwork, SelenaParameters, converter
 from tengrai_async.cli._formats import CSV_COLUMNS, CSVWriter, JSONLWriter, writer_for
@@ -43,15 +44,7 @@ def test_jsonl_fills_documented_defaults() -> None:
     obj = make_artwork(0)
     obj["parameters"] = {}
     (line,) = JSONLWriter().page(structured([obj])).splitlines()
-    assert orjson.loads(line)["parameters"] == {
-        "batch": 2,
-        "promptMode": "servitor",
-        "prompt": "cat",
-        "style": "default",
-        "creativity": 3,
-        "details": 3,
-        "nsfw": False,
-    }
+    assert orjson.loads(line)["parameters"] == DEFAULTS
 
 
 def test_csv_row_spells_booleans_and_leaves_none_empty() -> None:

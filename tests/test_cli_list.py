@@ -1,26 +1,15 @@
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _cli_helpers import serve
 
 from tengrai_async import Artwork, converter
 from tengrai_async.cli import main
 from tengrai_async.cli._table import HEADER, render
-from tengrai_async.testing import FakeTengrAI, make_artwork, make_artworks
-
-KEY = "test-key"
-
-
-@contextlib.contextmanager
-def serve(monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> Iterator[FakeTengrAI]:
-    with FakeTengrAI.in_thread(api_key=KEY, **kwargs) as server:
-        monkeypatch.setenv("TENGRAI_API_KEY", KEY)
-        monkeypatch.setenv("TENGRAI_BASE_URL", str(server.url))
-        yield server
+from tengrai_async.testing import make_artwork, make_artworks
 
 
 def rows(out: str) -> list[str]:

@@ -13,23 +13,22 @@ from typing import Any
 
 import orjson
 import pytest
+from _cli_helpers import KEY, serve
 
 from tengrai_async.cli import main
 from tengrai_async.testing import FakeTengrAI, make_artworks
 
-KEY = "test-key"
 COUNT = 1000
 # One request at a time and no retries: the first injected fault stops the export.
 FRAGILE = ["--page-size", "100", "--prefetch", "1", "--max-retries", "0"]
 
 
 @contextlib.contextmanager
-def serve(monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> Iterator[FakeTengrAI]:
+def serve_slowly(monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> Iterator[FakeTengrAI]:
+    """The shared `serve`, with COUNT artworks unless given others and a little latency."""
     if "artworks" not in kwargs:
         kwargs.setdefault("count", COUNT)
-    with FakeTengrAI.in_thread(api_key=KEY, latency=0.005, **kwargs) as server:
-        monkeypatch.setenv("TENGRAI_API_KEY", KEY)
-        monkeypatch.setenv("TENGRAI_BASE_URL", str(server.url))
+    with serve(monkeypatch, latency=0.005, **kwargs) as server:
         yield server
 
 
@@ -73,7 +72,7 @@ def interrupt(server: FakeTengrAI, out: Path, *args: str, after: int = 3) -> dic
 def test_failed_export_resumes_to_the_same_bytes(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, suffix: str
 ) -> None:
-    with serve(monkeypatch) as server:
+    with serve_slowly(monkeypatch) as server:
         reference = tmp_path / f"reference{suffix}"
         assert main(["export", "-o", str(reference), "--page-size", "100"]) == 0
         out = tmp_path / f"out{suffix}"
@@ -88,7 +87,7 @@ def test_failed_export_resumes_to_the_same_bytes(
 
 
 def test_resume_drops_a_half_written_tail(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    with serve(monkeypatch) as server:
+    with serve_slowly(monkeypatch) as server:
         out = tmp_path / "out.jsonl"
         interrupt(server, out)
         with part_of(out).open("ab") as part:
@@ -100,7 +99,7 @@ def test_resume_drops_a_half_written_tail(monkeypatch: pytest.MonkeyPatch, tmp_p
 def test_a_checkpoint_is_not_overwritten_without_resume_or_force(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with serve(monkeypatch) as server:
+    with serve_slowly(monkeypatch) as server:
         out = tmp_path / "out.jsonl"
         interrupt(server, out)
         before = part_of(out).read_bytes()
@@ -125,7 +124,7 @@ def test_resume_must_ask_for_the_same_export(
     capsys: pytest.CaptureFixture[str],
     change: list[str],
 ) -> None:
-    with serve(monkeypatch) as server:
+    with serve_slowly(monkeypatch) as server:
         out = tmp_path / "out.jsonl"
         interrupt(server, out)
         capsys.readouterr()
@@ -140,7 +139,7 @@ def test_resume_needs_a_checkpoint_and_its_part_file(
     monkeypatch.setenv("TENGRAI_API_KEY", KEY)
     assert main(["export", "-o", str(out), "--resume"]) == 2
     assert "nothing to resume" in capsys.readouterr().err
-    with serve(monkeypatch) as server:
+    with serve_slowly(monkeypatch) as server:
         interrupt(server, out)
     part_of(out).write_bytes(b"")
     assert main(["export", "-o", str(out), *FRAGILE, "--resume"]) == 2
@@ -188,7 +187,7 @@ def test_an_unreadable_checkpoint_is_a_usage_error(
 def test_a_listing_shifted_by_new_artworks_resumes_without_duplicates(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with serve(monkeypatch) as server:
+    with serve_slowly(monkeypatch) as server:
         original = server.ids()
         out = tmp_path / "out.jsonl"
         interrupt(server, out)
@@ -206,7 +205,7 @@ def test_rejects_are_kept_once_across_a_resume(
     bad = [5, 150, 777]
     for index in bad:
         artworks[index]["status"] = "lost"
-    with serve(monkeypatch, artworks=artworks) as server:
+    with serve_slowly(monkeypatch, artworks=artworks) as server:
         out = tmp_path / "out.jsonl"
         checkpoint = interrupt(server, out)
         assert checkpoint["rejects"] >= 1
@@ -219,7 +218,7 @@ def test_rejects_are_kept_once_across_a_resume(
 def test_max_items_counts_over_the_resumed_runs(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    with serve(monkeypatch) as server:
+    with serve_slowly(monkeypatch) as server:
         out = tmp_path / "out.jsonl"
         interrupt(server, out, "--max-items", "750")
         assert main(["export", "-o", str(out), *FRAGILE, "--max-items", "750", "--resume"]) == 0

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import (
     BOOLEAN_PARAMETERS,
+    DEFAULTS,
     JSON,
     MAX_AREA,
     PARAMETER_ENUMS,
@@ -253,15 +254,7 @@ def test_documented_defaults_fill_an_empty_parameters_object() -> None:
     model = structure_artwork(with_value(BASE, "parameters", {}))
     assert isinstance(model, SelenaArtwork)
     assert model.parameters == SelenaParameters()
-    assert converter.unstructure(model)["parameters"] == {
-        "batch": 2,
-        "promptMode": "servitor",
-        "prompt": "cat",
-        "style": "default",
-        "creativity": 3,
-        "details": 3,
-        "nsfw": False,
-    }
+    assert converter.unstructure(model)["parameters"] == DEFAULTS
 
 
 def test_unstructure_keys_are_the_camel_case_field_names() -> None:

@@ -29,9 +29,11 @@ NOW = 1_700_000_000.0
 
 
 def decipher(status: int, body: bytes, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+    """What the transport does with one answer: decode it, then structure the page."""
     kw.setdefault("offset", 0)
     kw.setdefault("limit", 10)
-    return sansio.decipher_response(status, headers or {}, body, converter=CONVERTER, **kw)
+    data = sansio.decode_response(status, headers or {}, body, offset=kw["offset"])
+    return CONVERTER.structure_page(data, **kw)
 
 
 # -- check_window --------------------------------------------------------------------------
@@ -140,7 +142,7 @@ def test_parse_retry_after_gives_none_for_a_superscript_digit() -> None:
     assert sansio.parse_retry_after("²") is None
 
 
-# -- decipher_response and error_for_status ------------------------------------------------
+# -- decode_response (then structure_page) and error_for_status --------------------------
 
 
 @pytest.mark.parametrize(
@@ -159,7 +161,7 @@ def test_parse_retry_after_gives_none_for_a_superscript_digit() -> None:
         (599, ServerError),
     ],
 )
-def test_decipher_response_raises_the_error_class_of_each_status(
+def test_a_response_raises_the_error_class_of_each_status(
     status: int, error_class: type[APIError]
 ) -> None:
     body = orjson.dumps({"error": "nope", "code": status})
@@ -177,7 +179,7 @@ def test_decipher_response_raises_the_error_class_of_each_status(
 
 
 @pytest.mark.parametrize("status", [300, 307, 418, 451])
-def test_decipher_response_raises_the_base_api_error_for_other_statuses(status: int) -> None:
+def test_a_response_raises_the_base_api_error_for_other_statuses(status: int) -> None:
     with pytest.raises(APIError) as info:
         decipher(status, b"")
     assert type(info.value) is APIError
@@ -209,7 +211,7 @@ def test_rate_limit_error_without_retry_after_has_none() -> None:
     assert error.retry_after is None
 
 
-def test_decipher_response_turns_a_2xx_array_into_a_page() -> None:
+def test_a_response_turns_a_2xx_array_into_a_page() -> None:
     artworks = make_artworks(3)
     page = decipher(200, orjson.dumps(artworks), offset=20, limit=3)
     assert [str(artwork.id) for artwork in page.items] == [a["id"] for a in artworks]
@@ -217,28 +219,28 @@ def test_decipher_response_turns_a_2xx_array_into_a_page() -> None:
     assert (page.offset, page.limit, page.count, page.has_more) == (20, 3, 3, True)
 
 
-def test_decipher_response_short_page_has_no_more() -> None:
+def test_a_response_short_page_has_no_more() -> None:
     page = decipher(200, orjson.dumps(make_artworks(2)), offset=0, limit=10)
     assert page.count == 2
     assert not page.has_more
     assert decipher(204, b"[]").count == 0
 
 
-def test_decipher_response_raises_malformed_for_a_2xx_body_that_is_not_json() -> None:
+def test_a_response_raises_malformed_for_a_2xx_body_that_is_not_json() -> None:
     with pytest.raises(MalformedResponseError) as info:
         decipher(200, b'[{"id": "trunc', offset=40)
     assert info.value.offset == 40
     assert info.value.path == "$"
 
 
-def test_decipher_response_raises_validation_error_for_a_body_that_is_not_an_array() -> None:
+def test_a_response_raises_validation_error_for_a_body_that_is_not_an_array() -> None:
     with pytest.raises(ResponseValidationError) as info:
         decipher(200, b'{"items": []}', offset=0)
     assert not isinstance(info.value, MalformedResponseError)
     assert info.value.path == "$"
 
 
-def test_decipher_response_reports_an_invalid_item_with_its_absolute_offset() -> None:
+def test_a_response_reports_an_invalid_item_with_its_absolute_offset() -> None:
     artworks = make_artworks(3)
     artworks[1]["status"] = "exploded"
     with pytest.raises(ResponseValidationError) as info:
@@ -248,7 +250,7 @@ def test_decipher_response_reports_an_invalid_item_with_its_absolute_offset() ->
     assert "offset 101" in str(info.value)
 
 
-def test_decipher_response_skips_invalid_items_into_page_invalid() -> None:
+def test_a_response_skips_invalid_items_into_page_invalid() -> None:
     artworks = make_artworks(3)
     artworks[1]["status"] = "exploded"
     page = decipher(200, orjson.dumps(artworks), offset=100, limit=3, skip_invalid=True)

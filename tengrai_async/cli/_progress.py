@@ -46,11 +46,6 @@ class Progress:
             mininterval=0.2,
         )
 
-    @property
-    def active(self) -> bool:
-        """Whether a bar is being drawn."""
-        return self._bar is not None
-
     def update(self, n: int) -> None:
         """Count *n* more exported artworks."""
         if self._bar is not None and n:
