@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import gc
+import json
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -26,6 +27,9 @@ PAGE = 500
 STREAM = 20
 SDK = "tengrai-async `converter.loads_page`"
 ORJSON = "orjson.loads alone (the floor, no validation)"
+STDLIB_JSON = "json.loads alone (the standard library, no validation)"
+#: Contenders that only decode: nothing to verify against the rules.
+DECODERS = (ORJSON, STDLIB_JSON)
 PYDANTIC = "pydantic v2 `TypeAdapter(list[Artwork]).validate_json`"
 MSGSPEC = "msgspec `json.Decoder(list[SelenaArtwork]).decode`"
 
@@ -36,6 +40,7 @@ def _contenders() -> dict[str, Callable[[bytes], Sequence[Any]]]:
     return {
         SDK: lambda body: converter.loads_page(body, offset=0, limit=PAGE).items,
         ORJSON: orjson.loads,
+        STDLIB_JSON: json.loads,
         PYDANTIC: adapter.validate_json,
         MSGSPEC: decoder.decode,
     }
@@ -72,7 +77,7 @@ def verify(items: list[dict[str, Any]], body: bytes) -> list[str]:
         if len(accepted) != PAGE:
             msg = f"{name} accepted {len(accepted)} of {PAGE} valid items"
             raise AssertionError(msg)
-        if name == ORJSON:
+        if name in DECODERS:
             continue
         for what, bad in bad_pages.items():
             try:
@@ -180,7 +185,8 @@ def run(*, quick: bool) -> list[Target]:
             "T1",
             "structuring, one page: SDK items/s / pydantic v2 items/s >= 0.8",
             f"{to_pydantic:.2f} (SDK/msgspec {one[SDK] / one[MSGSPEC]:.2f}, "
-            f"SDK/orjson {one[SDK] / one[ORJSON]:.2f}; {STREAM} pages cycled: "
+            f"SDK/orjson {one[SDK] / one[ORJSON]:.2f}, "
+            f"orjson/json {one[ORJSON] / one[STDLIB_JSON]:.2f}; {STREAM} pages cycled: "
             f"SDK/pydantic {many[SDK] / many[PYDANTIC]:.2f})",
             to_pydantic >= 0.8,
         )
