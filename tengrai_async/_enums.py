@@ -1,4 +1,4 @@
-"""The string enums of the Find-artworks spec, spelled exactly as on the wire.
+"""The string enums of the spec (every kind of artwork), spelled exactly as on the wire.
 
 Each member's value is the JSON string, so ``Style("stained-glass")`` and ``Style.STAINED_GLASS``
 are the same thing and a member compares equal to its wire value.
@@ -14,8 +14,13 @@ __all__ = [
     "AspectRatio",
     "CameraAngle",
     "ColorTone",
+    "DepthModel",
     "Model",
+    "NormalizationMode",
+    "OutputFormat",
+    "ProcessingMode",
     "PromptMode",
+    "SegmentationMethod",
     "Style",
 ]
 
@@ -28,9 +33,24 @@ class _WireEnum(str, enum.Enum):
 
 
 class ArtworkType(_WireEnum):
-    """The kinds of artwork the SDK knows (the ``artworkType`` discriminator)."""
+    """The twelve documented kinds of artwork (the ``artworkType`` discriminator).
+
+    A listing may also hold kinds outside this enum (Style DNA jobs, kinds added later): those
+    come through as :class:`~tengrai_async.UnknownArtwork`.
+    """
 
     SELENA = "selena"
+    SELENA_VARIETE = "selena_variete"
+    QUANTUM = "quantum"
+    HAMILTON = "hamilton"
+    PHOTO_PILOT = "photo_pilot"
+    FACE_REFINER = "face_refiner"
+    FACE_SWAP = "face_swap"
+    UPSCALING_V2 = "upscaling_v2"
+    DETAILER_UPSCALER = "detailer_upscaler"
+    REMOVE_BACKGROUND = "remove_background"
+    SEGMENTATION = "segmentation"
+    DEPTH_MAP = "depth_map"
 
 
 class ArtworkStatus(_WireEnum):
@@ -44,7 +64,7 @@ class ArtworkStatus(_WireEnum):
 
 
 class Model(_WireEnum):
-    """The generation models a ``selena`` artwork can name."""
+    """The generation models of the selena family and ``face_refiner``."""
 
     M_D_20231128 = "tengrai-20231128-m-d.safetensors"
     M_F_20240423 = "tengrai-20240423-m-f.safetensors"
@@ -58,7 +78,11 @@ class PromptMode(_WireEnum):
 
 
 class Style(_WireEnum):
-    """The visual styles of a ``selena`` artwork."""
+    """Every visual style of every kind; each kind accepts its own subset (see ``_rules``).
+
+    The first 25 are the styles of ``selena`` and ``selena_variete``; ``quantum`` adds
+    ``tengrai-anime`` and ``folktale``; ``hamilton`` has a list of its own.
+    """
 
     DEFAULT = "default"
     PORTRAITURE = "portraiture"
@@ -85,10 +109,23 @@ class Style(_WireEnum):
     INFINY_WEAVE = "infiny-weave"
     INFINY_PATTERN = "infiny-pattern"
     INFINY_FLOW = "infiny-flow"
+    TENGRAI_ANIME = "tengrai-anime"
+    FOLKTALE = "folktale"
+    LINE_DRAWING = "line-drawing"
+    SIMPLE_SKETCH = "simple-sketch"
+    HAND_SKETCH = "hand-sketch"
+    COLORING_BOOK = "coloring-book"
+    PLASTICINE = "plasticine"
+    ABSTRACT_FLAT = "abstract-flat"
+    SURREAL = "surreal"
 
 
 class AspectRatio(_WireEnum):
-    """Width-to-height ratios; ``1:1`` (1024 x 1024) when neither this nor a size is given."""
+    """Width-to-height ratios of every kind; each kind accepts its own subset (see ``_rules``).
+
+    The first eleven are the selena family's; ``quantum``, ``hamilton`` and ``photo_pilot``
+    take seven, two of them (``3:4``, ``4:3``) their own.
+    """
 
     R_1_1 = "1:1"
     R_7_9 = "7:9"
@@ -101,6 +138,8 @@ class AspectRatio(_WireEnum):
     R_7_4 = "7:4"
     R_16_9 = "16:9"
     R_21_9 = "21:9"
+    R_3_4 = "3:4"
+    R_4_3 = "4:3"
 
 
 class ColorTone(_WireEnum):
@@ -129,3 +168,49 @@ class CameraAngle(_WireEnum):
     AERIAL_VIEW = "aerialView"
     DUTCH_ANGLE = "dutchAngle"
     FIRST_PERSON_VIEW = "firstPersonView"
+
+
+class OutputFormat(_WireEnum):
+    """The image format asked for; ``auto`` lets the server choose (a high-quality WebP)."""
+
+    AUTO = "auto"
+    PNG = "png"
+    WEBP = "webp"
+
+
+class ProcessingMode(_WireEnum):
+    """How ``selena_variete`` turns its source image into a new one."""
+
+    SKETCH_TO_IMAGE = "sketch-to-image"
+    REIMAGINE = "reimagine"
+    THREE_D = "3d"
+    AI_RCHITECT = "ai-rchitect"
+    HUMAN_POSE = "human-pose"
+    RETAKE = "retake"
+
+
+class SegmentationMethod(_WireEnum):
+    """How a ``segmentation`` artwork chooses what to mask."""
+
+    TEXT = "text"
+    POINTS = "points"
+
+
+class DepthModel(_WireEnum):
+    """The DepthAnything models of ``depth_map``; V2 has only the first four."""
+
+    GIANT = "giant"
+    LARGE = "large"
+    BASE = "base"
+    SMALL = "small"
+    MONO_LARGE = "mono_large"
+    METRIC_LARGE = "metric_large"
+    NESTED_GIANT_LARGE = "nested_giant_large"
+
+
+class NormalizationMode(_WireEnum):
+    """How ``depth_map`` (V3) normalizes depth values."""
+
+    STANDARD = "Standard"
+    V2_STYLE = "V2-Style"
+    RAW = "Raw"

@@ -1,205 +1,318 @@
-"""The artwork models: frozen, slotted, keyword-only attrs classes in snake_case.
+"""The artworks: one frozen, slotted, keyword-only attrs class per kind, and the unknown kind.
 
-Each checked field carries its rule from ``_rules`` in its metadata: ``__init__`` validates with
-it, and the converter generates its JSON checks from the same metadata.
+Every kind shares the outer fields (``id``, ``artwork_type``, ``parameters``, ``duration``,
+``results``, ``status``, ``created_at``) and keeps the JSON object it came from in ``raw``. The
+kinds register themselves by their ``artwork_type``, so the converter, the fake server and the
+data generator discover them here instead of keeping lists of their own.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import types
 import uuid
 from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar, Final, Union
+from typing import Any, Final, TypeVar, Union
 
 import attrs
-import yarl
 
-from . import _rules
-from ._enums import (
-    ArtworkStatus,
-    ArtworkType,
-    AspectRatio,
-    CameraAngle,
-    ColorTone,
-    Model,
-    PromptMode,
-    Style,
+from . import _rules as R  # noqa: N812 - the rule table reads best as R.STATUS
+from ._enums import ArtworkStatus, ArtworkType
+from ._errors import ResponseValidationError
+from ._fields import WireModel, checked, nested, wire_order
+from ._parameters import (
+    DepthMapParameters,
+    DetailerUpscalerParameters,
+    FaceRefinerParameters,
+    FaceSwapParameters,
+    HamiltonParameters,
+    PhotoPilotParameters,
+    QuantumParameters,
+    RemoveBackgroundParameters,
+    SegmentationParameters,
+    SelenaParameters,
+    SelenaVarieteParameters,
+    UpscalingParameters,
 )
-from ._errors import ResponseValidationError, ValidationError
+from ._readonly import view
 
 __all__ = [
-    "RAW_TEXT",
-    "RULE",
+    "COMMON_FIELDS",
+    "KINDS",
     "Artwork",
     "ArtworkPage",
+    "DepthMapArtwork",
+    "DetailerUpscalerArtwork",
+    "FaceRefinerArtwork",
+    "FaceSwapArtwork",
+    "HamiltonArtwork",
+    "KnownArtwork",
+    "PhotoPilotArtwork",
+    "QuantumArtwork",
+    "RemoveBackgroundArtwork",
+    "SegmentationArtwork",
     "SelenaArtwork",
-    "SelenaParameters",
+    "SelenaVarieteArtwork",
     "UnknownArtwork",
+    "UpscalingArtwork",
 ]
 
-#: The metadata key under which a field keeps its :class:`~tengrai_async._rules.Rule`.
-RULE: Final = "tengrai_async.rule"
-#: The metadata key of a hidden field keeping the wire text of the field it names.
-RAW_TEXT: Final = "tengrai_async.raw_text"
+#: The outer fields every kind shares, in the API's key order.
+COMMON_FIELDS: Final = (
+    "id",
+    "artwork_type",
+    "parameters",
+    "duration",
+    "results",
+    "status",
+    "created_at",
+)
+_frozen = attrs.frozen(kw_only=True, field_transformer=wire_order(COMMON_FIELDS))
+
+#: Each documented kind's class, by its ``artworkType``: filled as the classes below are defined
+#: (``@_artwork``), so a new kind is one class away and nothing else keeps a list of kinds.
+KINDS: Final[dict[str, type[KnownArtwork]]] = {}
+
+_K = TypeVar("_K", bound="type[KnownArtwork]")
 
 
-def _validator(rule: _rules.Rule, *, optional: bool) -> Any:
-    def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if optional and value is None:
-            return
-        if not rule.accepts(value):
-            raise ValidationError(attribute.name, value, rule.expected)
-
-    return check
+def _artwork(cls: _K) -> _K:
+    """Make *cls* an attrs model and register it under its ``artwork_type`` default."""
+    made = _frozen(cls)
+    KINDS[attrs.fields_dict(made)["artwork_type"].default.value] = made
+    return made
 
 
-def _checked(rule: _rules.Rule, *, default: Any = attrs.NOTHING, optional: bool = False) -> Any:
-    """An attrs field validated by *rule*; ``optional`` fields may also be ``None``.
-
-    Enum fields also accept their wire strings by hand (``style="car"``); anything else is left
-    as it is for the validator to reject.
-    """
-    return attrs.field(
-        default=default,
-        converter=_to_member(rule) if isinstance(rule, _rules.OneOf) else None,
-        validator=_validator(rule, optional=optional),
-        metadata={RULE: rule},
-    )
-
-
-def _to_member(rule: _rules.OneOf[Any]) -> Any:
-    table = rule.by_value
-
-    def convert(value: Any) -> Any:
-        return table.get(value, value) if type(value) is str else value
-
-    return convert
-
-
-def _instance_of(cls: type) -> Any:
-    """A validator for a nested model: our ValidationError, not attrs' TypeError."""
-
-    def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, cls):
-            raise ValidationError(attribute.name, value, f"a {cls.__name__}")
-
-    return check
-
-
-@attrs.frozen(kw_only=True)
-class SelenaParameters:
-    """The generation parameters of a ``selena`` artwork.
-
-    A missing parameter takes the spec's documented default, or ``None`` where there is none.
-
-    Attributes:
-        model: The generation model.
-        batch: Images per task, 1..=2.
-        prompt_mode: How the prompt is read.
-        prompt: The prompt (the server truncates it past 256 words).
-        negative_prompt: What to keep out of the image (truncated past 64 words).
-        style: The visual style.
-        creativity: 1..=5.
-        details: 1..=5.
-        aspect_ratio: The ratio; ``1:1`` (1024 x 1024) when neither it nor a size is given.
-        width: 512..=2048 pixels.
-        height: 512..=2048 pixels; ``width * height <= 1,478,656`` when both are set.
-        nsfw: When false, safety negatives are injected into the negative prompt.
-        transparent_background: Whether the background is transparent.
-        color_tone: A colour tone prepended to the prompt.
-        camera_angle: A camera angle prepended to the prompt.
-        webhook: Where the server POSTs the final result.
-    """
-
-    model: Model | None = _checked(_rules.OneOf(Model), default=None, optional=True)
-    batch: int = _checked(_rules.BATCH, default=2)
-    prompt_mode: PromptMode = _checked(_rules.OneOf(PromptMode), default=PromptMode.SERVITOR)
-    prompt: str = _checked(_rules.Text(), default="cat")
-    negative_prompt: str | None = _checked(_rules.Text(), default=None, optional=True)
-    style: Style = _checked(_rules.OneOf(Style), default=Style.DEFAULT)
-    creativity: int = _checked(_rules.CREATIVITY, default=3)
-    details: int = _checked(_rules.DETAILS, default=3)
-    aspect_ratio: AspectRatio | None = _checked(
-        _rules.OneOf(AspectRatio), default=None, optional=True
-    )
-    width: int | None = _checked(_rules.DIMENSION, default=None, optional=True)
-    height: int | None = _checked(_rules.DIMENSION, default=None, optional=True)
-    nsfw: bool = _checked(_rules.Boolean(), default=False)
-    transparent_background: bool | None = _checked(_rules.Boolean(), default=None, optional=True)
-    color_tone: ColorTone | None = _checked(_rules.OneOf(ColorTone), default=None, optional=True)
-    camera_angle: CameraAngle | None = _checked(
-        _rules.OneOf(CameraAngle), default=None, optional=True
-    )
-    webhook: yarl.URL | None = _checked(_rules.URIRule(), default=None, optional=True)
-
-    #: Rules across fields, checked after the per-field ones (the converter inlines them too).
-    __cross_rules__: ClassVar[tuple[_rules.ProductAtMost, ...]] = (_rules.AREA,)
-
-    def __attrs_post_init__(self) -> None:
-        for rule in self.__cross_rules__:
-            second = getattr(self, rule.second)
-            if not rule.accepts(getattr(self, rule.first), second):
-                raise ValidationError(rule.second, second, rule.expected)
-
-
-@attrs.frozen(kw_only=True)
-class SelenaArtwork:
-    """An artwork made by the ``selena`` generator.
+@_frozen
+class KnownArtwork(WireModel):
+    """The fields every documented kind shares; each kind adds its type and its parameters.
 
     Attributes:
         id: The artwork's id.
-        artwork_type: Always :attr:`ArtworkType.SELENA`.
-        parameters: What it was generated with.
         duration: Seconds the generation took.
-        results: URLs of the generated images.
-        status: Where the generation stands.
+        results: URLs of the produced images.
+        status: Where the job stands.
         created_at: When it was created (timezone-aware).
     """
 
-    id: uuid.UUID = _checked(_rules.UUIDRule())
-    artwork_type: ArtworkType = _checked(_rules.OneOf(ArtworkType), default=ArtworkType.SELENA)
-    parameters: SelenaParameters = attrs.field(validator=_instance_of(SelenaParameters))
-    duration: float = _checked(_rules.Number())
-    results: tuple[str, ...] = _checked(_rules.TextList())
-    status: ArtworkStatus = _checked(_rules.OneOf(ArtworkStatus))
-    created_at: _dt.datetime = _checked(_rules.Timestamp())
-    # The createdAt text exactly as the API sent it, so that unstructuring gives back the API's
-    # own JSON (``.000Z``, ``+00:00``...). Not an argument: a hand-built or evolve()d artwork
-    # has none, and its created_at is written in canonical RFC 3339.
-    _created_at_text: str | None = attrs.field(
-        default=None,
-        init=False,
-        eq=False,
-        repr=False,
-        hash=False,
-        metadata={RAW_TEXT: "created_at"},
-    )
+    id: uuid.UUID = checked(R.Uuid())
+    duration: float = checked(R.Number())
+    results: tuple[str, ...] = checked(R.RESULTS)
+    status: ArtworkStatus = checked(R.STATUS)
+    created_at: _dt.datetime = checked(R.Timestamp())
 
 
-def _read_only(raw: Mapping[str, Any]) -> Mapping[str, Any]:
-    return types.MappingProxyType(dict(raw))
+def _kind(member: ArtworkType) -> Any:
+    return checked(R.OneOf(ArtworkType, (member,)), default=member)
 
 
-@attrs.frozen(kw_only=True)
-class UnknownArtwork:
-    """An artwork of a kind this SDK does not know yet, kept whole instead of breaking a listing.
+@_artwork
+class SelenaArtwork(KnownArtwork):
+    """A ``selena`` artwork: text to image.
 
     Attributes:
-        artwork_type: The ``artworkType`` string the server sent.
-        id: The ``id`` string, or ``None`` when the item has no string id.
-        raw: The whole JSON object, read-only.
+        artwork_type: Always :attr:`ArtworkType.SELENA`.
+        parameters: What it was made with.
     """
 
+    artwork_type: ArtworkType = _kind(ArtworkType.SELENA)
+    parameters: SelenaParameters = nested(SelenaParameters)
+
+
+@_artwork
+class SelenaVarieteArtwork(KnownArtwork):
+    """A ``selena_variete`` artwork: a new image made from a source image.
+
+    Attributes:
+        artwork_type: Always :attr:`ArtworkType.SELENA_VARIETE`.
+        parameters: What it was made with.
+    """
+
+    artwork_type: ArtworkType = _kind(ArtworkType.SELENA_VARIETE)
+    parameters: SelenaVarieteParameters = nested(SelenaVarieteParameters)
+
+
+@_artwork
+class QuantumArtwork(KnownArtwork):
+    """A ``quantum`` artwork: text to image, Quantum model.
+
+    Attributes:
+        artwork_type: Always :attr:`ArtworkType.QUANTUM`.
+        parameters: What it was made with.
+    """
+
+    artwork_type: ArtworkType = _kind(ArtworkType.QUANTUM)
+    parameters: QuantumParameters = nested(QuantumParameters)
+
+
+@_artwork
+class HamiltonArtwork(KnownArtwork):
+    """A ``hamilton`` artwork: text to image, Hamilton model.
+
+    Attributes:
+        artwork_type: Always :attr:`ArtworkType.HAMILTON`.
+        parameters: What it was made with.
+    """
+
+    artwork_type: ArtworkType = _kind(ArtworkType.HAMILTON)
+    parameters: HamiltonParameters = nested(HamiltonParameters)
+
+
+@_artwork
+class PhotoPilotArtwork(KnownArtwork):
+    """A ``photo_pilot`` artwork: a source photo guided by a prompt.
+
+    Attributes:
+        artwork_type: Always :attr:`ArtworkType.PHOTO_PILOT`.
+        parameters: What it was made with.
+    """
+
+    artwork_type: ArtworkType = _kind(ArtworkType.PHOTO_PILOT)
+    parameters: PhotoPilotParameters = nested(PhotoPilotParameters)
+
+
+@_artwork
+class FaceRefinerArtwork(KnownArtwork):
+    """A ``face_refiner`` artwork: the faces in an image reworked.
+
+    Attributes:
+        artwork_type: Always :attr:`ArtworkType.FACE_REFINER`.
+        parameters: What it was made with.
+    """
+
+    artwork_type: ArtworkType = _kind(ArtworkType.FACE_REFINER)
+    parameters: FaceRefinerParameters = nested(FaceRefinerParameters)
+
+
+@_artwork
+class FaceSwapArtwork(KnownArtwork):
+    """A ``face_swap`` artwork: one image's face put into another.
+
+    Attributes:
+        artwork_type: Always :attr:`ArtworkType.FACE_SWAP`.
+        parameters: What it was made with.
+    """
+
+    artwork_type: ArtworkType = _kind(ArtworkType.FACE_SWAP)
+    parameters: FaceSwapParameters = nested(FaceSwapParameters)
+
+
+@_artwork
+class UpscalingArtwork(KnownArtwork):
+    """A ``upscaling_v2`` artwork: an enlarged image.
+
+    Attributes:
+        artwork_type: Always :attr:`ArtworkType.UPSCALING_V2`.
+        parameters: What it was made with.
+    """
+
+    artwork_type: ArtworkType = _kind(ArtworkType.UPSCALING_V2)
+    parameters: UpscalingParameters = nested(UpscalingParameters)
+
+
+@_artwork
+class DetailerUpscalerArtwork(KnownArtwork):
+    """A ``detailer_upscaler`` artwork: detail added, optionally enlarged.
+
+    Attributes:
+        artwork_type: Always :attr:`ArtworkType.DETAILER_UPSCALER`.
+        parameters: What it was made with.
+    """
+
+    artwork_type: ArtworkType = _kind(ArtworkType.DETAILER_UPSCALER)
+    parameters: DetailerUpscalerParameters = nested(DetailerUpscalerParameters)
+
+
+@_artwork
+class RemoveBackgroundArtwork(KnownArtwork):
+    """A ``remove_background`` artwork: the subject cut out of its background.
+
+    Attributes:
+        artwork_type: Always :attr:`ArtworkType.REMOVE_BACKGROUND`.
+        parameters: What it was made with.
+    """
+
+    artwork_type: ArtworkType = _kind(ArtworkType.REMOVE_BACKGROUND)
+    parameters: RemoveBackgroundParameters = nested(RemoveBackgroundParameters)
+
+
+@_artwork
+class SegmentationArtwork(KnownArtwork):
+    """A ``segmentation`` artwork: masks chosen by text or by points.
+
+    Attributes:
+        artwork_type: Always :attr:`ArtworkType.SEGMENTATION`.
+        parameters: What it was made with.
+    """
+
+    artwork_type: ArtworkType = _kind(ArtworkType.SEGMENTATION)
+    parameters: SegmentationParameters = nested(SegmentationParameters)
+
+
+@_artwork
+class DepthMapArtwork(KnownArtwork):
+    """A ``depth_map`` artwork: a grayscale depth image.
+
+    Attributes:
+        artwork_type: Always :attr:`ArtworkType.DEPTH_MAP`.
+        parameters: What it was made with.
+    """
+
+    artwork_type: ArtworkType = _kind(ArtworkType.DEPTH_MAP)
+    parameters: DepthMapParameters = nested(DepthMapParameters)
+
+
+@attrs.frozen(kw_only=True, field_transformer=wire_order(COMMON_FIELDS))
+class UnknownArtwork:
+    """An artwork of a kind this SDK does not know, kept whole instead of breaking a listing.
+
+    The shared fields are read leniently: each is ``None`` where the JSON lacks it or does not
+    have the shape every kind shares.
+
+    Attributes:
+        id: The id, or ``None``.
+        artwork_type: The ``artworkType`` string the server sent.
+        parameters: The ``parameters`` object, read-only, or ``None``.
+        duration: Seconds the job took, or ``None``.
+        results: The result URLs, or ``None``.
+        status: Where the job stands, or ``None`` (also for a status this SDK does not know).
+        created_at: When it was created, or ``None``.
+    """
+
+    id: uuid.UUID | None = None
     artwork_type: str = attrs.field(validator=attrs.validators.instance_of(str))
-    id: str | None = attrs.field(
-        validator=attrs.validators.optional(attrs.validators.instance_of(str))
-    )
-    raw: Mapping[str, Any] = attrs.field(converter=_read_only, eq=False, hash=False)
+    parameters: Mapping[str, Any] | None = None
+    duration: float | None = None
+    results: tuple[str, ...] | None = None
+    status: ArtworkStatus | None = None
+    created_at: _dt.datetime | None = None
+    # The API's object. Given by hand it is copied; the converter hands over the object it has
+    # just decoded, which nothing else holds.
+    _raw: dict[str, Any] = attrs.field(converter=lambda raw: dict(raw), eq=False, repr=False)
+
+    @property
+    def raw(self) -> Mapping[str, Any]:
+        """The JSON object exactly as the API sent it, read-only at every depth."""
+        result: Mapping[str, Any] = view(self._raw)
+        return result
 
 
-#: One artwork of any kind: structure JSON into it with ``converter.structure(obj, Artwork)``.
-Artwork = Union[SelenaArtwork, UnknownArtwork]  # noqa: UP007 - a runtime alias, also on 3.10
+#: One artwork of any kind: what a listing yields. ``converter.structure(obj, Artwork)``
+#: structures JSON into it; every member has the shared fields.
+Artwork = Union[  # noqa: UP007 - a runtime alias, also on 3.10
+    SelenaArtwork,
+    SelenaVarieteArtwork,
+    QuantumArtwork,
+    HamiltonArtwork,
+    PhotoPilotArtwork,
+    FaceRefinerArtwork,
+    FaceSwapArtwork,
+    UpscalingArtwork,
+    DetailerUpscalerArtwork,
+    RemoveBackgroundArtwork,
+    SegmentationArtwork,
+    DepthMapArtwork,
+    UnknownArtwork,
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -235,9 +348,3 @@ class ArtworkPage:
 
     def __iter__(self) -> Iterator[Artwork]:
         return iter(self.items)
-
-
-# The converter reads field types at run time; resolve the postponed annotations once, here.
-for _cls in (SelenaParameters, SelenaArtwork, UnknownArtwork, ArtworkPage):
-    attrs.resolve_types(_cls, globals(), locals())
-del _cls

@@ -19,10 +19,9 @@ from typing import Any, Final, Literal, TypeVar
 import attrs
 
 from . import _rules
-from ._converter import parse_timestamp
 from ._enums import ArtworkStatus, ArtworkType
 from ._errors import ResponseValidationError
-from ._models import Artwork, ArtworkPage, SelenaArtwork
+from ._models import Artwork, ArtworkPage
 from ._transport import Cooldown, Transport
 
 __all__ = ["ArtworkIterator", "IterationStats"]
@@ -81,9 +80,9 @@ def _id_key(value: uuid.UUID | str) -> int | str:
 
 
 def _artwork_key(artwork: Artwork) -> int | str | None:
-    if type(artwork) is SelenaArtwork:
-        return artwork.id.int
-    return None if artwork.id is None else _id_key(artwork.id)
+    """The dedupe key of an artwork whose ``id`` is not a UUID (an unknown kind's odd id)."""
+    raw_id = artwork.raw.get("id")
+    return raw_id if isinstance(raw_id, str) else None
 
 
 def _as_list(value: Iterable[Any], name: str) -> list[Any]:
@@ -119,18 +118,6 @@ def _status_values(
     if not items:
         raise ValueError("status must name at least one status")
     return frozenset(str(item) for item in items)
-
-
-def _fields_of(artwork: Artwork) -> tuple[str, str | None, _dt.datetime | None]:
-    """(type, status, created_at) of any artwork, read from an unknown kind's raw JSON."""
-    if isinstance(artwork, SelenaArtwork):
-        return artwork.artwork_type.value, artwork.status.value, artwork.created_at
-    status = artwork.raw.get("status")
-    try:
-        created: _dt.datetime | None = parse_timestamp(artwork.raw.get("createdAt"))
-    except ValueError:
-        created = None
-    return artwork.artwork_type, status if isinstance(status, str) else None, created
 
 
 class ArtworkIterator:
@@ -333,7 +320,7 @@ class ArtworkIterator:
                 stats.filtered_out += 1
                 continue
             if window:
-                key = artwork.id.int if type(artwork) is SelenaArtwork else _artwork_key(artwork)
+                key = artwork.id.int if artwork.id is not None else _artwork_key(artwork)
                 if key is not None:
                     if key in seen:
                         stats.duplicates_dropped += 1
@@ -351,10 +338,10 @@ class ArtworkIterator:
         return kept, end
 
     def _matches(self, artwork: Artwork) -> bool:
-        kind, status, created = _fields_of(artwork)
-        if self._types and kind not in self._types:
+        created = artwork.created_at
+        if self._types and artwork.artwork_type not in self._types:
             return False
-        if self._statuses and status not in self._statuses:
+        if self._statuses and artwork.status not in self._statuses:
             return False
         if self._after is not None and (created is None or created < self._after):
             return False

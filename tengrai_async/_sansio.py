@@ -18,7 +18,7 @@ import orjson
 import yarl
 
 from . import _rules
-from ._converter import TengrAIConverter
+from ._json import decode_json
 from ._errors import (
     APIError,
     AuthenticationError,
@@ -174,4 +174,4 @@ def decode_response(
     """
     if not 200 <= status < 300:  # noqa: PLR2004
         raise error_for_status(status, headers, body)
-    return TengrAIConverter.decode_body(body, offset=offset)
+    return decode_json(body, offset=offset)

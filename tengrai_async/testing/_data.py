@@ -1,7 +1,9 @@
-"""Deterministic synthetic artworks that are valid under the spec and cover it.
+"""Deterministic synthetic artworks of every kind, valid under the spec and covering it.
 
-Every enum member and both edges of every range show up within a few hundred items; the values
-come from the rules in ``_rules``, so the data moves with the spec.
+The values come from the rules on the models' fields (``Rule.samples``: both edges of every
+range, every enum member), so the data moves with the spec. Each item also carries keys the
+docs do not describe, on the item and inside ``parameters``, so that every consumer exercises
+the lossless path.
 """
 
 from __future__ import annotations
@@ -9,77 +11,105 @@ from __future__ import annotations
 import datetime as _dt
 import random
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from .. import _rules
-from .._enums import (
-    ArtworkStatus,
-    AspectRatio,
-    CameraAngle,
-    ColorTone,
-    Model,
-    PromptMode,
-    Style,
-)
+import attrs
 
-__all__ = ["EPOCH", "make_artwork", "make_artworks"]
+from .. import _rules
+from .._codegen import camel_case
+from .._enums import ArtworkStatus
+from .._fields import NESTED, RULE
+from .._models import KINDS
+
+__all__ = ["DEFAULT_KINDS", "EPOCH", "KindMix", "index_of", "make_artwork", "make_artworks"]
 
 #: The ``createdAt`` of artwork 0; artwork *i* is ``i`` times 37 seconds older (newest first).
 EPOCH: Final = _dt.datetime(2026, 11, 1, 12, 0, tzinfo=_dt.timezone.utc)
 _STEP: Final = _dt.timedelta(seconds=37)
+
+#: What a key's history looks like by default: mostly ``selena``, every other kind present.
+DEFAULT_KINDS: Final[Mapping[str, float]] = {
+    "selena": 0.55,
+    "selena_variete": 0.08,
+    "quantum": 0.08,
+    "hamilton": 0.06,
+    "photo_pilot": 0.03,
+    "face_refiner": 0.04,
+    "face_swap": 0.03,
+    "upscaling_v2": 0.05,
+    "detailer_upscaler": 0.03,
+    "remove_background": 0.02,
+    "segmentation": 0.015,
+    "depth_map": 0.015,
+}
+
+#: Which kinds to make: a weight per kind, or a sequence of kinds (equally likely). A name
+#: outside the documented twelve makes items of an unknown kind.
+KindMix = Mapping[str, float] | Sequence[str]
 
 _WORDS: Final = (
     *("cat", "lighthouse", "neon", "forest", "portrait", "misty", "harbor", "glass"),
     *("dragon", "orchard", "brass", "robot", "sunrise", "velvet", "canyon", "paper"),
     *("crane", "storm", "violet", "desert", "choir", "ember", "lantern", "tide"),
 )
-
+_PROMPT_WORDS: Final = {
+    "prompt": _rules.PROMPT_MAX_WORDS,
+    "negativePrompt": _rules.NEGATIVE_PROMPT_MAX_WORDS,
+    "textPrompt": 12,
+}
 _OFFSETS: Final = (
     _dt.timezone.utc,
     _dt.timezone(_dt.timedelta(hours=2)),
     _dt.timezone(_dt.timedelta(hours=-5, minutes=-30)),
 )
+_STATUSES: Final = tuple(member.value for member in ArtworkStatus)
 
 
-def _span(rule: _rules.IntRange) -> tuple[int, ...]:
-    assert rule.maximum is not None  # noqa: S101 - every parameter range is closed
-    return tuple(range(rule.minimum, rule.maximum + 1))
+@attrs.frozen
+class _Field:
+    name: str
+    key: str
+    samples: tuple[Any, ...]
+    rule: _rules.Rule | None
+    nested: tuple[_Field, ...] = ()
 
 
-def _edges(rule: _rules.IntRange) -> list[int]:
-    assert rule.maximum is not None  # noqa: S101 - every parameter range is closed
-    middle = (rule.minimum + rule.maximum) // 2
-    return sorted({rule.minimum, middle, rule.maximum})
+def _plan(cls: type) -> tuple[_Field, ...]:
+    """What to generate for each field of a parameters class, worked out once per class."""
+    plan = []
+    for field in attrs.fields(cls):
+        if not field.init:
+            continue
+        key = camel_case(field.name)
+        if NESTED in field.metadata:
+            plan.append(_Field(field.name, key, (), None, _plan(field.metadata[NESTED])))
+            continue
+        rule = field.metadata[RULE]
+        plan.append(_Field(field.name, key, tuple(rule.samples()), rule))
+    return tuple(plan)
 
 
-# Width/height pairs on both edges of the size rules, the area limit met exactly included.
-_SIDE = _edges(_rules.DIMENSION)
-_EXACT_AREA_HEIGHT: Final = _rules.MAX_AREA // _rules.DIMENSION.maximum  # type: ignore[operator]
-_SIZES: Final[list[tuple[int | None, int | None]]] = [
-    (None, None),
-    (_SIDE[0], _SIDE[0]),
-    (_SIDE[-1], None),
-    (None, _SIDE[-1]),
-    (_SIDE[0], _SIDE[-1]),
-    (1216, 1216),
-    (_rules.DIMENSION.maximum, _EXACT_AREA_HEIGHT),
-]
+_PARAMETERS: Final = {
+    kind: attrs.fields_dict(cls)["parameters"].metadata[NESTED] for kind, cls in KINDS.items()
+}
+_PLANS: Final = {kind: _plan(cls) for kind, cls in _PARAMETERS.items()}
+_CROSS: Final = {kind: cls.__cross_rules__ for kind, cls in _PARAMETERS.items()}
 
 
-# Member tuples built once: listing an enum class costs microseconds, and a history is long.
-_MODELS: Final = tuple(Model)
-_PROMPT_MODES: Final = tuple(PromptMode)
-_STYLES: Final = tuple(Style)
-_ASPECT_RATIOS: Final = tuple(AspectRatio)
-_COLOR_TONES: Final = tuple(ColorTone)
-_CAMERA_ANGLES: Final = tuple(CameraAngle)
-_STATUSES: Final = tuple(ArtworkStatus)
-_BATCHES: Final = _span(_rules.BATCH)
-_CREATIVITIES: Final = _span(_rules.CREATIVITY)
-_DETAILS: Final = _span(_rules.DETAILS)
+def _sizes(rule: _rules.Rule, cap: _rules.AreaCap | None) -> list[tuple[Any, Any]]:
+    # Width/height pairs on both edges of the size rules, the area cap met exactly included.
+    low, _, high = rule.samples()
+    pairs: list[tuple[Any, Any]] = [(None, None), (low, low), (high, None), (None, high)]
+    if cap is not None:
+        side = int(cap.maximum**0.5)
+        pairs += [(side, side), (high, cap.maximum // high)]
+    else:  # pragma: no cover - every kind with a size has an area cap
+        pairs.append((low, high))
+    return pairs
 
 
-def _pick(rng: random.Random, index: int, values: list[Any] | tuple[Any, ...]) -> Any:
+def _pick(rng: random.Random, index: int, values: Sequence[Any]) -> Any:
     # Cycling by index guarantees coverage; the rng only decides what else varies.
     return values[(index + rng.randrange(2)) % len(values)]
 
@@ -87,6 +117,48 @@ def _pick(rng: random.Random, index: int, values: list[Any] | tuple[Any, ...]) -
 def _words(rng: random.Random, limit: int) -> str:
     count = limit if rng.random() < 0.02 else rng.randint(1, 12)  # noqa: PLR2004
     return " ".join(rng.choices(_WORDS, k=count))
+
+
+def _value(field: _Field, rng: random.Random, index: int) -> Any:
+    if field.nested:
+        return _object(field.nested, rng, index)
+    if isinstance(field.rule, _rules.Text) and field.key in _PROMPT_WORDS:
+        return _words(rng, _PROMPT_WORDS[field.key])
+    if isinstance(field.rule, _rules.Uri | _rules.Text) and field.key != "webhook":
+        return f"https://cdn.tengr.ai/inputs/{index}/{field.key}.png"
+    if field.key == "webhook":
+        return f"https://hooks.example.com/tengrai/{index}"
+    return _pick(rng, index, field.samples)
+
+
+def _object(plan: tuple[_Field, ...], rng: random.Random, index: int) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for field in plan:
+        # About a third of the optional keys are left out, to exercise the defaults.
+        if field.key in ("width", "height") or rng.random() >= 0.66:  # noqa: PLR2004
+            continue
+        obj[field.key] = _value(field, rng, index)
+    return obj
+
+
+def _parameters(kind: str, rng: random.Random, index: int) -> dict[str, Any]:
+    plan = _PLANS.get(kind)
+    if plan is None:  # an unknown kind: something prompt-like, as a new kind would have
+        return {"prompt": _words(rng, 12), "strength": rng.randint(1, 5)}
+    params = _object(plan, rng, index)
+    by_key = {field.key: field for field in plan}
+    if "width" in by_key:
+        caps = [rule for rule in _CROSS[kind] if isinstance(rule, _rules.AreaCap)]
+        sizes = _sizes(by_key["width"].rule, caps[0] if caps else None)  # type: ignore[arg-type]
+        width, height = sizes[index % len(sizes)]
+        if width is not None:
+            params["width"] = width
+        if height is not None:
+            params["height"] = height
+    for rule in _CROSS[kind]:
+        if not rule.accepts({field.name: params.get(field.key) for field in plan}):
+            del params[camel_case(rule.field)]
+    return params
 
 
 def _timestamp(index: int, rng: random.Random) -> str:
@@ -97,62 +169,80 @@ def _timestamp(index: int, rng: random.Random) -> str:
     return text.replace("+00:00", "Z")
 
 
-def _parameters(index: int, rng: random.Random) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-
-    def maybe(key: str, value: Any) -> None:
-        # About a third of the optional parameters are left out to exercise the defaults.
-        if rng.random() < 0.66:  # noqa: PLR2004
-            params[key] = value
-
-    maybe("model", _pick(rng, index, _MODELS).value)
-    maybe("batch", _pick(rng, index, _BATCHES))
-    maybe("promptMode", _pick(rng, index, _PROMPT_MODES).value)
-    maybe("prompt", _words(rng, _rules.PROMPT_MAX_WORDS))
-    maybe("negativePrompt", _words(rng, _rules.NEGATIVE_PROMPT_MAX_WORDS))
-    maybe("style", _STYLES[index % len(_STYLES)].value)
-    maybe("creativity", _CREATIVITIES[index % len(_CREATIVITIES)])
-    maybe("details", _pick(rng, index, _DETAILS))
-    width, height = _SIZES[index % len(_SIZES)]
-    if width is None and height is None:
-        maybe("aspectRatio", _ASPECT_RATIOS[index % len(_ASPECT_RATIOS)].value)
-    if width is not None:
-        params["width"] = width
-    if height is not None:
-        params["height"] = height
-    maybe("nsfw", bool(index % 2))
-    maybe("transparentBackground", rng.random() < 0.5)  # noqa: PLR2004
-    maybe("colorTone", _COLOR_TONES[index % len(_COLOR_TONES)].value)
-    maybe("cameraAngle", _CAMERA_ANGLES[index % len(_CAMERA_ANGLES)].value)
-    if rng.random() < 0.2:  # noqa: PLR2004
-        params["webhook"] = f"https://hooks.example.com/tengrai/{index}"
-    return params
+def _weights(kinds: KindMix | None) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    if kinds is None:
+        kinds = DEFAULT_KINDS
+    if isinstance(kinds, Mapping):
+        return tuple(kinds), tuple(kinds.values())
+    names = tuple(kinds)
+    return names, (1.0,) * len(names)
 
 
-def make_artwork(index: int, *, seed: int = 0) -> dict[str, Any]:
+def make_artwork(
+    index: int, *, seed: int = 0, kinds: KindMix | None = None, extras: bool = True
+) -> dict[str, Any]:
     """Return artwork number *index* (0 is the newest) of the synthetic history *seed*.
 
-    The result is the JSON object the API would send; it depends only on ``(index, seed)``, so a
+    The result is the JSON object the API would send; it depends only on its arguments, so a
     server can produce any window of a huge history without holding it. Negative indexes give
     artworks newer than artwork 0 (what a server inserts while a listing runs).
+
+    Args:
+        index: The artwork's place in the history.
+        seed: Which history.
+        kinds: The mix of kinds (default :data:`DEFAULT_KINDS`: mostly ``selena``).
+        extras: Add keys the docs do not describe (``creditsUsed`` on the item; ``seed``,
+            ``outputFormat`` or a nested ``clientMeta`` inside ``parameters``), as newer API
+            versions send; a lossless client keeps them.
     """
     rng = random.Random(f"{seed}:{index}")
-    status = ArtworkStatus.SUCCEEDED if rng.random() < 0.6 else _pick(rng, index, _STATUSES)  # noqa: PLR2004
-    batch_images = rng.randint(0, 2) if status is ArtworkStatus.SUCCEEDED else 0
-    artwork_id = uuid.UUID(int=rng.getrandbits(128), version=4)
-    return {
+    names, weights = _weights(kinds)
+    kind = names[0] if len(names) == 1 else rng.choices(names, weights)[0]
+    status = "succeeded" if rng.random() < 0.6 else _pick(rng, index, _STATUSES)  # noqa: PLR2004
+    images = rng.randint(0, 2) if status == "succeeded" else 0
+    # The low 48 bits carry the index, so a server can find any artwork by its id.
+    artwork_id = uuid.UUID(int=(rng.getrandbits(80) << 48) | (index + _INDEX_BIAS), version=4)
+    parameters = _parameters(kind, rng, index)
+    item: dict[str, Any] = {
         "id": str(artwork_id),
-        "artworkType": "selena",
-        "parameters": _parameters(index, rng),
-        "duration": rng.choice((0, 1, round(rng.uniform(0.5, 60.0), 3))),
-        "results": [
-            f"https://cdn.tengr.ai/artworks/{artwork_id}/{n}.png" for n in range(batch_images)
-        ],
-        "status": status.value,
+        "artworkType": kind,
+        "parameters": parameters,
+        "duration": 0
+        if status == "starting"
+        else rng.choice((1, round(rng.uniform(0.5, 60.0), 3))),
+        "results": [f"https://cdn.tengr.ai/artworks/{artwork_id}/{n}.webp" for n in range(images)],
+        "status": status,
         "createdAt": _timestamp(index, rng),
     }
+    if extras:
+        item["creditsUsed"] = rng.randint(1, 8)
+        if kind == "selena":  # the two keys the newer docs show, which the SDK does not model
+            parameters["seed"] = rng.randint(1, 2_147_483_647)
+            parameters["outputFormat"] = "webp"
+        else:
+            parameters["clientMeta"] = {"source": "fake", "tags": ["a", index % 7], "v": 1.5}
+    return item
 
 
-def make_artworks(n: int, *, seed: int = 0, start: int = 0) -> list[dict[str, Any]]:
+#: Added to the index in an id's low 48 bits, so negative (inserted) indexes fit too.
+_INDEX_BIAS: Final = 1 << 47
+
+
+def index_of(artwork_id: uuid.UUID) -> int:
+    """The index a synthetic id was made for (check it by making that artwork again)."""
+    return (artwork_id.int & ((1 << 48) - 1)) - _INDEX_BIAS
+
+
+def make_artworks(
+    n: int,
+    *,
+    seed: int = 0,
+    start: int = 0,
+    kinds: KindMix | None = None,
+    extras: bool = True,
+) -> list[dict[str, Any]]:
     """Return *n* synthetic artworks, newest first: indexes ``start .. start + n - 1``."""
-    return [make_artwork(index, seed=seed) for index in range(start, start + n)]
+    return [
+        make_artwork(index, seed=seed, kinds=kinds, extras=extras)
+        for index in range(start, start + n)
+    ]

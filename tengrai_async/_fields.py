@@ -1,0 +1,112 @@
+"""How a model declares its fields: each checked field carries its rule, and every model keeps
+the JSON it came from.
+
+``checked`` builds an attrs field that validates (and, for enums, converts) through its rule and
+records the rule in its metadata, where the converter's code generator reads it. ``WireModel``
+gives every model a hidden slot for the JSON object the API sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Final
+
+import attrs
+
+from . import _rules
+from ._errors import ValidationError
+from ._readonly import view
+
+__all__ = ["NESTED", "RULE", "WireModel", "checked", "nested", "wire_order"]
+
+#: The metadata key under which a field keeps its :class:`~tengrai_async._rules.Rule`.
+RULE: Final = "tengrai_async.rule"
+#: The metadata key under which a field holding another model keeps that model's class.
+NESTED: Final = "tengrai_async.nested"
+
+
+def _validator(rule: _rules.Rule, *, optional: bool) -> Any:
+    def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if optional and value is None:
+            return
+        if not rule.accepts(value):
+            raise ValidationError(attribute.name, value, rule.expected)
+
+    return check
+
+
+def checked(rule: _rules.Rule, *, default: Any = attrs.NOTHING) -> Any:
+    """An attrs field validated by *rule*; a field whose default is ``None`` is optional.
+
+    The rule converts hand-given values where it can (``style="car"`` becomes the member);
+    anything else is left as it is for the validator to reject.
+    """
+    converter = None if type(rule).convert is _rules.Rule.convert else rule.convert
+    return attrs.field(
+        default=default,
+        converter=converter,
+        validator=_validator(rule, optional=default is None),
+        metadata={RULE: rule},
+    )
+
+
+def nested(cls: type, *, optional: bool = False) -> Any:
+    """A field holding another model (our ValidationError, not attrs' TypeError, when not)."""
+
+    def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not (isinstance(value, cls) or (optional and value is None)):
+            raise ValidationError(attribute.name, value, f"a {cls.__name__}")
+
+    return attrs.field(
+        default=None if optional else attrs.NOTHING, validator=check, metadata={NESTED: cls}
+    )
+
+
+def wire_order(order: tuple[str, ...]) -> Callable[[type, list[attrs.Attribute[Any]]], Any]:
+    """An attrs field transformer that puts the named fields first, in the API's key order.
+
+    Inherited fields come first in attrs; this keeps repr and canonical JSON in wire order.
+    """
+    rank = {name: index for index, name in enumerate(order)}
+
+    def transform(_cls: type, fields: list[attrs.Attribute[Any]]) -> list[attrs.Attribute[Any]]:
+        return sorted(fields, key=lambda field: rank.get(field.name, len(rank)))
+
+    return transform
+
+
+@attrs.frozen(kw_only=True)
+class WireModel:
+    """The base of every checked model: a hidden slot for the JSON object it came from.
+
+    ``_raw`` is set only by the converter; a model built by hand or through ``attrs.evolve``
+    has none and unstructures canonically. It takes no part in equality or hashing.
+    """
+
+    #: Rules across fields, checked after the per-field ones.
+    __cross_rules__: ClassVar[tuple[_rules.CrossRule, ...]] = ()
+
+    _raw: dict[str, Any] | None = attrs.field(
+        default=None, init=False, eq=False, repr=False, hash=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        cross_rules = type(self).__cross_rules__
+        if cross_rules:
+            values = {field.name: getattr(self, field.name) for field in attrs.fields(type(self))}
+            for rule in cross_rules:
+                if not rule.accepts(values):
+                    raise ValidationError(rule.field, values[rule.field], rule.expected)
+
+    @property
+    def raw(self) -> Mapping[str, Any]:
+        """The JSON object exactly as the API sent it, read-only at every depth.
+
+        For a model built by hand, the canonical JSON it unstructures to.
+        """
+        if self._raw is not None:
+            result: Mapping[str, Any] = view(self._raw)
+            return result
+        from ._converter import converter  # noqa: PLC0415 - the converter imports the models
+
+        return view(converter.unstructure(self))
