@@ -40,6 +40,7 @@ from ._errors import (
     TengrAIError,
     TransportError,
     ValidationError,
+    WaitTimeoutError,
 )
 from ._models import (
     Artwork,
@@ -58,6 +59,7 @@ from ._models import (
     UnknownArtwork,
     UpscalingArtwork,
 )
+from ._pagination import ArtworkIterator, IterationStats
 from ._parameters import (
     DepthMapParameters,
     DetailerUpscalerParameters,
@@ -73,7 +75,6 @@ from ._parameters import (
     SelenaVarieteParameters,
     UpscalingParameters,
 )
-from ._pagination import ArtworkIterator, IterationStats
 from ._transport import RetryPolicy
 from ._version import __version__
 
@@ -141,6 +142,7 @@ __all__ = [
     "UpscalingArtwork",
     "UpscalingParameters",
     "ValidationError",
+    "WaitTimeoutError",
     "__version__",
     "converter",
     "make_converter",

@@ -6,7 +6,9 @@ and hands each listing an :class:`ArtworkIterator`.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as _dt
+import math
 import os
 import uuid
 from collections.abc import Iterable
@@ -19,19 +21,32 @@ import yarl
 from . import _sansio
 from ._converter import converter
 from ._enums import ArtworkStatus, ArtworkType
-from ._errors import ConfigurationError
-from ._models import ArtworkPage
+from ._errors import ConfigurationError, WaitTimeoutError
+from ._models import Artwork, ArtworkPage
 from ._pagination import DEFAULT_DEDUPE_WINDOW, ArtworkIterator, OnInvalid
 from ._transport import RetryPolicy, Transport
 
-__all__ = ["API_KEY_ENV", "BASE_URL_ENV", "ArtworksResource", "TengrAI"]
+__all__ = [
+    "API_KEY_ENV",
+    "BASE_URL_ENV",
+    "FINAL_STATUSES",
+    "MAX_POLL_INTERVAL",
+    "ArtworksResource",
+    "TengrAI",
+]
 
 API_KEY_ENV: Final = "TENGRAI_API_KEY"
 BASE_URL_ENV: Final = "TENGRAI_BASE_URL"
+#: The statuses after which a job changes no more (``wait()`` returns on them).
+FINAL_STATUSES: Final = frozenset(
+    {ArtworkStatus.SUCCEEDED, ArtworkStatus.FAILED, ArtworkStatus.CANCELED}
+)
+#: The cap on the wait between two polls of ``wait()`` (unless ``poll_interval`` is larger).
+MAX_POLL_INTERVAL: Final = 10.0
 
 
 class ArtworksResource:
-    """``client.artworks``: the ``GET /v2/artworks`` endpoint, one page or all of them."""
+    """``client.artworks``: the listing (one page or all of them) and one artwork by id."""
 
     __slots__ = ("_transport",)
 
@@ -58,9 +73,78 @@ class ArtworksResource:
         _sansio.check_window(offset, limit)
         if on_invalid not in ("raise", "skip"):
             raise ValueError(f"on_invalid must be 'raise' or 'skip', not {on_invalid!r}")
-        return await self._transport.get_page(
-            offset=offset, limit=limit, skip_invalid=on_invalid == "skip"
+        data = await self._transport.get_window(offset=offset, limit=limit)
+        return converter.structure_page(
+            data, offset=offset, limit=limit, skip_invalid=on_invalid == "skip"
         )
+
+    async def get(self, artwork_id: uuid.UUID | str) -> Artwork:
+        """Fetch one artwork by id: ``GET /v2/artworks/{id}`` (retried when transient).
+
+        Args:
+            artwork_id: The artwork's id, a ``uuid.UUID`` or its 8-4-4-4-12 hex string.
+
+        Returns:
+            The artwork, of whichever kind it is (an unknown kind comes back whole).
+
+        Raises:
+            ValueError: *artwork_id* is not a UUID (checked before any request).
+            NotFoundError: No such artwork: a wrong id, or one deleted after the 8-day
+                retention.
+            APIError: Any other error status.
+            TransportError: The connection failed or timed out (after retries).
+            ResponseValidationError: The answer breaks the spec.
+        """
+        key = _sansio.check_artwork_id(artwork_id)
+        return converter.structure_artwork(await self._transport.get_artwork(key))
+
+    async def wait(
+        self,
+        artwork_id: uuid.UUID | str,
+        *,
+        timeout: float = 300.0,
+        poll_interval: float = 1.0,
+    ) -> Artwork:
+        """Poll :meth:`get` until the artwork's status is final, and return it.
+
+        Final means ``succeeded``, ``failed`` or ``canceled``: a failed job is returned, not
+        raised, so check ``artwork.status``. The wait between polls starts at
+        *poll_interval* and grows by half each time, up to 10 s (or *poll_interval*, if
+        larger). Cancelling the call cancels the poll in flight; nothing keeps running.
+
+        Args:
+            artwork_id: The artwork's id, a ``uuid.UUID`` or its 8-4-4-4-12 hex string.
+            timeout: Seconds to wait in all, polls included.
+            poll_interval: Seconds before the second poll.
+
+        Raises:
+            ValueError: A bad argument (checked before any request).
+            WaitTimeoutError: No final status within *timeout* (also a ``TimeoutError``); its
+                ``artwork`` is the last one fetched.
+            NotFoundError: No such artwork.
+            APIError, TransportError, ResponseValidationError: As for :meth:`get`.
+        """
+        key = _sansio.check_artwork_id(artwork_id)
+        for name, value in (("timeout", timeout), ("poll_interval", poll_interval)):
+            if not (type(value) in (int, float) and 0 < value < math.inf):
+                raise ValueError(f"{name} must be a number of seconds > 0, not {value!r}")
+        last: list[Artwork] = []
+
+        async def poll() -> Artwork:
+            interval = poll_interval
+            cap = max(poll_interval, MAX_POLL_INTERVAL)
+            while True:
+                artwork = await self.get(key)
+                last[:] = [artwork]
+                if artwork.status in FINAL_STATUSES:
+                    return artwork
+                await asyncio.sleep(interval)
+                interval = min(interval * 1.5, cap)
+
+        try:
+            return await asyncio.wait_for(poll(), timeout)
+        except asyncio.TimeoutError:
+            raise WaitTimeoutError(str(key), timeout, last[0] if last else None) from None
 
     def iterate(
         self,
@@ -158,7 +242,6 @@ class TengrAI:
             timeout=timeout,
             max_retries=max_retries,
             retry=retry or RetryPolicy(),
-            converter=converter,
             session=session,
         )
         self.artworks = ArtworksResource(self._transport)

@@ -190,7 +190,7 @@ def generate_items(
     src.emit(2, "if type(o) is dict:")
     src.emit(3, "kind = o.get('artworkType')")
     for cls in kinds:
-        kind = attrs.fields_dict(cls)["artwork_type"].default.value
+        kind: str = attrs.fields_dict(cls)["artwork_type"].default.value  # type: ignore[union-attr]
         src.emit(3, f"if kind == {kind!r}:")
         emit_model(src, cls, "self", "", 4)
         src.emit(4, "append(self)")

@@ -33,7 +33,7 @@ from ._json import decode_json
 from ._models import KINDS, Artwork, ArtworkPage, KnownArtwork, UnknownArtwork
 from ._readonly import thaw, view
 
-__all__ = ["TengrAIConverter", "camel_case", "converter", "make_converter"]
+__all__ = ["TengrAIConverter", "camel_case", "converter", "make_converter", "wire_object"]
 
 _structure_cache: dict[type, Callable[[Any], Any]] = {}
 _unstructure_cache: dict[type, Callable[[Any], dict[str, Any]]] = {}
@@ -114,9 +114,20 @@ def _structure_artwork(obj: Any) -> Artwork:
 _structure_items: Final = generate_items(KINDS.values(), _structure_artwork)
 
 
+def wire_object(artwork: Artwork) -> dict[str, Any]:
+    """The artwork's JSON object, for writing it out.
+
+    The API's own object, not a copy, when the artwork came from the API (callers must not
+    change it); else the canonical JSON.
+    """
+    raw: dict[str, Any] | None = artwork._raw  # noqa: SLF001 - the converter is the models' other half
+    return raw if raw is not None else _unstructure_artwork(artwork)
+
+
 def _unstructure_artwork(obj: Artwork) -> dict[str, Any]:
     if type(obj) is UnknownArtwork:
-        return thaw(obj._raw)  # noqa: SLF001 - the converter is the models' other half
+        copy: dict[str, Any] = thaw(obj._raw)  # noqa: SLF001 - the models' other half
+        return copy
     return _unstructure_fn(type(obj))(obj)
 
 

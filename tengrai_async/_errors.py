@@ -13,11 +13,12 @@ The hierarchy::
     ├── TransportError                    the request never got an HTTP answer
     │   ├── APIConnectionError            connection refused, reset or dropped mid-body
     │   └── APITimeoutError               no complete answer within the timeout
+    ├── WaitTimeoutError (TimeoutError)   ``artworks.wait()`` ran out of time
     └── APIError                          the server answered with a non-2xx status
         ├── BadRequestError               400, 422
         ├── AuthenticationError           401
         ├── PermissionDeniedError         403
-        ├── NotFoundError                 404
+        ├── NotFoundError                 404: no such artwork (or gone after 8 days)
         ├── RateLimitError                429, with ``retry_after``
         └── ServerError                   5xx
 
@@ -27,6 +28,7 @@ an exception.
 
 from __future__ import annotations
 
+import http
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,6 +51,7 @@ __all__ = [
     "TengrAIError",
     "TransportError",
     "ValidationError",
+    "WaitTimeoutError",
 ]
 
 _BODY_PREVIEW = 200
@@ -156,9 +159,16 @@ class APITimeoutError(TransportError):
 class APIError(TengrAIError):
     """The server answered with a status that is not 2xx.
 
+    ``str(exc)`` reads ``HTTP 404 Not Found: artwork not found``: the status, its reason and
+    the server's own message.
+
     Attributes:
         status: The HTTP status code.
-        body: The parsed JSON body, or the body text when it is not JSON.
+        message: The server's message: the error body's ``message`` (a list of messages joined
+            with ``"; "``), else its ``error``, else the start of a non-JSON body; ``None`` when
+            the body says nothing.
+        body: The parsed JSON body (``{"message": ..., "statusCode": ..., "error": ...}`` as
+            documented), or the body text when it is not JSON.
         headers: The response headers.
         request_id: The server's request id (``X-Request-Id``), when it sends one.
     """
@@ -175,9 +185,20 @@ class APIError(TengrAIError):
         # Case-insensitive, like HTTP: aiohttp hands over "X-Request-ID" for "X-Request-Id".
         self.headers: Mapping[str, str] = CIMultiDictProxy(CIMultiDict(headers or {}))
         self.request_id = request_id
-        detail = f": {_preview(body)}" if body not in (None, "", b"") else ""
-        rid = f" (request id {request_id})" if request_id else ""
-        super().__init__(f"HTTP {status}{rid}{detail}")
+        self.message = _server_message(body)
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        try:
+            reason = f" {http.HTTPStatus(self.status).phrase}"
+        except ValueError:
+            reason = ""
+        text = f"HTTP {self.status}{reason}"
+        if self.message:
+            text += f": {self.message}"
+        if self.request_id:
+            text += f" (request id {self.request_id})"
+        return text
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.status, self.body, dict(self.headers), self.request_id))
@@ -226,6 +247,51 @@ class RateLimitError(APIError):
 
 class ServerError(APIError):
     """5xx: the server failed."""
+
+
+class WaitTimeoutError(TengrAIError, TimeoutError):
+    """``artworks.wait()`` saw no final status before its timeout.
+
+    Attributes:
+        artwork_id: The artwork waited for.
+        timeout: The seconds waited.
+        artwork: The artwork as last fetched (its status says where it stood), or ``None`` when
+            no poll had answered yet.
+    """
+
+    def __init__(self, artwork_id: str, timeout: float, artwork: Any = None) -> None:
+        self.artwork_id = artwork_id
+        self.timeout = timeout
+        self.artwork = artwork
+        status = getattr(artwork, "status", None)
+        where = f"; last status {status}" if status is not None else ""
+        super().__init__(
+            f"artwork {artwork_id} did not reach a final status within {timeout:g} s{where}"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.artwork_id, self.timeout, self.artwork))
+
+
+def _server_message(body: Any) -> str | None:
+    """What the server said, from the documented error body or, failing that, the raw text."""
+    if isinstance(body, Mapping):
+        message = body.get("message")
+        if isinstance(message, str) and message.strip():
+            return _clip(message.strip())
+        if isinstance(message, list) and message and all(isinstance(m, str) for m in message):
+            return _clip("; ".join(message))
+        error = body.get("error")
+        if isinstance(error, str) and error.strip():
+            return _clip(error.strip())
+        return None
+    if isinstance(body, str) and body.strip():
+        return _clip(" ".join(body.split()))
+    return None
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _BODY_PREVIEW else f"{text[:_BODY_PREVIEW]}..."
 
 
 def _preview(value: Any) -> str:

@@ -1,5 +1,4 @@
-"""How a model declares its fields: each checked field carries its rule, and every model keeps
-the JSON it came from.
+"""How a model declares its fields, and the base that keeps the JSON each model came from.
 
 ``checked`` builds an attrs field that validates (and, for enums, converts) through its rule and
 records the rule in its metadata, where the converter's code generator reads it. ``WireModel``
@@ -109,4 +108,5 @@ class WireModel:
             return result
         from ._converter import converter  # noqa: PLC0415 - the converter imports the models
 
-        return view(converter.unstructure(self))
+        canonical: Mapping[str, Any] = view(converter.unstructure(self))
+        return canonical

@@ -78,7 +78,8 @@ _K = TypeVar("_K", bound="type[KnownArtwork]")
 def _artwork(cls: _K) -> _K:
     """Make *cls* an attrs model and register it under its ``artwork_type`` default."""
     made = _frozen(cls)
-    KINDS[attrs.fields_dict(made)["artwork_type"].default.value] = made
+    kind: ArtworkType = attrs.fields_dict(made)["artwork_type"].default  # type: ignore[assignment]
+    KINDS[kind.value] = made
     return made
 
 
@@ -261,6 +262,10 @@ class DepthMapArtwork(KnownArtwork):
     parameters: DepthMapParameters = nested(DepthMapParameters)
 
 
+def _copy(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(raw)
+
+
 @attrs.frozen(kw_only=True, field_transformer=wire_order(COMMON_FIELDS))
 class UnknownArtwork:
     """An artwork of a kind this SDK does not know, kept whole instead of breaking a listing.
@@ -287,7 +292,7 @@ class UnknownArtwork:
     created_at: _dt.datetime | None = None
     # The API's object. Given by hand it is copied; the converter hands over the object it has
     # just decoded, which nothing else holds.
-    _raw: dict[str, Any] = attrs.field(converter=lambda raw: dict(raw), eq=False, repr=False)
+    _raw: dict[str, Any] = attrs.field(converter=_copy, eq=False, repr=False)
 
     @property
     def raw(self) -> Mapping[str, Any]:

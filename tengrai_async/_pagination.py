@@ -19,6 +19,7 @@ from typing import Any, Final, Literal, TypeVar
 import attrs
 
 from . import _rules
+from ._converter import converter
 from ._enums import ArtworkStatus, ArtworkType
 from ._errors import ResponseValidationError
 from ._models import Artwork, ArtworkPage
@@ -378,7 +379,7 @@ class ArtworkIterator:
             offset, limit, task = windows[0]
             data = await task
             windows.popleft()
-            page = self._transport.converter.structure_page(
+            page = converter.structure_page(
                 data, offset=offset, limit=limit, skip_invalid=self._skip_invalid
             )
             yield page

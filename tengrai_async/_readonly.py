@@ -60,7 +60,7 @@ class JSONObjectView(Mapping[str, Any]):
         return key in self._data
 
     def __eq__(self, other: object) -> bool:
-        return self._data == _plain(other)
+        return bool(self._data == _plain(other))
 
     __hash__ = None  # type: ignore[assignment]  # like the dict it wraps
 
@@ -89,7 +89,7 @@ class JSONArrayView(Sequence[Any]):
         return len(self._data)
 
     def __eq__(self, other: object) -> bool:
-        return self._data == _plain(other)
+        return bool(self._data == _plain(other))
 
     __hash__ = None  # type: ignore[assignment]  # like the list it wraps
 

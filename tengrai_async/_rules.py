@@ -124,8 +124,10 @@ class Rule:
         raise NotImplementedError
 
     def bad_check(self, expr: str) -> str | None:  # noqa: ARG002 - only plain rules have one
-        """A boolean expression, true when the JSON value *expr* breaks the rule, for rules
-        whose Python value is the JSON value itself; ``None`` for the others."""
+        """A boolean expression, true when the JSON value *expr* breaks the rule.
+
+        Only for rules whose Python value is the JSON value itself; ``None`` for the others.
+        """
         return None
 
 
@@ -639,8 +641,10 @@ class CrossRule:
 
 @attrs.frozen
 class AreaCap(CrossRule):
-    """``width * height`` at most ``maximum`` when both are set; ``raised_maximum`` when the
-    boolean field ``raised_by`` is true."""
+    """``width * height`` at most ``maximum`` when both are set.
+
+    The cap is ``raised_maximum`` instead when the boolean field ``raised_by`` is true.
+    """
 
     maximum: int
     raised_by: str | None = None

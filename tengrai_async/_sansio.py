@@ -11,6 +11,7 @@ import ipaddress
 import math
 import re
 import time
+import uuid
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -18,7 +19,6 @@ import orjson
 import yarl
 
 from . import _rules
-from ._json import decode_json
 from ._errors import (
     APIError,
     AuthenticationError,
@@ -29,11 +29,14 @@ from ._errors import (
     RateLimitError,
     ServerError,
 )
+from ._json import decode_json
 
 __all__ = [
     "ARTWORKS_PATH",
     "DEFAULT_BASE_URL",
     "RETRYABLE_STATUSES",
+    "artwork_url",
+    "check_artwork_id",
     "check_base_url",
     "check_window",
     "decode_response",
@@ -110,6 +113,29 @@ def list_url(base_url: yarl.URL, *, offset: int, limit: int) -> yarl.URL:
     )
 
 
+_UUID_TEXT: Final = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+
+
+def check_artwork_id(artwork_id: object) -> uuid.UUID:
+    """Read an artwork id: a ``uuid.UUID``, or its 8-4-4-4-12 hex text.
+
+    Raises:
+        ValueError: Anything else (checked before any request is made).
+    """
+    if isinstance(artwork_id, uuid.UUID):
+        return artwork_id
+    if isinstance(artwork_id, str) and _UUID_TEXT.fullmatch(artwork_id):
+        return uuid.UUID(artwork_id)
+    raise ValueError(
+        f"artwork_id must be a uuid.UUID or its 8-4-4-4-12 hex string, not {artwork_id!r}"
+    )
+
+
+def artwork_url(base_url: yarl.URL, artwork_id: uuid.UUID) -> yarl.URL:
+    """The URL of ``GET /v2/artworks/{id}``."""
+    return base_url.with_path(f"{base_url.path.rstrip('/')}{ARTWORKS_PATH}/{artwork_id}")
+
+
 def request_headers(api_key: str, user_agent: str) -> dict[str, str]:
     """The headers of every request: bearer auth, JSON, and who is asking."""
     return {
@@ -163,7 +189,7 @@ def error_for_status(status: int, headers: Mapping[str, str], body: bytes) -> AP
 def decode_response(
     status: int, headers: Mapping[str, str], body: bytes, *, offset: int = 0
 ) -> Any:
-    """Turn one answer to ``GET /v2/artworks`` into decoded JSON, or raise the matching error.
+    """Turn one answer of the API into decoded JSON, or raise the matching error.
 
     Structuring is left to the caller, so a listing can decode pages as they arrive and
     structure them in order, as they are consumed.

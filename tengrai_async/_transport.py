@@ -11,6 +11,7 @@ import enum
 import logging
 import platform
 import time
+import uuid
 from typing import Any, Protocol
 
 import aiohttp
@@ -19,7 +20,6 @@ import stamina
 import yarl
 
 from . import _sansio
-from ._converter import TengrAIConverter
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -29,7 +29,6 @@ from ._errors import (
     RateLimitError,
     TransportError,
 )
-from ._models import ArtworkPage
 from ._version import __version__
 
 __all__ = ["USER_AGENT", "Cooldown", "RequestCounter", "RetryPolicy", "Transport"]
@@ -105,7 +104,6 @@ class Transport:
 
     __slots__ = (
         "_base_url",
-        "_converter",
         "_headers",
         "_max_retries",
         "_owns_session",
@@ -123,7 +121,6 @@ class Transport:
         timeout: float,
         max_retries: int,
         retry: RetryPolicy,
-        converter: TengrAIConverter,
         session: aiohttp.ClientSession | None = None,
     ) -> None:
         self._base_url = base_url
@@ -131,7 +128,6 @@ class Transport:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_retries = max_retries
         self._retry = retry
-        self._converter = converter
         self._session = session
         self._owns_session = session is None
         self._state = _State.UNOPENED
@@ -175,32 +171,6 @@ class Transport:
         if self._owns_session and self._session is not None:
             await self._session.close()
 
-    @property
-    def converter(self) -> TengrAIConverter:
-        """The converter that structures this transport's pages."""
-        return self._converter
-
-    async def get_page(
-        self,
-        *,
-        offset: int,
-        limit: int,
-        skip_invalid: bool = False,
-        cooldown: Cooldown | None = None,
-        counter: RequestCounter | None = None,
-    ) -> ArtworkPage:
-        """GET one window, retrying transient failures; return its structured page.
-
-        Raises:
-            APIError: A non-2xx answer that is not retried, or the last one after retries.
-            TransportError: Connection failure or timeout after retries.
-            ResponseValidationError: A body that breaks the spec (unless *skip_invalid*).
-        """
-        data = await self.get_window(offset=offset, limit=limit, cooldown=cooldown, counter=counter)
-        return self._converter.structure_page(
-            data, offset=offset, limit=limit, skip_invalid=skip_invalid
-        )
-
     async def get_window(
         self,
         *,
@@ -209,7 +179,23 @@ class Transport:
         cooldown: Cooldown | None = None,
         counter: RequestCounter | None = None,
     ) -> Any:
-        """GET one window, retrying transient failures; return its decoded, unchecked JSON.
+        """GET one listing window; return its decoded, unchecked JSON (see :meth:`get_json`)."""
+        url = _sansio.list_url(self._base_url, offset=offset, limit=limit)
+        return await self.get_json(url, offset=offset, cooldown=cooldown, counter=counter)
+
+    async def get_artwork(self, artwork_id: uuid.UUID) -> Any:
+        """GET one artwork by id; return its decoded, unchecked JSON (see :meth:`get_json`)."""
+        return await self.get_json(_sansio.artwork_url(self._base_url, artwork_id))
+
+    async def get_json(
+        self,
+        url: yarl.URL,
+        *,
+        offset: int = 0,
+        cooldown: Cooldown | None = None,
+        counter: RequestCounter | None = None,
+    ) -> Any:
+        """GET *url*, retrying transient failures; return its decoded, unchecked JSON.
 
         A body that is not JSON is retried like a transport error; a well-formed one is left
         for the caller to structure (and validate) when it needs it.
@@ -220,7 +206,6 @@ class Transport:
             MalformedResponseError: A body that is not JSON, after retries.
         """
         await self.open()
-        url = _sansio.list_url(self._base_url, offset=offset, limit=limit)
         cooldown = cooldown or Cooldown()
         attempts = 0
         async for attempt in stamina.retry_context(

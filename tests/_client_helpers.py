@@ -57,7 +57,7 @@ def request_tasks() -> list[asyncio.Task[Any]]:
         task
         for task in asyncio.all_tasks()
         if getattr(task.get_coro(), "__qualname__", "")
-        in ("Transport.get_page", "Transport.get_window")
+        in ("Transport.get_window", "Transport.get_json")
     ]
 
 

@@ -195,7 +195,13 @@ async def test_list_maps_a_wrong_key_to_authentication_error_with_its_details() 
             await client.artworks.list()
     error = info.value
     assert error.status == 401
-    assert error.body == {"error": "missing or invalid API key"}
+    assert error.body == {
+        "message": "missing or invalid API key",
+        "statusCode": 401,
+        "error": "Unauthorized",
+    }
+    assert error.message == "missing or invalid API key"
+    assert str(error).startswith("HTTP 401 Unauthorized: missing or invalid API key")
     assert error.headers["WWW-Authenticate"] == "Bearer"
     lowered = {name.lower(): value for name, value in error.headers.items()}
     assert error.request_id is not None

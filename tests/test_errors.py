@@ -27,9 +27,10 @@ from tengrai_async import (
     TengrAIError,
     TransportError,
     ValidationError,
+    WaitTimeoutError,
     _errors,
 )
-from tengrai_async._converter import MISSING
+from tengrai_async._codegen import MISSING
 
 SECRET = "sk-test-SECRET-KEY-0123456789"  # noqa: S105 - a fake key to catch leaks
 HEADERS = {"Authorization": f"Bearer {SECRET}", "X-Request-Id": "req-1", "X-Api-Key": SECRET}
@@ -139,21 +140,74 @@ def test_api_error_pickles_with_its_attributes(cls: type[APIError]) -> None:
     assert SECRET not in repr(copy)
 
 
-def test_api_error_message_names_status_request_id_and_body() -> None:
+def test_api_error_message_names_status_reason_message_and_request_id() -> None:
     error = ServerError(502, {"error": "bad gateway"}, None, "req-9")
-    assert str(error) == "HTTP 502 (request id req-9): {'error': 'bad gateway'}"
+    assert str(error) == "HTTP 502 Bad Gateway: bad gateway (request id req-9)"
+
+
+def test_api_error_reads_the_documented_error_body() -> None:
+    body = {"message": "artwork not found", "statusCode": 404, "error": "Not Found"}
+    error = NotFoundError(404, body)
+    assert str(error) == "HTTP 404 Not Found: artwork not found"
+    assert error.message == "artwork not found"
+    assert error.body == body
+
+
+def test_api_error_joins_a_list_of_messages() -> None:
+    body = {"message": ["limit must not be greater than 500", "offset must be >= 0"]}
+    error = BadRequestError(400, {**body, "statusCode": 400, "error": "Bad Request"})
+    assert error.message == "limit must not be greater than 500; offset must be >= 0"
+    assert str(error) == f"HTTP 400 Bad Request: {error.message}"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"message": "", "statusCode": 500},
+        {"message": [], "statusCode": 500},
+        {"message": [1, 2], "statusCode": 500},
+        {"statusCode": 500},
+        ["not", "an", "object"],
+        42,
+    ],
+)
+def test_api_error_message_is_none_when_the_body_says_nothing_readable(body: Any) -> None:
+    error = ServerError(500, body)
+    assert error.message is None
+    assert str(error) == "HTTP 500 Internal Server Error"
+    assert "{" not in str(error)
+
+
+def test_api_error_message_of_a_text_body_is_its_text_on_one_line() -> None:
+    error = ServerError(503, "<html>\n  Service   Unavailable\n</html>")
+    assert error.message == "<html> Service Unavailable </html>"
+
+
+def test_api_error_message_of_an_unregistered_status_has_no_reason() -> None:
+    assert str(APIError(599, {"message": "odd"})) == "HTTP 599: odd"
 
 
 @pytest.mark.parametrize("body", [None, "", b""])
 def test_api_error_message_omits_an_empty_body(body: Any) -> None:
-    assert str(NotFoundError(404, body)) == "HTTP 404"
+    assert str(NotFoundError(404, body)) == "HTTP 404 Not Found"
 
 
 def test_api_error_message_truncates_a_long_body() -> None:
     body = "x" * 5000
     message = str(BadRequestError(400, body))
     assert len(message) < 300
-    assert message.endswith("(5002 chars)")
+    assert message.endswith("x...")
+
+
+def test_wait_timeout_error_is_a_timeout_error_and_pickles() -> None:
+    error = WaitTimeoutError("0b6f4a52-7c1e-4d3a-9f2b-5e8c1a7d3f60", 2.5, None)
+    assert isinstance(error, TimeoutError)
+    assert isinstance(error, TengrAIError)
+    assert str(error) == (
+        "artwork 0b6f4a52-7c1e-4d3a-9f2b-5e8c1a7d3f60 did not reach a final status within 2.5 s"
+    )
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+    assert (type(copy), str(copy), copy.timeout) == (WaitTimeoutError, str(error), 2.5)
 
 
 def test_api_error_headers_default_to_an_empty_mapping() -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import email.utils
+import uuid
 from typing import Any
 
 import orjson
@@ -212,10 +213,11 @@ def test_rate_limit_error_without_retry_after_has_none() -> None:
 
 
 def test_a_response_turns_a_2xx_array_into_a_page() -> None:
-    artworks = make_artworks(3)
+    artworks = make_artworks(3, kinds=["selena"])
     page = decipher(200, orjson.dumps(artworks), offset=20, limit=3)
     assert [str(artwork.id) for artwork in page.items] == [a["id"] for a in artworks]
     assert all(isinstance(artwork, SelenaArtwork) for artwork in page.items)
+    assert [artwork.raw for artwork in page.items] == artworks
     assert (page.offset, page.limit, page.count, page.has_more) == (20, 3, 3, True)
 
 
@@ -313,3 +315,53 @@ def test_check_base_url_refuses_plain_http_to_a_remote_host(url: str) -> None:
 def test_check_base_url_refuses_urls_that_are_not_absolute_http(url: str) -> None:
     with pytest.raises(ConfigurationError, match="absolute"):
         sansio.check_base_url(url)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0b6f4a52-7c1e-4d3a-9f2b-5e8c1a7d3f60",
+        "0B6F4A52-7C1E-4D3A-9F2B-5E8C1A7D3F60",
+    ],
+)
+def test_check_artwork_id_takes_the_uuid_text_in_either_case(text: str) -> None:
+    assert sansio.check_artwork_id(text) == uuid.UUID(text)
+
+
+def test_check_artwork_id_takes_a_uuid() -> None:
+    value = uuid.uuid4()
+    assert sansio.check_artwork_id(value) is value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "not-a-uuid",
+        "0b6f4a527c1e4d3a9f2b5e8c1a7d3f60",
+        "{0b6f4a52-7c1e-4d3a-9f2b-5e8c1a7d3f60}",
+        "urn:uuid:0b6f4a52-7c1e-4d3a-9f2b-5e8c1a7d3f60",
+        "0b6f4a52-7c1e-4d3a-9f2b-5e8c1a7d3f6g",
+        "../../v2/artworks",
+        12,
+        None,
+        b"0b6f4a52-7c1e-4d3a-9f2b-5e8c1a7d3f60",
+    ],
+)
+def test_check_artwork_id_refuses_anything_else_with_value_error(value: object) -> None:
+    with pytest.raises(ValueError, match=r"artwork_id must be a uuid\.UUID"):
+        sansio.check_artwork_id(value)
+
+
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [
+        ("https://api.tengr.ai", "https://api.tengr.ai/v2/artworks/"),
+        ("https://proxy.example/tengr/", "https://proxy.example/tengr/v2/artworks/"),
+    ],
+)
+def test_artwork_url_appends_the_id_to_the_artworks_path(base: str, expected: str) -> None:
+    artwork_id = uuid.UUID("0b6f4a52-7c1e-4d3a-9f2b-5e8c1a7d3f60")
+    url = sansio.artwork_url(yarl.URL(base), artwork_id)
+    assert str(url) == f"{expected}{artwork_id}"
+    assert not url.query

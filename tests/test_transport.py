@@ -92,7 +92,7 @@ async def test_a_request_waiting_out_a_cooldown_fails_cleanly_when_the_client_cl
             cooldown = Cooldown()
             cooldown.extend(0.1)
             pending = asyncio.ensure_future(
-                client._transport.get_page(offset=0, limit=3, cooldown=cooldown)
+                client._transport.get_window(offset=0, limit=3, cooldown=cooldown)
             )
             await asyncio.sleep(0.01)
         with pytest.raises(ClientStateError, match="closed"):
@@ -309,7 +309,7 @@ async def test_a_cooldown_holds_a_request_back_until_it_is_over() -> None:
         cooldown.extend(0.2)
         assert 0.0 < cooldown.remaining <= 0.2
         task = asyncio.ensure_future(
-            client._transport.get_page(offset=0, limit=5, cooldown=cooldown)
+            client._transport.get_window(offset=0, limit=5, cooldown=cooldown)
         )
         await asyncio.sleep(0.1)
         assert server.requests == []

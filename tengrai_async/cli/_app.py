@@ -57,16 +57,11 @@ _EPILOG: Final = f"{_KEY_NOTE}\n\n{_EXIT_NOTE}"
 # --- argument types --------------------------------------------------------------------------
 
 
-def _integer(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
-    expected = f"an integer >= {minimum}" if maximum is None else f"{minimum}..{maximum}"
-
+def _integer(rule: _rules.IntRange) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-        if value < minimum or (maximum is not None and value > maximum):
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        value = rule.from_query(text.strip())
+        if value is None:
+            raise argparse.ArgumentTypeError(f"expected {rule.expected}, got {text!r}")
         return value
 
     return parse
@@ -124,7 +119,7 @@ def _connection_options() -> argparse.ArgumentParser:
     )
     group.add_argument(
         "--max-retries",
-        type=_integer(0),
+        type=_integer(_rules.OFFSET),
         default=3,
         metavar="N",
         help="retries of a failed request (429, 5xx, network) (default: %(default)s)",
@@ -134,7 +129,7 @@ def _connection_options() -> argparse.ArgumentParser:
     )
     group.add_argument(
         "--demo",
-        type=_integer(0),
+        type=_integer(_rules.OFFSET),
         nargs="?",
         const=DEFAULT_COUNT,
         metavar="N",
@@ -241,36 +236,45 @@ def build_parser() -> argparse.ArgumentParser:
     tuning = exporter.add_argument_group("paging")
     tuning.add_argument(
         "--page-size",
-        type=_integer(_rules.LIMIT.minimum, _rules.LIMIT.maximum),
+        type=_integer(_rules.LIMIT),
         default=500,
         metavar="N",
         help="artworks per request, 1..500 (default: %(default)s)",
     )
     tuning.add_argument(
         "--prefetch",
-        type=_integer(1),
+        type=_integer(_rules.IntRange(1)),
         default=4,
         metavar="N",
         help="requests in flight at once (default: %(default)s)",
     )
     tuning.add_argument(
-        "--max-items", type=_integer(0), metavar="N", help="stop after N artworks in all"
+        "--max-items",
+        type=_integer(_rules.OFFSET),
+        metavar="N",
+        help="stop after N artworks in all",
     )
 
     lister = commands.add_parser(
         "list",
         parents=[connection],
         help="print one page of artworks as a table",
-        description="Print one page of artworks as a table: id, status, created, style, prompt.",
+        description=(
+            "Print one page of artworks as a table: id, type, status, created, style, prompt."
+        ),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     lister.add_argument(
-        "--offset", type=_integer(0), default=0, metavar="N", help="artworks to skip (default: 0)"
+        "--offset",
+        type=_integer(_rules.OFFSET),
+        default=0,
+        metavar="N",
+        help="artworks to skip (default: 0)",
     )
     lister.add_argument(
         "--limit",
-        type=_integer(_rules.LIMIT.minimum, _rules.LIMIT.maximum),
+        type=_integer(_rules.LIMIT),
         default=20,
         metavar="N",
         help="rows to show, 1..500 (default: %(default)s)",

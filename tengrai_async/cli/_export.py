@@ -382,7 +382,7 @@ class _Run:
         self._recent = collections.deque(maxlen=_RECENT_PAGES)
         if self.state.recent_ids:
             self._recent.append(self.state.recent_ids)
-        self._writer = writer_for(self.options.fmt)
+        self._writer = writer_for(self.options.fmt, self.options.types)
 
     def start(self) -> None:
         """Open a new output: its header, and the first checkpoint beside it."""

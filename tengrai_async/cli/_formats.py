@@ -1,5 +1,8 @@
 """The export file formats: JSONL (the API's JSON, one object a line) and CSV (flat rows).
 
+JSONL is lossless: each line is the artwork exactly as the API sent it. CSV flattens: the
+shared columns, then one column per documented parameter of the kinds the export can yield.
+
 A writer turns one page of artworks into bytes, whole lines only, so a file cut after any page
 is still valid; the export loop does the writing, flushing and byte counting.
 """
@@ -8,28 +11,54 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Final, Literal, Protocol
 
 import attrs
 import orjson
 
-from .. import converter
-from .._converter import camel_case
-from .._models import Artwork, SelenaParameters
+from .._converter import camel_case, wire_object
+from .._fields import NESTED
+from .._models import KINDS, Artwork
 
-__all__ = ["CSV_COLUMNS", "FORMATS", "CSVWriter", "Format", "JSONLWriter", "Writer", "writer_for"]
+__all__ = [
+    "CSV_COLUMNS",
+    "FORMATS",
+    "CSVWriter",
+    "Format",
+    "JSONLWriter",
+    "Writer",
+    "csv_columns",
+    "writer_for",
+]
 
 Format = Literal["jsonl", "csv"]
 FORMATS: Final[tuple[Format, ...]] = ("jsonl", "csv")
 
 _ARTWORK_COLUMNS: Final = ("id", "artworkType", "status", "createdAt", "duration", "results")
-#: The CSV header: the artwork's scalar fields, then each parameter by its wire name, in model
-#: order, derived from the model so that a new parameter gets its column without an edit here.
-CSV_COLUMNS: Final[tuple[str, ...]] = _ARTWORK_COLUMNS + tuple(
-    camel_case(field.name) for field in attrs.fields(SelenaParameters)
-)
-_PARAMETER_COLUMNS: Final = CSV_COLUMNS[len(_ARTWORK_COLUMNS) :]
+
+
+def csv_columns(kinds: Collection[str] = ()) -> tuple[str, ...]:
+    """The CSV header for an export of these kinds (all twelve when none are named).
+
+    The shared columns come first, then each documented parameter by its wire name: the kinds
+    in the order of ``ArtworkType``, each kind's parameters in model order, a name shared by
+    several kinds (``prompt``, ``model``) once, where it first appears. Derived from the models,
+    so a new parameter gets its column without an edit here; kinds unknown to the SDK add none.
+    """
+    names: dict[str, None] = {}
+    for kind, cls in KINDS.items():
+        if kinds and kind not in kinds:
+            continue
+        parameters = attrs.fields_dict(cls)["parameters"].metadata[NESTED]
+        for field in attrs.fields(parameters):
+            if field.init:
+                names[camel_case(field.name)] = None
+    return _ARTWORK_COLUMNS + tuple(names)
+
+
+#: The CSV header of an export of every kind.
+CSV_COLUMNS: Final[tuple[str, ...]] = csv_columns()
 
 
 class Writer(Protocol):
@@ -45,7 +74,7 @@ class Writer(Protocol):
 
 
 class JSONLWriter:
-    """One JSON object a line: what the API sent, camelCase, with documented defaults filled."""
+    """One JSON object a line: exactly what the API sent, keys it does not document included."""
 
     def header(self) -> bytes:
         """JSONL has no header."""
@@ -53,22 +82,29 @@ class JSONLWriter:
 
     def page(self, artworks: Iterable[Artwork]) -> bytes:
         """One line per artwork, each ending in a newline."""
-        unstructure = converter.unstructure
         newline = orjson.OPT_APPEND_NEWLINE
-        return b"".join(orjson.dumps(unstructure(artwork), option=newline) for artwork in artworks)
+        return b"".join(orjson.dumps(wire_object(artwork), option=newline) for artwork in artworks)
 
 
 class CSVWriter:
-    """RFC 4180 CSV, UTF-8, one row per artwork under the fixed :data:`CSV_COLUMNS` header."""
+    """RFC 4180 CSV, UTF-8, one row per artwork under the header of :func:`csv_columns`.
+
+    Args:
+        kinds: The kinds the export can yield (its ``--type`` filter); all when empty.
+    """
+
+    def __init__(self, kinds: Collection[str] = ()) -> None:
+        self._columns = csv_columns(kinds)
+        self._parameter_columns = self._columns[len(_ARTWORK_COLUMNS) :]
 
     def header(self) -> bytes:
         """The header row."""
-        return self._rows([list(CSV_COLUMNS)])
+        return self._rows([list(self._columns)])
 
     def page(self, artworks: Iterable[Artwork]) -> bytes:
-        """One row per artwork."""
-        unstructure = converter.unstructure
-        return self._rows([_row(unstructure(artwork)) for artwork in artworks])
+        """One row per artwork: the JSON the API sent, flattened."""
+        columns = self._parameter_columns
+        return self._rows([_row(wire_object(artwork), columns) for artwork in artworks])
 
     @staticmethod
     def _rows(rows: Sequence[Sequence[str]]) -> bytes:
@@ -78,8 +114,8 @@ class CSVWriter:
         return buffer.getvalue().encode("utf-8")
 
 
-def _row(obj: Mapping[str, Any]) -> list[str]:
-    # An UnknownArtwork unstructures to its raw JSON: it fills whichever columns it has.
+def _row(obj: Mapping[str, Any], parameter_columns: Sequence[str]) -> list[str]:
+    # Every kind, unknown ones included, fills whichever columns its JSON has.
     parameters = obj.get("parameters")
     if not isinstance(parameters, Mapping):
         parameters = {}
@@ -89,7 +125,7 @@ def _row(obj: Mapping[str, Any]) -> list[str]:
         row.append(" ".join(results))
     else:
         row.append(_cell(results))
-    row.extend(_cell(parameters.get(column)) for column in _PARAMETER_COLUMNS)
+    row.extend(_cell(parameters.get(column)) for column in parameter_columns)
     return row
 
 
@@ -106,6 +142,6 @@ def _cell(value: Any) -> str:
     return orjson.dumps(value).decode("utf-8")
 
 
-def writer_for(fmt: Format) -> Writer:
-    """The writer of a format name."""
-    return CSVWriter() if fmt == "csv" else JSONLWriter()
+def writer_for(fmt: Format, kinds: Collection[str] = ()) -> Writer:
+    """The writer of a format name, for an export of these kinds (all when empty)."""
+    return CSVWriter(kinds) if fmt == "csv" else JSONLWriter()

@@ -1,6 +1,6 @@
 """``tengrai-async list``: one page of artworks as an aligned text table.
 
-Columns: id, status, created (UTC), style, and the prompt cut to fit the terminal's width.
+Columns: id, kind, status, created (UTC), style, and the prompt cut to fit the terminal's width.
 """
 
 from __future__ import annotations
@@ -9,12 +9,11 @@ import datetime as _dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
-from .._converter import parse_timestamp
-from .._models import Artwork, SelenaArtwork
+from .._models import Artwork
 
 __all__ = ["HEADER", "render"]
 
-HEADER: Final = ("ID", "STATUS", "CREATED (UTC)", "STYLE", "PROMPT")
+HEADER: Final = ("ID", "TYPE", "STATUS", "CREATED (UTC)", "STYLE", "PROMPT")
 _GAP: Final = "  "
 # A prompt column narrower than this is useless: the table overflows the terminal instead.
 _MIN_PROMPT: Final = 20
@@ -27,30 +26,18 @@ def _created(value: _dt.datetime | None) -> str:
     return value.astimezone(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _cells(artwork: Artwork) -> tuple[str, str, str, str, str]:
-    if isinstance(artwork, SelenaArtwork):
-        parameters = artwork.parameters
-        return (
-            str(artwork.id),
-            artwork.status.value,
-            _created(artwork.created_at),
-            parameters.style.value,
-            parameters.prompt,
-        )
-    # A kind this SDK does not know: show what its raw JSON offers.
-    raw = artwork.raw
-    found = raw.get("parameters")
-    raw_parameters: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
-    try:
-        created = _created(parse_timestamp(raw.get("createdAt")))
-    except ValueError:
-        created = "-"
+def _cells(artwork: Artwork) -> tuple[str, ...]:
+    # Style and prompt are read from the JSON: every kind that has them, unknown ones too.
+    found = artwork.raw.get("parameters")
+    parameters: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+    prompt = parameters.get("prompt", parameters.get("textPrompt"))
     return (
-        artwork.id or "-",
-        _text(raw.get("status")),
-        created,
-        _text(raw_parameters.get("style")),
-        f"[{artwork.artwork_type}] {_text(raw_parameters.get('prompt'), '')}".rstrip(),
+        str(artwork.id) if artwork.id is not None else _text(artwork.raw.get("id")),
+        str(artwork.artwork_type),
+        str(artwork.status) if artwork.status is not None else _text(artwork.raw.get("status")),
+        _created(artwork.created_at),
+        _text(parameters.get("style")),
+        _text(prompt, ""),
     )
 
 
