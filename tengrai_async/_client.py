@@ -26,23 +26,10 @@ from ._models import Artwork, ArtworkPage
 from ._pagination import DEFAULT_DEDUPE_WINDOW, ArtworkIterator, OnInvalid
 from ._transport import RetryPolicy, Transport
 
-__all__ = [
-    "API_KEY_ENV",
-    "BASE_URL_ENV",
-    "FINAL_STATUSES",
-    "MAX_POLL_INTERVAL",
-    "ArtworksResource",
-    "TengrAI",
-]
+__all__ = ["API_KEY_ENV", "BASE_URL_ENV", "ArtworksResource", "TengrAI"]
 
 API_KEY_ENV: Final = "TENGRAI_API_KEY"
 BASE_URL_ENV: Final = "TENGRAI_BASE_URL"
-#: The statuses after which a job changes no more (``wait()`` returns on them).
-FINAL_STATUSES: Final = frozenset(
-    {ArtworkStatus.SUCCEEDED, ArtworkStatus.FAILED, ArtworkStatus.CANCELED}
-)
-#: The cap on the wait between two polls of ``wait()`` (unless ``poll_interval`` is larger).
-MAX_POLL_INTERVAL: Final = 10.0
 
 
 class ArtworksResource:
@@ -131,15 +118,13 @@ class ArtworksResource:
         last: list[Artwork] = []
 
         async def poll() -> Artwork:
-            interval = poll_interval
-            cap = max(poll_interval, MAX_POLL_INTERVAL)
-            while True:
+            for delay in _sansio.poll_delays(poll_interval):
                 artwork = await self.get(key)
                 last[:] = [artwork]
-                if artwork.status in FINAL_STATUSES:
+                if artwork.status in _sansio.FINAL_STATUSES:
                     return artwork
-                await asyncio.sleep(interval)
-                interval = min(interval * 1.5, cap)
+                await asyncio.sleep(delay)
+            raise AssertionError("unreachable: poll_delays never ends")  # pragma: no cover
 
         try:
             return await asyncio.wait_for(poll(), timeout)

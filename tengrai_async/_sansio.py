@@ -12,13 +12,14 @@ import math
 import re
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 import orjson
 import yarl
 
 from . import _rules
+from ._enums import ArtworkStatus
 from ._errors import (
     APIError,
     AuthenticationError,
@@ -34,6 +35,8 @@ from ._json import decode_json
 __all__ = [
     "ARTWORKS_PATH",
     "DEFAULT_BASE_URL",
+    "FINAL_STATUSES",
+    "MAX_POLL_INTERVAL",
     "RETRYABLE_STATUSES",
     "artwork_url",
     "check_artwork_id",
@@ -44,6 +47,7 @@ __all__ = [
     "is_loopback",
     "list_url",
     "parse_retry_after",
+    "poll_delays",
     "request_headers",
 ]
 
@@ -60,6 +64,14 @@ _ERRORS_BY_STATUS: Final[dict[int, type[APIError]]] = {
     422: BadRequestError,
     429: RateLimitError,
 }
+#: The statuses after which a job changes no more (``wait()`` returns on them).
+FINAL_STATUSES: Final = frozenset(
+    {ArtworkStatus.SUCCEEDED, ArtworkStatus.FAILED, ArtworkStatus.CANCELED}
+)
+#: The cap on the wait between two polls of ``wait()`` (unless the first wait is longer).
+MAX_POLL_INTERVAL: Final = 10.0
+#: Each wait between polls is this much longer than the one before, up to the cap.
+POLL_BACKOFF: Final = 1.5
 _DELTA_SECONDS: Final = re.compile(r"[0-9]+")
 _REQUEST_ID_HEADERS: Final = ("X-Request-Id", "Request-Id", "X-Amzn-RequestId")
 
@@ -159,6 +171,17 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         return None
     current = time.time() if now is None else now
     return max(0.0, when.timestamp() - current)
+
+
+def poll_delays(first: float, cap: float = MAX_POLL_INTERVAL) -> Iterator[float]:
+    """The waits between polls of a job: *first*, then half again each time, up to the cap.
+
+    The cap is *cap* or *first*, whichever is larger; the iterator never ends.
+    """
+    delay, limit = first, max(first, cap)
+    while True:
+        yield delay
+        delay = min(delay * POLL_BACKOFF, limit)
 
 
 def _decode_body(body: bytes) -> Any:
