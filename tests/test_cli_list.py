@@ -14,7 +14,7 @@ from tengrai_async.testing import make_artwork, make_artworks
 
 def rows(out: str) -> list[str]:
     lines = out.splitlines()
-    assert lines[0].split()[:2] == ["ID", "STATUS"]
+    assert lines[0].split()[:3] == ["ID", "TYPE", "STATUS"]
     return lines[1:]
 
 
@@ -58,7 +58,7 @@ def test_list_of_the_last_page_has_fewer_rows(
 def test_list_shows_unknown_kinds_and_reports_invalid_items(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    bad = make_artwork(1)
+    bad = make_artwork(1, kinds=["selena"])
     bad["parameters"]["details"] = 0
     zeta = {
         "artworkType": "zeta",
@@ -79,9 +79,9 @@ def test_list_shows_unknown_kinds_and_reports_invalid_items(
     table = rows(captured.out)
     assert len(table) == 3
     assert table[1].split() == [
-        "zeta-1", "queued", "2026-11-01", "10:00:00", "neo", "[zeta]", "a", "new", "kind"
+        "zeta-1", "zeta", "queued", "2026-11-01", "10:00:00", "neo", "a", "new", "kind"
     ]  # fmt: skip
-    assert table[2].split() == ["-", "-", "-", "-", "[zeta]"]
+    assert table[2].split() == ["-", "zeta", "-", "-", "-"]
     assert "offset 1" in captured.err
     assert "$[1].parameters.details" in captured.err
 
@@ -116,3 +116,15 @@ def test_list_api_failure_exits_1(
 def test_list_rejects_a_bad_limit(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list", "--limit", "0"]) == 2
     assert "--limit" in capsys.readouterr().err
+
+
+def test_list_shows_the_kind_style_and_prompt_of_every_kind() -> None:
+    objs = make_artworks(60)
+    artworks: list[Artwork] = [converter.structure(o, Artwork) for o in objs]  # type: ignore[arg-type]
+    table = render(artworks, width=400).splitlines()[1:]
+    for obj, line in zip(objs, table, strict=True):
+        cells = line.split()
+        assert cells[:3] == [obj["id"], obj["artworkType"], obj["status"]]
+        prompt = obj["parameters"].get("prompt")
+        if prompt:
+            assert line.endswith(" ".join(prompt.split()))
