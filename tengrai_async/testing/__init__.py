@@ -6,7 +6,18 @@
 
 from __future__ import annotations
 
-from ._data import EPOCH, make_artwork, make_artworks
-from ._server import FakeTengrAI, RecordedRequest
+from ._data import DEFAULT_KINDS, EPOCH, KindMix, index_of, make_artwork, make_artworks
+from ._server import FAULTS, JOB_OUTCOMES, FakeTengrAI, RecordedRequest
 
-__all__ = ["EPOCH", "FakeTengrAI", "RecordedRequest", "make_artwork", "make_artworks"]
+__all__ = [
+    "DEFAULT_KINDS",
+    "EPOCH",
+    "FAULTS",
+    "JOB_OUTCOMES",
+    "FakeTengrAI",
+    "KindMix",
+    "RecordedRequest",
+    "index_of",
+    "make_artwork",
+    "make_artworks",
+]

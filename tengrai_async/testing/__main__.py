@@ -24,6 +24,18 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="the interface to listen on")
     parser.add_argument("--port", type=int, default=0, help="the port (default: a free one)")
     parser.add_argument("--api-key", default="test-key", help="the bearer token to require")
+    parser.add_argument(
+        "--kinds",
+        type=lambda text: [kind.strip() for kind in text.split(",") if kind.strip()],
+        default=None,
+        help="comma-separated artwork kinds, equally likely (default: the usual mix)",
+    )
+    parser.add_argument(
+        "--no-extras",
+        dest="extras",
+        action="store_false",
+        help="leave out the keys the docs do not describe",
+    )
     return parser.parse_args(argv)
 
 
@@ -35,6 +47,8 @@ async def _serve(args: argparse.Namespace) -> None:
     server = FakeTengrAI(
         count=args.count,
         seed=args.seed,
+        kinds=args.kinds or None,
+        extras=args.extras,
         latency=args.latency,
         host=args.host,
         port=args.port,

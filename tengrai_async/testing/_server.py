@@ -1,15 +1,19 @@
-"""A fake Tengr.ai API serving ``GET /v2/artworks`` over real loopback HTTP.
+"""A fake Tengr.ai API serving ``GET /v2/artworks`` and ``GET /v2/artworks/{id}`` over loopback.
 
-It pages, authenticates and validates like the spec, and injects faults, latency and new artworks.
+It pages, authenticates, validates and answers errors like the spec, injects faults, latency and
+new artworks, and runs jobs through their statuses so that polling can be tested.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import http
+import math
 import random
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
@@ -22,7 +26,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from .. import _rules
 from .._sansio import ARTWORKS_PATH
-from ._data import make_artwork
+from ._data import KindMix, index_of, make_artwork
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -32,13 +36,15 @@ if TYPE_CHECKING:
     else:
         from typing_extensions import Self
 
-__all__ = ["FAULTS", "FakeTengrAI", "RecordedRequest"]
+__all__ = ["FAULTS", "JOB_OUTCOMES", "FakeTengrAI", "RecordedRequest"]
 
 #: Every fault the server can inject, in the order of the default ``faults``.
 FAULTS: Final = ("429", "500", "503", "malformed", "drop")
 
 _DEFAULT_OFFSET: Final = 0
 _DEFAULT_LIMIT: Final = 10
+#: How a job can end (see :meth:`FakeTengrAI.start_job`).
+JOB_OUTCOMES: Final = ("succeeded", "failed", "canceled")
 
 
 @attrs.frozen
@@ -72,12 +78,47 @@ class _Answer:
     headers: Mapping[str, str] = attrs.field(factory=dict)
 
 
-def _error(status: int, message: str, **extra: Any) -> _Answer:
-    return _Answer(status, orjson.dumps({"error": message, **extra}))
+def _error(status: int, message: str, **attributes: Any) -> _Answer:
+    # The body every error of the API shares (NestJS's): the reason phrase goes in "error".
+    body = {"message": message, "statusCode": status, "error": http.HTTPStatus(status).phrase}
+    return _Answer(status, orjson.dumps(body), **attributes)
+
+
+@attrs.define
+class _Job:
+    # An artwork that moves from starting through processing to its outcome, as it is polled
+    # (every `polls` clean answers by id) or as time passes (`seconds`, when given).
+    artwork: dict[str, Any]
+    outcome: str
+    polls: int
+    seconds: float | None
+    started: float
+    duration: float
+    results: list[str]
+    served: int = 0
+
+    def status(self, now: float) -> str:
+        if self.seconds is None:
+            step = self.served // self.polls
+        else:
+            elapsed = now - self.started
+            step = 0 if elapsed < self.seconds / 2 else 1 if elapsed < self.seconds else 2
+        return ("starting", "processing", self.outcome)[min(step, 2)]
+
+    def snapshot(self, now: float) -> dict[str, Any]:
+        status = self.status(now)
+        final = status == self.outcome
+        # Updating existing keys keeps them where make_artwork put them.
+        return {
+            **self.artwork,
+            "status": status,
+            "duration": self.duration if final else 0,
+            "results": list(self.results) if final and status == "succeeded" else [],
+        }
 
 
 class FakeTengrAI:
-    """A fake Tengr.ai API on a loopback port: ``GET /v2/artworks`` and nothing else.
+    """A fake Tengr.ai API on a loopback port: ``GET /v2/artworks`` and ``GET /v2/artworks/{id}``.
 
     Serve the explicit ``artworks`` as given (never validated, so invalid ones test the
     client's policy) or ``count`` synthetic ones from :func:`make_artwork`, newest first. A
@@ -90,15 +131,25 @@ class FakeTengrAI:
         assert [artwork["id"] for artwork in exported] == server.ids()
         assert server.requests[0].query == {"offset": "0", "limit": "500"}
 
+    ``GET /v2/artworks/{id}`` answers any listed artwork (explicit ones by their string
+    ``id``) with exactly the bytes the listing holds for it, or 404. Every error answer has the
+    API's body, ``{"message": ..., "statusCode": ..., "error": <reason phrase>}``: 400 for a bad
+    ``offset`` or ``limit``, 401, 404 (an unknown artwork or endpoint), and the 429, 500 and 503
+    faults. :meth:`start_job` adds an artwork that moves through its statuses as it is polled.
+
     Args:
         artworks: The artworks to serve, newest first; excludes ``count``.
         count: How many synthetic artworks to serve when ``artworks`` is not given.
         seed: The synthetic history (see :func:`make_artwork`), for listed and inserted items.
+        kinds: The mix of artwork kinds of listed and inserted synthetic items (see
+            :func:`make_artwork`; default: mostly ``selena``, every documented kind present).
+        extras: Whether synthetic items carry keys the docs do not describe.
         api_key: The bearer token required; ``None`` accepts any token (but not none).
         host: The interface to listen on.
         port: The port to listen on; 0 picks a free one (read it back from :attr:`url`).
         latency: Seconds to wait before each answer.
-        fault_rate: The probability that a valid request gets one of ``faults`` instead.
+        fault_rate: The probability that a valid, authenticated API request (a listing or a
+            found artwork by id) gets one of ``faults`` instead.
         faults: The faults to draw from: ``"429"`` (with ``Retry-After``), ``"500"``,
             ``"503"``, ``"malformed"`` (a 200 whose body is not JSON) and ``"drop"`` (a 200
             whose connection is closed halfway through the body).
@@ -107,8 +158,8 @@ class FakeTengrAI:
         insert_every: Insert ``insert_batch`` new artworks before every n-th valid listing
             request (0: never), shifting the offsets as new artworks do during a long listing.
         insert_batch: How many artworks each of those insertions adds.
-        redirect_to: When set, answer every listing request with a 307 to this base URL, with
-            the same path and query.
+        redirect_to: When set, answer every API request (listing or by id) with a 307 to this
+            base URL, with the same path and query.
     """
 
     def __init__(
@@ -117,6 +168,8 @@ class FakeTengrAI:
         *,
         count: int = 0,
         seed: int = 0,
+        kinds: KindMix | None = None,
+        extras: bool = True,
         api_key: str | None = "test-key",
         host: str = "127.0.0.1",
         port: int = 0,
@@ -144,7 +197,16 @@ class FakeTengrAI:
             raise ValueError(msg)
         self._explicit = list(artworks) if artworks is not None else None
         self._count = len(self._explicit) if self._explicit is not None else count
+        # Explicit artworks are found by id through this map; synthetic ones carry their index.
+        self._explicit_ids: dict[str, int] = {}
+        for index, artwork in enumerate(self._explicit or ()):
+            item: object = artwork  # anything, as explicit artworks are never validated
+            artwork_id = item.get("id") if isinstance(item, Mapping) else None
+            if isinstance(artwork_id, str):
+                self._explicit_ids.setdefault(artwork_id, index)  # the first of duplicates
         self._seed = seed
+        self._kinds = _check_kinds(kinds)
+        self._extras = extras
         self._api_key = api_key
         self._host = host
         self._port = port
@@ -159,9 +221,12 @@ class FakeTengrAI:
         self._queued: list[str] = []
         self._inserted = 0
         self._listings = 0
-        # Serialized items by index (negative for inserted ones): each is dumped once.
+        # Serialized items by index (negative for inserted ones): each is dumped once. Jobs
+        # are never cached, since their state changes.
         self._cache: dict[int, bytes] = {}
-        # insert() and queue_faults() may come from another thread than the server's loop.
+        self._jobs: dict[int, _Job] = {}
+        # insert(), start_job() and queue_faults() may come from another thread than the
+        # server's loop.
         self._lock = threading.Lock()
         self._runner: web.AppRunner | None = None
         self._url: yarl.URL | None = None
@@ -184,6 +249,7 @@ class FakeTengrAI:
             raise RuntimeError(msg)
         app = web.Application()
         app.router.add_get(ARTWORKS_PATH, self._handle_artworks)
+        app.router.add_get(ARTWORKS_PATH + "/{id}", self._handle_artwork)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
         # No access log: a fault-injection run would flood the test output.
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
@@ -220,8 +286,8 @@ class FakeTengrAI:
         """Run a server, built from *kwargs*, on its own event loop in a daemon thread.
 
         For synchronous code and fixtures: the caller's thread (and any event loop it runs)
-        talks to the server over HTTP only. :meth:`insert` and :meth:`queue_faults` are safe to
-        call from the caller's thread.
+        talks to the server over HTTP only. :meth:`insert`, :meth:`start_job` and
+        :meth:`queue_faults` are safe to call from the caller's thread.
         """
         server = cls(**kwargs)
         loop = asyncio.new_event_loop()
@@ -240,14 +306,15 @@ class FakeTengrAI:
 
     @property
     def total(self) -> int:
-        """How many artworks the listing holds now, inserted ones included."""
+        """How many artworks the listing holds now, inserted ones (and jobs) included."""
         return self._inserted + self._count
 
     def insert(self, n: int = 1) -> list[dict[str, Any]]:
         """Add *n* artworks newer than all others at the front; return them, newest first.
 
-        They are ``make_artwork(i, seed=seed)`` for ``i`` going on down from -1, so every
-        offset moves up by *n*, as when artworks are created while a listing runs.
+        They are ``make_artwork(i, seed=seed, kinds=kinds, extras=extras)`` for ``i`` going on
+        down from -1, so every offset moves up by *n*, as when artworks are created while a
+        listing runs.
         """
         if n < 0:
             msg = f"cannot insert {n} artworks"
@@ -255,79 +322,194 @@ class FakeTengrAI:
         with self._lock:
             return self._insert(n)
 
+    def start_job(
+        self,
+        kind: str = "selena",
+        *,
+        outcome: str = "succeeded",
+        polls: int = 2,
+        seconds: float | None = None,
+    ) -> str:
+        """Start a job: add one new artwork at the front, as :meth:`insert` does; return its id.
+
+        The artwork is ``make_artwork(i, seed=seed, kinds=[kind], extras=extras)`` for the next
+        inserted index ``i``, in status ``"starting"`` with ``duration`` 0 and no ``results``.
+        It then moves to ``"processing"`` and on to *outcome*, where it stays: ``"succeeded"``
+        with one or two result URLs and a positive ``duration``; ``"failed"`` or ``"canceled"``
+        with a positive ``duration`` and no results.
+
+        Without *seconds* the job advances after every *polls* answers to ``GET`` by its id
+        (answers with an injected fault do not count). With ``polls=2`` the 1st and 2nd GET
+        see ``"starting"``, the 3rd and 4th ``"processing"``, the 5th and later the outcome.
+        With *seconds* it advances with the time since this call instead: ``"processing"``
+        from ``seconds / 2``, the outcome from ``seconds``. The listing always shows the
+        state the next GET by id would see first.
+
+        Args:
+            kind: The ``artworkType`` (a name outside the documented twelve makes an unknown
+                kind, as ``kinds`` does).
+            outcome: ``"succeeded"``, ``"failed"`` or ``"canceled"``.
+            polls: How many GETs by id see each of ``"starting"`` and ``"processing"`` (>= 1).
+            seconds: How long the job takes in wall-clock seconds (> 0), instead of polls.
+
+        Raises:
+            ValueError: An empty *kind*, an unknown *outcome*, *polls* < 1, or *seconds* not a
+                positive finite number.
+        """
+        if not kind:
+            msg = f"kind must be a non-empty string, got {kind!r}"
+            raise ValueError(msg)
+        if outcome not in JOB_OUTCOMES:
+            msg = f"outcome must be one of {', '.join(JOB_OUTCOMES)}, got {outcome!r}"
+            raise ValueError(msg)
+        if polls < 1:
+            msg = f"polls must be an integer >= 1, got {polls!r}"
+            raise ValueError(msg)
+        if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
+            msg = f"seconds must be a positive number of seconds or None, got {seconds!r}"
+            raise ValueError(msg)
+        with self._lock:
+            self._inserted += 1
+            index = -self._inserted
+            artwork = make_artwork(index, seed=self._seed, kinds=[kind], extras=self._extras)
+            # The outcome's details come from their own stream, so they do not depend on
+            # how make_artwork draws.
+            rng = random.Random(f"job:{self._seed}:{index}")
+            images = rng.randint(1, 2)
+            self._jobs[index] = _Job(
+                artwork=artwork,
+                outcome=outcome,
+                polls=polls,
+                seconds=seconds,
+                started=time.monotonic(),
+                duration=round(rng.uniform(0.5, 60.0), 3),
+                results=[
+                    f"https://cdn.tengr.ai/artworks/{artwork['id']}/{n}.webp" for n in range(images)
+                ],
+            )
+            return str(artwork["id"])
+
     def queue_faults(self, *faults: str) -> None:
-        """Give the next valid listing requests these faults, in order, before random ones."""
+        """Give the next valid API requests (listing or by id) these faults, in order."""
         _check_faults(faults)
         with self._lock:
             self._queued.extend(faults)
 
     def ids(self) -> list[str]:
         """The ``id`` of every listed artwork, in listing order (generates them all)."""
-        return [str(self._artwork(index)["id"]) for index in range(-self._inserted, self._count)]
+        now = time.monotonic()
+        return [
+            str(self._artwork(index, now)["id"]) for index in range(-self._inserted, self._count)
+        ]
+
+    def _make(self, index: int) -> dict[str, Any]:
+        return make_artwork(index, seed=self._seed, kinds=self._kinds, extras=self._extras)
 
     def _insert(self, n: int) -> list[dict[str, Any]]:
         self._inserted += n
-        return [
-            make_artwork(index, seed=self._seed)
-            for index in range(-self._inserted, n - self._inserted)
-        ]
+        return [self._make(index) for index in range(-self._inserted, n - self._inserted)]
 
-    def _artwork(self, index: int) -> Mapping[str, Any]:
+    def _artwork(self, index: int, now: float) -> Mapping[str, Any]:
+        job = self._jobs.get(index)
+        if job is not None:
+            return job.snapshot(now)
         if index < 0 or self._explicit is None:
-            return make_artwork(index, seed=self._seed)
+            return self._make(index)
         return self._explicit[index]
 
-    def _item(self, index: int) -> bytes:
+    def _item(self, index: int, now: float) -> bytes:
         item = self._cache.get(index)
         if item is None:
-            item = self._cache[index] = orjson.dumps(self._artwork(index))
+            item = orjson.dumps(self._artwork(index, now))
+            if index not in self._jobs:
+                self._cache[index] = item
         return item
 
     def _window(self, offset: int, limit: int) -> bytes:
         first = offset - self._inserted
         last = min(first + limit, self._count)
-        return b"[" + b",".join(self._item(index) for index in range(first, last)) + b"]"
+        now = time.monotonic()
+        return b"[" + b",".join(self._item(index, now) for index in range(first, last)) + b"]"
+
+    def _find(self, artwork_id: str) -> int | None:
+        # The index of the listed artwork with this id, or None; O(1), generating one item.
+        index = self._explicit_ids.get(artwork_id)
+        if index is not None:
+            return index
+        try:
+            index = index_of(uuid.UUID(artwork_id))
+        except ValueError:
+            return None
+        last = 0 if self._explicit is not None else self._count
+        if not -self._inserted <= index < last:
+            return None
+        found = self._artwork(index, time.monotonic()).get("id") == artwork_id
+        # A uuid from another seed, or a non-canonical spelling of ours, is not found.
+        return index if found else None
 
     # -- HTTP ------------------------------------------------------------------------------
 
     async def _handle_unknown(self, request: web.Request) -> web.StreamResponse:
-        answer = _error(404, f"no such endpoint: {request.method} {request.path}")
+        # NestJS's own words for a route it does not have.
+        answer = _error(404, f"Cannot {request.method} {request.path}")
         return await self._send(request, answer)
 
     async def _handle_artworks(self, request: web.Request) -> web.StreamResponse:
         with self._lock:
-            answer = self._decide(request)
+            answer = self._decide_listing(request)
         return await self._send(request, answer)
 
-    def _decide(self, request: web.Request) -> _Answer:
+    async def _handle_artwork(self, request: web.Request) -> web.StreamResponse:
+        with self._lock:
+            answer = self._decide_artwork(request)
+        return await self._send(request, answer)
+
+    def _refuse(self, request: web.Request) -> _Answer | None:
+        # What every API request goes through first: the redirect, then the key.
         if self._redirect_to is not None:
             location = self._redirect_to.rstrip("/") + request.path_qs
             return _Answer(307, b"", headers={"Location": location})
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         wrong_key = self._api_key is not None and token != self._api_key
         if scheme.lower() != "bearer" or not token or wrong_key:
-            answer = _error(401, "missing or invalid API key")
-            return attrs.evolve(answer, headers={"WWW-Authenticate": "Bearer"})
+            return _error(401, "missing or invalid API key", headers={"WWW-Authenticate": "Bearer"})
+        return None
+
+    def _decide_listing(self, request: web.Request) -> _Answer:
+        refused = self._refuse(request)
+        if refused is not None:
+            return refused
         try:
             offset = _parameter(request, "offset", _rules.OFFSET, _DEFAULT_OFFSET)
             limit = _parameter(request, "limit", _rules.LIMIT, _DEFAULT_LIMIT)
         except _BadParameterError as error:
-            return _error(400, str(error), parameter=error.name)
+            return _error(400, str(error))
         self._listings += 1
         if self._insert_every and self._listings % self._insert_every == 0:
             self._insert(self._insert_batch)
         fault = self._draw_fault()
-        if fault == "429":
-            answer = _error(429, "rate limit exceeded")
-            retry_after = {"Retry-After": str(self._retry_after)}
-            return attrs.evolve(answer, fault=fault, headers=retry_after)
-        if fault in {"500", "503"}:
-            return attrs.evolve(_error(int(fault), "internal error"), fault=fault)
+        if fault is not None and (answer := _fault_answer(fault, self._retry_after)):
+            return answer
         body = self._window(offset, limit)
-        if fault == "malformed":
-            # A strict prefix of a JSON array never closes it, so this is never valid JSON.
-            body = body[: len(body) // 2]
-        return _Answer(200, body, fault=fault)
+        return _Answer(200, _malformed(body) if fault == "malformed" else body, fault=fault)
+
+    def _decide_artwork(self, request: web.Request) -> _Answer:
+        refused = self._refuse(request)
+        if refused is not None:
+            return refused
+        index = self._find(request.match_info["id"])
+        if index is None:
+            return _error(404, "artwork not found")
+        # Like a rejected listing, a 404 does not use up a fault: only a found artwork does.
+        fault = self._draw_fault()
+        if fault is not None and (answer := _fault_answer(fault, self._retry_after)):
+            return answer
+        body = self._item(index, time.monotonic())
+        job = self._jobs.get(index)
+        # Only a clean GET is a poll: the client saw the state (a HEAD sends no body).
+        if job is not None and fault is None and request.method == "GET":
+            job.served += 1
+        return _Answer(200, _malformed(body) if fault == "malformed" else body, fault=fault)
 
     def _draw_fault(self) -> str | None:
         if self._queued:
@@ -370,10 +552,26 @@ class FakeTengrAI:
         return response
 
 
+def _fault_answer(fault: str, retry_after: int) -> _Answer | None:
+    # The error answer a fault replaces the body with; None for the faults that spoil a 200.
+    if fault == "429":
+        return _error(
+            429, "rate limit exceeded", fault=fault, headers={"Retry-After": str(retry_after)}
+        )
+    if fault == "500":
+        return _error(500, "internal server error", fault=fault)
+    if fault == "503":
+        return _error(503, "service unavailable", fault=fault)
+    return None
+
+
+def _malformed(body: bytes) -> bytes:
+    # A strict prefix of a JSON array or object never closes it, so it is never valid JSON.
+    return body[: len(body) // 2]
+
+
 class _BadParameterError(Exception):
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(message)
-        self.name = name
+    pass
 
 
 def _parameter(request: web.Request, name: str, rule: _rules.IntRange, default: int) -> int:
@@ -382,9 +580,7 @@ def _parameter(request: web.Request, name: str, rule: _rules.IntRange, default: 
         return default
     value = rule.from_query(text)
     if value is None:
-        raise _BadParameterError(
-            name, f"invalid query parameter {name!r}: expected {rule.expected}, got {text!r}"
-        )
+        raise _BadParameterError(f"{name} must be {rule.expected}, got {text!r}")
     return value
 
 
@@ -393,3 +589,23 @@ def _check_faults(faults: Sequence[str]) -> None:
     if unknown:
         msg = f"unknown faults {unknown}; the faults are {', '.join(FAULTS)}"
         raise ValueError(msg)
+
+
+def _check_kinds(kinds: KindMix | None) -> KindMix | None:
+    # Checked (and copied) here, so a bad mix fails at construction, not on a request.
+    if kinds is None:
+        return None
+    if isinstance(kinds, str):
+        msg = f"kinds must be a sequence of kinds or a mapping, not the string {kinds!r}"
+        raise TypeError(msg)
+    if isinstance(kinds, Mapping):
+        weights = dict(kinds)
+        if not weights or any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
+            msg = f"kinds needs weights >= 0 with a positive sum, got {weights!r}"
+            raise ValueError(msg)
+        return weights
+    names = tuple(kinds)
+    if not names:
+        msg = "kinds needs at least one kind"
+        raise ValueError(msg)
+    return names
