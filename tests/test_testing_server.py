@@ -765,11 +765,12 @@ async def test_a_timed_job_moves_on_with_the_clock_not_the_polls(
 ) -> None:
     async with FakeTengrAI(count=3) as server:
         started = time.monotonic()
-        job = server.start_job(outcome="succeeded", polls=1, seconds=0.4)
+        # Wide margins (0.25 s and more around each switch) keep a loaded machine from flaking.
+        job = server.start_job(outcome="succeeded", polls=1, seconds=1.0)
         early = await poll(session, server, job, 3)
-        await asyncio.sleep(max(0.0, started + 0.28 - time.monotonic()))
+        await asyncio.sleep(max(0.0, started + 0.75 - time.monotonic()))
         middle = await poll(session, server, job, 1)
-        await asyncio.sleep(max(0.0, started + 0.45 - time.monotonic()))
+        await asyncio.sleep(max(0.0, started + 1.1 - time.monotonic()))
         late = await poll(session, server, job, 1)
         listed = (await window(session, server, limit=1))[0]
     assert early == ["starting"] * 3
