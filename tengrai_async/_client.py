@@ -145,6 +145,7 @@ class ArtworksResource:
         on_invalid: OnInvalid = "raise",
         dedupe_window: int = DEFAULT_DEDUPE_WINDOW,
         seen_ids: Iterable[uuid.UUID | str] = (),
+        newest_first: bool = True,
     ) -> ArtworkIterator:
         """Iterate over every artwork from *offset* on, in order, prefetching windows.
 
@@ -155,12 +156,17 @@ class ArtworksResource:
             max_items: Stop after handing out this many artworks.
             artwork_type: Keep only these kinds (members or strings; unknown kinds too).
             status: Keep only these statuses (one or several).
-            created_after: Keep artworks created at or after this aware datetime.
+            created_after: Keep artworks created at or after this aware datetime. The listing
+                is newest first, so the first artwork older than this ends the iteration
+                (no further window is requested); ``newest_first=False`` filters instead.
             created_before: Keep artworks created strictly before this aware datetime.
             on_invalid: ``"raise"`` on an invalid item, or ``"skip"`` it into ``.invalid``.
             dedupe_window: How many recent ids are remembered to drop duplicates.
             seen_ids: Ids handed out by an earlier run: resuming with them drops the items
                 that a shifted listing would repeat.
+            newest_first: Trust the listing to be newest first (the API's order). ``False``
+                scans everything and only filters by ``created_after``, for a listing that
+                is not ordered.
 
         Raises:
             ValueError: A bad argument (checked here, before any request).
@@ -178,6 +184,7 @@ class ArtworksResource:
             on_invalid=on_invalid,
             dedupe_window=dedupe_window,
             seen_ids=seen_ids,
+            newest_first=newest_first,
         )
 
 

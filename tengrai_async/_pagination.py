@@ -147,6 +147,7 @@ class ArtworkIterator:
         on_invalid: OnInvalid = "raise",
         dedupe_window: int = DEFAULT_DEDUPE_WINDOW,
         seen_ids: Iterable[uuid.UUID | str] = (),
+        newest_first: bool = True,
     ) -> None:
         if not _rules.OFFSET.accepts(offset):
             raise ValueError(f"offset must be {_rules.OFFSET.expected}, not {offset!r}")
@@ -172,6 +173,11 @@ class ArtworkIterator:
         self._skip_invalid = on_invalid == "skip"
         self._dedupe_window = dedupe_window
         self._filtering = bool(self._types or self._statuses or self._after or self._before)
+        if newest_first is not True and newest_first is not False:
+            raise ValueError(f"newest_first must be True or False, not {newest_first!r}")
+        # The listing is newest first: the first artwork older than created_after ends it.
+        self._stop_before = self._after if newest_first else None
+        self._past_bound = False
         self._seen: set[Any] = set()
         self._seen_order: collections.deque[Any] = collections.deque()
         for seen in seen_ids:
@@ -278,7 +284,7 @@ class ArtworkIterator:
                 self._page = page
                 kept, end = self._keep(page)
                 yield kept, end
-                if self._budget() == 0:
+                if self._budget() == 0 or self._past_bound:
                     return
         finally:
             await self._cancel_windows()
@@ -311,12 +317,19 @@ class ArtworkIterator:
         kept: list[tuple[int, Artwork]] = []
         end = page.next_offset
         filtering = self._filtering
+        stop_before = self._stop_before
         # The dedupe set, inlined: this loop runs once per artwork of the listing.
         seen, order, window = self._seen, self._seen_order, self._dedupe_window
         for position, artwork in zip(positions, page.items, strict=True):
             if budget is not None and len(kept) >= budget:
                 end = position  # the rest of the page is left for a later run
                 break
+            if stop_before is not None:
+                created = artwork.created_at
+                if created is not None and created < stop_before:
+                    end = position  # everything from here on is older: the listing ends
+                    self._past_bound = True
+                    break
             if filtering and not self._matches(artwork):
                 stats.filtered_out += 1
                 continue

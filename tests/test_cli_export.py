@@ -103,6 +103,28 @@ def test_filters_mirror_iterate(server: FakeTengrAI, tmp_path: Path) -> None:
     assert out.read_bytes() == b""
 
 
+def test_since_ends_the_listing_at_the_first_older_artwork(
+    server: FakeTengrAI, tmp_path: Path
+) -> None:
+    out = tmp_path / "recent.jsonl"
+    since = make_artworks(1000)[120]["createdAt"]
+    assert main(["export", "-o", str(out), "--since", since, "--page-size", "100"]) == 0
+    assert [line["id"] for line in jsonl(out)] == server.ids()[:121]
+    # Two windows hold the 121 newest; the look-ahead may have asked for a few more, no more.
+    offsets = [int(r.query["offset"]) for r in server.requests]
+    assert offsets[:2] == [0, 100]
+    assert len(offsets) <= 1 + 4
+
+
+def test_scan_all_reads_the_whole_listing_with_since(server: FakeTengrAI, tmp_path: Path) -> None:
+    out = tmp_path / "recent.jsonl"
+    since = make_artworks(1000)[120]["createdAt"]
+    args = ["--since", since, "--page-size", "100", "--scan-all"]
+    assert main(["export", "-o", str(out), *args]) == 0
+    assert [line["id"] for line in jsonl(out)] == server.ids()[:121]
+    assert {int(r.query["offset"]) for r in server.requests} >= set(range(0, 1001, 100))
+
+
 def test_invalid_artworks_go_to_the_rejects_file_and_exit_3(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -286,7 +286,7 @@ async def test_max_items_counts_kept_artworks_when_filtering() -> None:
 ARTWORKS = make_artworks(300, seed=5)
 
 
-async def filtered(**kwargs: Any) -> tuple[list[str], Any]:
+async def filtered(*, received: int = len(ARTWORKS), **kwargs: Any) -> tuple[list[str], Any]:
     async with (
         FakeTengrAI(ARTWORKS) as server,
         make_client(server.url) as client,
@@ -294,8 +294,8 @@ async def filtered(**kwargs: Any) -> tuple[list[str], Any]:
     ):
         ids = ids_of([artwork async for artwork in iterator])
     assert_stats_add_up(iterator.stats)
-    assert iterator.stats.items_received == len(ARTWORKS)
-    assert iterator.stats.filtered_out == len(ARTWORKS) - len(ids)
+    assert iterator.stats.items_received == received
+    assert iterator.stats.filtered_out == received - len(ids)
     return ids, iterator
 
 
@@ -351,13 +351,15 @@ async def test_artwork_type_filter_can_select_a_kind_newer_than_the_sdk() -> Non
 
 async def test_created_after_is_inclusive_and_created_before_exclusive() -> None:
     newer, older = ARTWORKS[40], ARTWORKS[120]  # newest first: 40 is the later moment
-    ids, _ = await filtered(created_after=created(older), created_before=created(newer))
+    ids, _ = await filtered(
+        created_after=created(older), created_before=created(newer), received=121
+    )
     assert ids == [a["id"] for a in ARTWORKS[41:121]]
 
 
 async def test_created_bounds_compare_instants_across_time_zones() -> None:
     bound = created(ARTWORKS[10]).astimezone(dt.timezone(dt.timedelta(hours=-11)))
-    after, _ = await filtered(created_after=bound)
+    after, _ = await filtered(created_after=bound, received=11)
     before, _ = await filtered(created_before=bound)
     assert after == [a["id"] for a in ARTWORKS[:11]]
     assert before == [a["id"] for a in ARTWORKS[11:]]
@@ -366,7 +368,7 @@ async def test_created_bounds_compare_instants_across_time_zones() -> None:
 async def test_filters_combine() -> None:
     since = created(ARTWORKS[150])
     ids, _ = await filtered(
-        status=["succeeded", "failed"], artwork_type="selena", created_after=since
+        status=["succeeded", "failed"], artwork_type="selena", created_after=since, received=151
     )
     assert ids == [
         a["id"]
@@ -374,6 +376,50 @@ async def test_filters_combine() -> None:
         if a["status"] in ("succeeded", "failed") and a["artworkType"] == "selena"
     ]
     assert 0 < len(ids) < 151
+
+
+async def test_created_after_ends_the_listing_at_the_first_older_artwork() -> None:
+    async with FakeTengrAI(ARTWORKS) as server, make_client(server.url) as client:
+        async with client.artworks.iterate(
+            page_size=64, prefetch=1, created_after=created(ARTWORKS[100])
+        ) as iterator:
+            ids = ids_of([artwork async for artwork in iterator])
+        assert windows_requested(server) == [(0, 64), (64, 64)]
+    assert ids == [a["id"] for a in ARTWORKS[:101]]
+    assert iterator.next_offset == 101
+    assert iterator.stats.items_received == 101
+
+
+async def test_created_after_with_look_ahead_cancels_the_windows_past_the_bound() -> None:
+    async with FakeTengrAI(ARTWORKS, latency=0.02) as server, make_client(server.url) as client:
+        async with client.artworks.iterate(
+            page_size=20, prefetch=2, created_after=created(ARTWORKS[5])
+        ) as iterator:
+            ids = ids_of([artwork async for artwork in iterator])
+        assert request_tasks() == []
+        assert len(listing_requests(server)) <= 2
+    assert ids == [a["id"] for a in ARTWORKS[:6]]
+
+
+async def test_newest_first_false_scans_everything_and_filters() -> None:
+    shuffled = [*ARTWORKS[150:], *ARTWORKS[:150]]  # not newest first
+    bound = created(ARTWORKS[100])
+    async with FakeTengrAI(shuffled) as server, make_client(server.url) as client:
+        async with client.artworks.iterate(page_size=64, created_after=bound) as stopping:
+            stopped = ids_of([artwork async for artwork in stopping])
+        async with client.artworks.iterate(
+            page_size=64, created_after=bound, newest_first=False
+        ) as scanning:
+            scanned = ids_of([artwork async for artwork in scanning])
+    assert stopped == []  # the first artwork is older than the bound: the listing ends there
+    assert scanned == [a["id"] for a in ARTWORKS[:101]]
+    assert scanning.stats.items_received == len(ARTWORKS)
+
+
+async def test_newest_first_must_be_a_boolean() -> None:
+    async with FakeTengrAI(ARTWORKS) as server, make_client(server.url) as client:
+        with pytest.raises(ValueError, match="newest_first"):
+            client.artworks.iterate(newest_first="yes")  # type: ignore[arg-type]
 
 
 # -- invalid artworks ----------------------------------------------------------------------

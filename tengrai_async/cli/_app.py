@@ -228,7 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=_timestamp,
         metavar="TIME",
         help="keep artworks created at or after TIME (ISO 8601 with a UTC offset, e.g. "
-        "2026-01-31T00:00Z)",
+        "2026-01-31T00:00Z); the first older artwork ends the listing (newest first)",
+    )
+    filters.add_argument(
+        "--scan-all",
+        action="store_true",
+        help="with --since, read the whole listing and filter, instead of stopping at the "
+        "first older artwork (for a listing that is not newest first)",
     )
     filters.add_argument(
         "--until", type=_timestamp, metavar="TIME", help="keep artworks created before TIME"
@@ -327,6 +333,7 @@ def _export_options(args: argparse.Namespace) -> ExportOptions:
         types=tuple(args.types),
         statuses=tuple(args.statuses),
         since=args.since,
+        scan_all=args.scan_all,
         until=args.until,
         page_size=args.page_size,
         prefetch=args.prefetch,

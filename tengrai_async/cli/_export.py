@@ -58,7 +58,9 @@ class ExportOptions:
         quiet: No progress bar and no summary.
         types: Keep only these artwork types.
         statuses: Keep only these statuses.
-        since: Keep artworks created at or after this aware datetime.
+        since: Keep artworks created at or after this aware datetime; the first older one
+            ends the listing unless ``scan_all``.
+        scan_all: Read the whole listing and filter by ``since`` instead.
         until: Keep artworks created before this aware datetime.
         page_size: Artworks per request.
         prefetch: Requests in flight at once.
@@ -75,6 +77,7 @@ class ExportOptions:
     types: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
     since: _dt.datetime | None = None
+    scan_all: bool = False
     until: _dt.datetime | None = None
     page_size: int = 500
     prefetch: int = 4
@@ -322,6 +325,7 @@ async def export(client: TengrAI, ready: ExportPlan, *, stdout: BinaryIO, stderr
         artwork_type=options.types or None,
         status=options.statuses or None,
         created_after=options.since,
+        newest_first=not options.scan_all,
         created_before=options.until,
         on_invalid="skip",
         # After a resume the listing may have shifted: what the last run wrote is dropped.
