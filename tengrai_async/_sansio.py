@@ -49,6 +49,7 @@ __all__ = [
     "parse_retry_after",
     "poll_delays",
     "request_headers",
+    "same_origin",
 ]
 
 DEFAULT_BASE_URL: Final = yarl.URL("https://api.tengr.ai")
@@ -146,6 +147,15 @@ def check_artwork_id(artwork_id: object) -> uuid.UUID:
 def artwork_url(base_url: yarl.URL, artwork_id: uuid.UUID) -> yarl.URL:
     """The URL of ``GET /v2/artworks/{id}``."""
     return base_url.with_path(f"{base_url.path.rstrip('/')}{ARTWORKS_PATH}/{artwork_id}")
+
+
+def same_origin(url: yarl.URL, base_url: yarl.URL) -> bool:
+    """Whether *url* has exactly the scheme, host and port of *base_url* (the API's origin)."""
+    return (
+        url.scheme == base_url.scheme
+        and (url.host or "").lower() == (base_url.host or "").lower()
+        and url.port == base_url.port
+    )
 
 
 def request_headers(api_key: str, user_agent: str) -> dict[str, str]:

@@ -145,6 +145,37 @@ class Transport:
         """Whether ``close()`` has been called."""
         return self._state is _State.CLOSED
 
+    @property
+    def retry(self) -> RetryPolicy:
+        """The backoff settings of the retries."""
+        return self._retry
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a transient failure is retried."""
+        return self._max_retries
+
+    @property
+    def timeout(self) -> float:
+        """Seconds for one API request, body included."""
+        return float(self._timeout.total or 0.0)
+
+    async def session(self) -> aiohttp.ClientSession:
+        """The open session (opening the transport if needed), for requests beyond the API's.
+
+        Raises:
+            ClientStateError: The transport was closed.
+        """
+        await self.open()
+        assert self._session is not None  # noqa: S101 - open() sets it
+        return self._session
+
+    def headers_for(self, url: yarl.URL) -> dict[str, str]:
+        """The headers for a GET of *url*: the API key only when *url* is the API's origin."""
+        if _sansio.same_origin(url, self._base_url):
+            return dict(self._headers)
+        return {name: value for name, value in self._headers.items() if name != "Authorization"}
+
     async def open(self) -> None:
         """Create the owned session in the running loop (a no-op if already open).
 

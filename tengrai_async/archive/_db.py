@@ -1,0 +1,372 @@
+"""The archive's SQLite database: its schema (versioned, migrated in order) and every statement.
+
+The table and column names are a contract (other tools read the file): ``artworks`` keeps each
+artwork exactly as the API last sent it, ``images`` each result URL and its download, ``runs``
+each run and the high-water mark that lets the next run stop early. One transaction per page.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, Final
+
+import attrs
+import orjson
+
+from .._errors import TengrAIError
+
+__all__ = [
+    "APPLICATION_ID",
+    "SCHEMA_VERSION",
+    "ArchiveDatabase",
+    "ArchiveDatabaseError",
+    "ImageJob",
+    "PageCounts",
+    "StoredArtwork",
+]
+
+#: ``PRAGMA application_id``: marks the file as a tengrai-async archive ("TGAI").
+APPLICATION_ID: Final = 0x54474149
+#: ``PRAGMA user_version``: the schema version this code writes.
+SCHEMA_VERSION: Final = 1
+
+# Each entry migrates from version n to n + 1 (index n). Append, never edit: a file made by an
+# older version is brought up to date step by step.
+_MIGRATIONS: Final[tuple[str, ...]] = (
+    """
+    CREATE TABLE artworks (
+        id TEXT PRIMARY KEY,
+        artwork_type TEXT,
+        status TEXT,
+        created_at TEXT,
+        json TEXT NOT NULL,
+        valid INTEGER NOT NULL DEFAULT 1,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        last_changed TEXT NOT NULL,
+        removed_at TEXT
+    );
+    CREATE INDEX artworks_status ON artworks (status);
+    CREATE TABLE images (
+        artwork_id TEXT NOT NULL REFERENCES artworks (id),
+        position INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        path TEXT,
+        bytes INTEGER,
+        sha256 TEXT,
+        state TEXT,
+        reason TEXT,
+        content_type TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT,
+        PRIMARY KEY (artwork_id, position)
+    );
+    CREATE INDEX images_state ON images (state);
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        outcome TEXT,
+        complete INTEGER NOT NULL DEFAULT 0,
+        newest_created_at TEXT,
+        new INTEGER NOT NULL DEFAULT 0,
+        updated INTEGER NOT NULL DEFAULT 0,
+        unchanged INTEGER NOT NULL DEFAULT 0,
+        invalid INTEGER NOT NULL DEFAULT 0,
+        images_done INTEGER NOT NULL DEFAULT 0,
+        images_gone INTEGER NOT NULL DEFAULT 0,
+        images_failed INTEGER NOT NULL DEFAULT 0,
+        bytes INTEGER NOT NULL DEFAULT 0
+    );
+    """,
+)
+assert len(_MIGRATIONS) == SCHEMA_VERSION  # noqa: S101 - one migration per version
+
+#: The statuses after which an artwork changes no more.
+_FINAL: Final = ("succeeded", "failed", "canceled")
+
+
+class ArchiveDatabaseError(TengrAIError):
+    """The archive's database cannot be used: not SQLite, another program's, or too new."""
+
+
+@attrs.frozen
+class StoredArtwork:
+    """One artwork to store: its id, the fields the table indexes, and the API's JSON text."""
+
+    id: str
+    artwork_type: str | None
+    status: str | None
+    created_at: str | None
+    json: bytes
+    results: tuple[str, ...] = ()
+    valid: bool = True
+
+
+@attrs.define
+class PageCounts:
+    """What storing one page did."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@attrs.frozen
+class ImageJob:
+    """An image still to download."""
+
+    artwork_id: str
+    position: int
+    url: str
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+class ArchiveDatabase:
+    """The open archive database (one connection, used from the event loop's thread).
+
+    Raises:
+        ArchiveDatabaseError: On opening, for a file that is not an SQLite database, that
+            belongs to another program, or that a newer tengrai-async wrote.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            # isolation_level=None: transactions are begun and committed explicitly, per page.
+            self._db = sqlite3.connect(path, isolation_level=None)
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            if hasattr(self, "_db"):
+                self._db.close()
+            raise ArchiveDatabaseError(f"{path} is not a usable archive database: {exc}") from None
+        except ArchiveDatabaseError:
+            self._db.close()
+            raise
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    def _migrate(self) -> None:
+        db = self._db
+        db.execute("PRAGMA journal_mode = WAL")  # readers (other tools) never block a run
+        db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: a crash loses no commit
+        db.execute("PRAGMA foreign_keys = ON")
+        application_id = db.execute("PRAGMA application_id").fetchone()[0]
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if application_id != APPLICATION_ID and (application_id != 0 or tables):
+            raise ArchiveDatabaseError(
+                f"{self.path} is an SQLite database, but not a tengrai-async archive; "
+                "give the archive a directory of its own"
+            )
+        if version > SCHEMA_VERSION:
+            raise ArchiveDatabaseError(
+                f"{self.path} was written by a newer tengrai-async (schema {version}, this "
+                f"one knows {SCHEMA_VERSION}); upgrade tengrai-async to use it"
+            )
+        for step in range(version, SCHEMA_VERSION):
+            # One transaction per step, the version bump included (executescript would commit a
+            # transaction begun outside it, so the script carries its own BEGIN and COMMIT).
+            try:
+                db.executescript(
+                    f"BEGIN IMMEDIATE;\n{_MIGRATIONS[step]}\n"
+                    f"PRAGMA application_id = {APPLICATION_ID};\n"
+                    f"PRAGMA user_version = {step + 1};\nCOMMIT;"
+                )
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+
+    def _transaction(self) -> Any:
+        return _Transaction(self._db)
+
+    # --- runs -----------------------------------------------------------------------------
+
+    def high_water_mark(self) -> str | None:
+        """The ``createdAt`` of the newest artwork of the last complete run, as the API wrote it.
+
+        Everything created before it was archived by that run (or an earlier one).
+        """
+        row = self._db.execute(
+            "SELECT newest_created_at FROM runs WHERE complete = 1 "
+            "AND newest_created_at IS NOT NULL ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def start_run(self) -> int:
+        """Record a new run; return its id."""
+        with self._transaction():
+            cursor = self._db.execute("INSERT INTO runs (started_at) VALUES (?)", (_now(),))
+        assert cursor.lastrowid is not None  # noqa: S101 - an INSERT always sets it
+        return cursor.lastrowid
+
+    def finish_run(
+        self, run: int, *, outcome: str, complete: bool, newest: str | None, **counts: int
+    ) -> None:
+        """Record how a run ended; a complete run moves the high-water mark to *newest*."""
+        columns = "".join(f", {name} = :{name}" for name in counts)
+        with self._transaction():
+            self._db.execute(
+                f"UPDATE runs SET finished_at = :now, outcome = :outcome, complete = :complete, "  # noqa: S608 - column names are ours
+                f"newest_created_at = :newest{columns} WHERE id = :run",
+                {
+                    "now": _now(),
+                    "outcome": outcome,
+                    "complete": int(complete),
+                    "newest": newest,
+                    "run": run,
+                    **counts,
+                },
+            )
+
+    # --- artworks -------------------------------------------------------------------------
+
+    def store_page(self, artworks: Iterable[StoredArtwork]) -> PageCounts:
+        """Store one page of artworks in one transaction; count new, updated and unchanged.
+
+        An artwork already stored with the same JSON is unchanged (only its ``last_seen``
+        moves). The image rows of a succeeded artwork are added (or their URL updated while not
+        yet downloaded).
+        """
+        counts = PageCounts()
+        now = _now()
+        db = self._db
+        with self._transaction():
+            for artwork in artworks:
+                row = db.execute("SELECT json FROM artworks WHERE id = ?", (artwork.id,)).fetchone()
+                text = artwork.json.decode("utf-8")
+                if row is None:
+                    counts.new += 1
+                    db.execute(
+                        "INSERT INTO artworks (id, artwork_type, status, created_at, json, valid, "
+                        "first_seen, last_seen, last_changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            artwork.id,
+                            artwork.artwork_type,
+                            artwork.status,
+                            artwork.created_at,
+                            text,
+                            int(artwork.valid),
+                            now,
+                            now,
+                            now,
+                        ),
+                    )
+                elif row[0] == text:
+                    counts.unchanged += 1
+                    db.execute("UPDATE artworks SET last_seen = ? WHERE id = ?", (now, artwork.id))
+                else:
+                    counts.updated += 1
+                    db.execute(
+                        "UPDATE artworks SET artwork_type = ?, status = ?, created_at = ?, "
+                        "json = ?, valid = ?, last_seen = ?, last_changed = ?, removed_at = NULL "
+                        "WHERE id = ?",
+                        (
+                            artwork.artwork_type,
+                            artwork.status,
+                            artwork.created_at,
+                            text,
+                            int(artwork.valid),
+                            now,
+                            now,
+                            artwork.id,
+                        ),
+                    )
+                if artwork.status == "succeeded":
+                    self._add_images(artwork.id, artwork.results)
+        return counts
+
+    def _add_images(self, artwork_id: str, urls: tuple[str, ...]) -> None:
+        self._db.executemany(
+            "INSERT INTO images (artwork_id, position, url) VALUES (?, ?, ?) "
+            "ON CONFLICT (artwork_id, position) DO UPDATE SET url = excluded.url, state = NULL, "
+            "reason = NULL WHERE images.url != excluded.url AND "
+            "(images.state IS NULL OR images.state != 'done')",
+            [(artwork_id, position, url) for position, url in enumerate(urls)],
+        )
+
+    def unfinished(self, seen_since: str) -> list[str]:
+        """Ids of artworks archived while not final and not seen since *seen_since*."""
+        rows = self._db.execute(
+            "SELECT id FROM artworks WHERE removed_at IS NULL AND last_seen < ? "
+            "AND (status IS NULL OR status NOT IN (?, ?, ?)) ORDER BY created_at DESC",
+            (seen_since, *_FINAL),
+        ).fetchall()
+        return [str(row[0]) for row in rows]
+
+    def mark_removed(self, artwork_id: str) -> None:
+        """Record that the API no longer has this artwork (its JSON is kept)."""
+        with self._transaction():
+            self._db.execute(
+                "UPDATE artworks SET removed_at = ? WHERE id = ?", (_now(), artwork_id)
+            )
+
+    def json_of(self, artwork_id: str) -> Any:
+        """The stored JSON of one artwork, decoded (``None`` when it is not archived)."""
+        row = self._db.execute("SELECT json FROM artworks WHERE id = ?", (artwork_id,)).fetchone()
+        return None if row is None else orjson.loads(row[0])
+
+    # --- images ---------------------------------------------------------------------------
+
+    def pending_images(self) -> Iterator[ImageJob]:
+        """Images not downloaded yet (never tried, or failed in an earlier run), newest first."""
+        rows = self._db.execute(
+            "SELECT images.artwork_id, images.position, images.url FROM images "
+            "JOIN artworks ON artworks.id = images.artwork_id "
+            "WHERE images.state IS NULL OR images.state = 'failed' "
+            "ORDER BY artworks.created_at DESC, images.position"
+        ).fetchall()
+        return (ImageJob(str(a), int(p), str(u)) for a, p, u in rows)
+
+    def record_image(
+        self,
+        job: ImageJob,
+        *,
+        state: str,
+        path: str | None = None,
+        size: int | None = None,
+        sha256: str | None = None,
+        reason: str | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        """Record how one image download ended."""
+        with self._transaction():
+            self._db.execute(
+                "UPDATE images SET state = ?, path = ?, bytes = ?, sha256 = ?, reason = ?, "
+                "content_type = ?, attempts = attempts + 1, updated_at = ? "
+                "WHERE artwork_id = ? AND position = ? AND url = ?",
+                (
+                    state,
+                    path,
+                    size,
+                    sha256,
+                    reason,
+                    content_type,
+                    _now(),
+                    job.artwork_id,
+                    job.position,
+                    job.url,
+                ),
+            )
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on any exception (Ctrl-C included)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")

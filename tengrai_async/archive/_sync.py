@@ -1,0 +1,491 @@
+"""One archive run: list what is new, bring unfinished artworks up to date, fetch the images.
+
+The listing is newest first, so a run stops at the first artwork older than the newest one a
+complete earlier run saw (the high-water mark): an unchanged archive costs one listing request.
+Each page is stored in one transaction; an interrupted run leaves the mark where it was, so the
+next run lists down to it again and stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as _dt
+import os
+import time
+from collections.abc import Callable, Coroutine, Iterable, Iterator
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+import attrs
+import filelock
+import orjson
+
+from .. import _rules
+from .._client import TengrAI
+from .._converter import wire_object
+from .._errors import NotFoundError, ResponseValidationError, TengrAIError
+from .._models import Artwork, ArtworkPage
+from .._transport import Transport
+from ._db import ArchiveDatabase, ImageJob, PageCounts, StoredArtwork
+from ._images import DEFAULT_MAX_IMAGE_BYTES, PART_SUFFIX, download_image
+
+__all__ = [
+    "DATABASE_NAME",
+    "ArchiveLockedError",
+    "ArchiveProgress",
+    "ArchiveReport",
+    "sync",
+]
+
+#: The database file inside the archive directory.
+DATABASE_NAME: Final = "archive.sqlite"
+_LOCK_NAME: Final = "archive.lock"
+_PID_NAME: Final = "archive.pid"
+
+
+class ArchiveLockedError(TengrAIError):
+    """Another run holds the archive directory's lock.
+
+    Attributes:
+        pid: The other run's process id, when it could be read.
+    """
+
+    def __init__(self, directory: Path, pid: int | None) -> None:
+        self.pid = pid
+        who = f"process {pid}" if pid is not None else "another process"
+        super().__init__(f"{directory} is being archived by {who}; try again when it is done")
+
+
+class ArchiveProgress(Protocol):
+    """What a run reports while it goes (the command line draws it with tqdm)."""
+
+    def artworks(self, count: int) -> None:
+        """*count* more artworks were stored."""
+
+    def image_bytes(self, count: int) -> None:
+        """*count* more image bytes were written."""
+
+
+@attrs.frozen(kw_only=True)
+class ArchiveReport:
+    """What one run did.
+
+    Attributes:
+        new: Artworks archived for the first time.
+        updated: Archived artworks whose JSON changed (a status that moved on, say).
+        unchanged: Artworks seen again exactly as archived.
+        invalid: Artworks that broke a rule of the spec (archived as sent all the same).
+        removed: Unfinished artworks the API no longer has (their JSON is kept).
+        images_downloaded: Images written to ``images/``.
+        images_gone: Images whose host answered 404 or 410.
+        images_failed: Images that could not be kept (after retries, or refused).
+        bytes_downloaded: The bytes of the images written.
+        complete: Whether the listing was read down to what was already archived (or its end);
+            only then does the next run stop at this run's newest artwork.
+        elapsed: Seconds the run took.
+    """
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    invalid: int = 0
+    removed: int = 0
+    images_downloaded: int = 0
+    images_gone: int = 0
+    images_failed: int = 0
+    bytes_downloaded: int = 0
+    complete: bool = False
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Whether nothing was invalid and no image failed (a gone image is not a failure)."""
+        return self.invalid == 0 and self.images_failed == 0
+
+
+@attrs.define
+class _Tally:
+    counts: PageCounts = attrs.field(factory=PageCounts)
+    invalid: int = 0
+    removed: int = 0
+    done: int = 0
+    gone: int = 0
+    failed: int = 0
+    bytes: int = 0
+
+
+class _NoProgress:
+    def artworks(self, count: int) -> None:
+        """Nothing to show."""
+
+    def image_bytes(self, count: int) -> None:
+        """Nothing to show."""
+
+
+def _stored(raw: Any, *, valid: bool) -> StoredArtwork | None:
+    """The row of one artwork's JSON, or ``None`` when it has no string id to key it by."""
+    if type(raw) is not dict or type(raw.get("id")) is not str:
+        return None
+    results = raw.get("results")
+    urls = tuple(results) if type(results) is list and all(type(u) is str for u in results) else ()
+
+    def text(key: str) -> str | None:
+        value = raw.get(key)
+        return value if type(value) is str else None
+
+    return StoredArtwork(
+        id=raw["id"],
+        artwork_type=text("artworkType"),
+        status=text("status"),
+        created_at=text("createdAt"),
+        json=orjson.dumps(raw),
+        results=urls,
+        valid=valid,
+    )
+
+
+def _rows(
+    artworks: Iterable[Artwork], invalid: Iterable[ResponseValidationError]
+) -> Iterator[StoredArtwork]:
+    for artwork in artworks:
+        row = _stored(wire_object(artwork), valid=True)
+        if row is not None:
+            yield row
+    for error in invalid:
+        row = _stored(error.raw, valid=False)
+        if row is not None:
+            yield row
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """Hold the directory's OS file lock (released by the OS even if the process is killed)."""
+    lock = filelock.FileLock(directory / _LOCK_NAME)
+    pid_file = directory / _PID_NAME
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        try:
+            pid: int | None = int(pid_file.read_text(encoding="ascii").strip())
+        except (OSError, ValueError):
+            pid = None
+        raise ArchiveLockedError(directory, pid) from None
+    try:
+        pid_file.write_text(f"{os.getpid()}\n", encoding="ascii")
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            pid_file.unlink()
+        lock.release()
+
+
+def _prepare(root: Path) -> Path:
+    """Create the archive directory and its ``images/`` (a few metadata calls, no waiting)."""
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _clean_parts(images: Path) -> None:
+    """Remove downloads a killed run left half-done (the lock says no run is writing)."""
+    for part in images.glob(f".*{PART_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            part.unlink()
+
+
+def _bound(mark: str | None, since: _dt.datetime | None) -> tuple[_dt.datetime | None, bool]:
+    """Where the listing stops, and whether stopping there still makes the run complete."""
+    marked: _dt.datetime | None = None
+    if mark is not None:
+        with contextlib.suppress(ValueError):
+            marked = _rules.Timestamp.parse(mark)
+    if since is not None and (marked is None or since > marked):
+        return since, False
+    return marked, True
+
+
+async def sync(
+    client: TengrAI,
+    directory: str | os.PathLike[str],
+    *,
+    images: bool = True,
+    since: _dt.datetime | None = None,
+    page_size: int = 500,
+    prefetch: int = 4,
+    downloads: int = 8,
+    max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
+    progress: ArchiveProgress | None = None,
+) -> ArchiveReport:
+    """Bring the archive in *directory* up to date: new artworks, changed ones, their images.
+
+    *directory* is created if missing; it holds ``archive.sqlite`` and ``images/``. A run lists
+    newest first and stops at the first artwork older than the newest one the last complete
+    run saw (or than *since*); artworks archived while unfinished and not met in the listing
+    are fetched by id; then every image of a succeeded artwork not yet downloaded is fetched,
+    *downloads* at a time.
+
+    Args:
+        client: The client to list with (its retries apply to images too).
+        directory: The archive directory.
+        images: Download images (``False`` records their URLs for a later run).
+        since: Also stop the listing at the first artwork created before this aware datetime.
+        page_size: Artworks per listing request (1 to 500).
+        prefetch: Listing requests in flight at once, after the first.
+        downloads: Images downloaded at once.
+        max_image_bytes: The cap on one image; a larger one is recorded as failed.
+        progress: Told of every page stored and every chunk of image written.
+
+    Raises:
+        ArchiveLockedError: Another run is archiving into *directory*.
+        ArchiveDatabaseError: ``archive.sqlite`` is not an archive this version can use.
+        ValueError: A bad argument (before anything is written).
+        OSError: *directory* cannot be created or written.
+        APIError, TransportError: The listing failed (what was stored so far is kept).
+    """
+    candidate: object = since  # callers without a type checker may pass anything
+    if candidate is not None and (
+        not isinstance(candidate, _dt.datetime) or candidate.utcoffset() is None
+    ):
+        raise ValueError(f"since must be a timezone-aware datetime, not {since!r}")
+    for name, value in (("prefetch", prefetch), ("downloads", downloads)):
+        if type(value) is not int or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, not {value!r}")
+    if not _rules.LIMIT.accepts(page_size):
+        raise ValueError(f"page_size must be {_rules.LIMIT.expected}, not {page_size!r}")
+    if type(max_image_bytes) is not int or max_image_bytes < 1:
+        raise ValueError(f"max_image_bytes must be an integer >= 1, not {max_image_bytes!r}")
+    root = _prepare(Path(directory))
+    started = time.monotonic()
+    with _locked(root):
+        _clean_parts(root / "images")
+        db = ArchiveDatabase(root / DATABASE_NAME)
+        try:
+            run = _Run(client, db, root, progress or _NoProgress())
+            return await run.go(
+                images=images,
+                since=since,
+                page_size=page_size,
+                prefetch=prefetch,
+                downloads=downloads,
+                max_image_bytes=max_image_bytes,
+                started=started,
+            )
+        finally:
+            db.close()
+
+
+class _Run:
+    """The state of one run, between its phases."""
+
+    def __init__(
+        self, client: TengrAI, db: ArchiveDatabase, root: Path, progress: ArchiveProgress
+    ) -> None:
+        self._client = client
+        self._db = db
+        self._root = root
+        self._progress = progress
+        self._tally = _Tally()
+
+    async def go(
+        self,
+        *,
+        images: bool,
+        since: _dt.datetime | None,
+        page_size: int,
+        prefetch: int,
+        downloads: int,
+        max_image_bytes: int,
+        started: float,
+    ) -> ArchiveReport:
+        db = self._db
+        run = db.start_run()
+        seen_since = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+        bound, bound_completes = _bound(db.high_water_mark(), since)
+        outcome = "interrupted"
+        complete, newest = False, None
+        try:
+            complete, newest = await self._list(
+                bound, bound_completes=bound_completes, page_size=page_size, prefetch=prefetch
+            )
+            await self._refresh(seen_since, prefetch)
+            if images:
+                await self._download(downloads, max_image_bytes)
+            outcome = "done"
+        except TengrAIError:
+            outcome = "failed"
+            raise
+        finally:
+            tally = self._tally
+            # Shielded from a cancellation: the record of the run is part of the archive.
+            db.finish_run(
+                run,
+                outcome=outcome,
+                complete=complete and outcome == "done",
+                newest=newest,
+                new=tally.counts.new,
+                updated=tally.counts.updated,
+                unchanged=tally.counts.unchanged,
+                invalid=tally.invalid,
+                images_done=tally.done,
+                images_gone=tally.gone,
+                images_failed=tally.failed,
+                bytes=tally.bytes,
+            )
+        tally = self._tally
+        return ArchiveReport(
+            new=tally.counts.new,
+            updated=tally.counts.updated,
+            unchanged=tally.counts.unchanged,
+            invalid=tally.invalid,
+            removed=tally.removed,
+            images_downloaded=tally.done,
+            images_gone=tally.gone,
+            images_failed=tally.failed,
+            bytes_downloaded=tally.bytes,
+            complete=complete,
+            elapsed=time.monotonic() - started,
+        )
+
+    def _store(
+        self, page: ArtworkPage | list[Artwork], invalid: Iterable[ResponseValidationError] = ()
+    ) -> None:
+        items = page.items if isinstance(page, ArtworkPage) else page
+        errors = list(invalid)
+        counts = self._db.store_page(_rows(items, errors))
+        tally = self._tally
+        tally.counts.new += counts.new
+        tally.counts.updated += counts.updated
+        tally.counts.unchanged += counts.unchanged
+        tally.invalid += len(errors)
+        self._progress.artworks(len(items) + len(errors))
+
+    async def _list(
+        self,
+        bound: _dt.datetime | None,
+        *,
+        bound_completes: bool,
+        page_size: int,
+        prefetch: int,
+    ) -> tuple[bool, str | None]:
+        """List newest first down to *bound*; return (complete, the newest ``createdAt``)."""
+        artworks = self._client.artworks
+        # The first window goes alone: on an archive that is up to date it is the only one.
+        first = await artworks.list(offset=0, limit=page_size, on_invalid="skip")
+        newest = _newest(first)
+        kept, reached = _until(first.items, bound)
+        self._store(kept, first.invalid)
+        if reached or not first.has_more:
+            return (bound_completes if reached else True), newest
+        reached = False
+        async with artworks.iterate(
+            offset=first.next_offset,
+            page_size=page_size,
+            prefetch=prefetch,
+            created_after=bound,
+            on_invalid="skip",
+            # A listing that shifted meanwhile repeats the first page's end: stored once.
+            seen_ids=[artwork.id for artwork in first.items if artwork.id is not None],
+        ) as iterator:
+            async for page in iterator.pages():
+                self._store(page, page.invalid)
+                reached = page.has_more
+        # The iterator ends at a short page (the listing's end) or at the bound.
+        return (bound_completes if reached else True), newest
+
+    async def _refresh(self, seen_since: str, concurrency: int) -> None:
+        """Fetch by id every unfinished artwork the listing did not show again."""
+        pending = self._db.unfinished(seen_since)
+        if not pending:
+            return
+        semaphore = asyncio.Semaphore(concurrency)
+
+        async def one(artwork_id: str) -> None:
+            async with semaphore:
+                try:
+                    artwork = await self._client.artworks.get(artwork_id)
+                except NotFoundError:
+                    self._db.mark_removed(artwork_id)
+                    self._tally.removed += 1
+                    return
+                except ResponseValidationError as exc:
+                    self._store([], [exc])
+                    return
+            self._store([artwork])
+
+        await _all(one(artwork_id) for artwork_id in pending)
+
+    async def _download(self, downloads: int, max_bytes: int) -> None:
+        """Download every pending image, *downloads* at a time, recording each as it ends."""
+        jobs = iter(list(self._db.pending_images()))
+        transport = self._client._transport  # noqa: SLF001 - the archive is the client's own
+        on_bytes: Callable[[int], None] = self._progress.image_bytes
+
+        async def worker() -> None:
+            for job in jobs:  # the workers share one iterator: each job is taken once
+                await self._fetch(transport, job, max_bytes, on_bytes)
+
+        await _all(worker() for _ in range(downloads))
+
+    async def _fetch(
+        self, transport: Transport, job: ImageJob, max_bytes: int, on_bytes: Callable[[int], None]
+    ) -> None:
+        outcome = await download_image(
+            transport,
+            job.url,
+            directory=self._root,
+            artwork_id=job.artwork_id,
+            position=job.position,
+            max_bytes=max_bytes,
+            on_bytes=on_bytes,
+        )
+        self._db.record_image(
+            job,
+            state=outcome.state,
+            path=outcome.path,
+            size=outcome.size,
+            sha256=outcome.sha256,
+            reason=outcome.reason,
+            content_type=outcome.content_type,
+        )
+        tally = self._tally
+        if outcome.state == "done":
+            tally.done += 1
+            tally.bytes += outcome.size or 0
+        elif outcome.state == "gone":
+            tally.gone += 1
+        else:
+            tally.failed += 1
+
+
+async def _all(coroutines: Iterable[Coroutine[Any, Any, None]]) -> None:
+    """Run the coroutines together; the first error (or a cancellation) cancels the others.
+
+    ``asyncio.TaskGroup`` does this from Python 3.11 on; the package supports 3.10.
+    """
+    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _newest(page: ArtworkPage) -> str | None:
+    """The ``createdAt`` text of the listing's first artwork (valid or not)."""
+    if page.items:
+        first = wire_object(page.items[0])
+        value = first.get("createdAt")
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _until(items: Iterable[Artwork], bound: _dt.datetime | None) -> tuple[list[Artwork], bool]:
+    """The items before the first one older than *bound*, and whether that one was met."""
+    kept: list[Artwork] = []
+    for artwork in items:
+        created = artwork.created_at
+        if bound is not None and created is not None and created < bound:
+            return kept, True
+        kept.append(artwork)
+    return kept, False
