@@ -16,7 +16,10 @@ import shutil
 import sys
 import textwrap
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Final, TextIO
+
+import attrs
 
 from .. import _rules
 from .._client import API_KEY_ENV, BASE_URL_ENV, TengrAI
@@ -24,6 +27,8 @@ from .._enums import ArtworkStatus, ArtworkType
 from .._errors import ConfigurationError, TengrAIError
 from .._transport import RetryPolicy
 from .._version import __version__
+from ..archive import ArchiveDatabaseError, ArchiveLockedError
+from ._archive import ArchiveOptions, archive, check_directory
 from ._demo import DEFAULT_COUNT, DemoOptions, demo_server
 from ._export import STDOUT, ExportOptions, UsageError, export, plan
 from ._formats import FORMATS, Format
@@ -52,6 +57,14 @@ _EXIT_NOTE: Final = """exit codes:
   3    done, but invalid artworks were set aside in the rejects file
   130  interrupted (Ctrl-C); a file export keeps its checkpoint"""
 _EPILOG: Final = f"{_KEY_NOTE}\n\n{_EXIT_NOTE}"
+_ARCHIVE_EXIT_NOTE: Final = """exit codes:
+  0    done (an image the host no longer has is recorded as gone, not a failure)
+  1    API or network failure after retries (what was stored is kept)
+  2    usage error: bad arguments, no API key, DIR not writable, another run holds DIR
+       (its pid is named), or DIR/archive.sqlite is not an archive this version can use
+  3    done, but some artworks were invalid (archived as sent) or some images failed
+  130  interrupted (Ctrl-C); the next run carries on"""
+_ARCHIVE_EPILOG: Final = f"{_KEY_NOTE}\n\n{_ARCHIVE_EXIT_NOTE}"
 
 
 # --- argument types --------------------------------------------------------------------------
@@ -151,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``tengrai-async`` argument parser."""
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Export or list your Tengr.ai artworks (GET /v2/artworks).",
+        description="Export, archive or list your Tengr.ai artworks (GET /v2/artworks).",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -261,6 +274,53 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop after N artworks in all",
     )
 
+    archiver = commands.add_parser(
+        "archive",
+        parents=[connection],
+        help="keep a local archive of every artwork and its images (run it daily)",
+        description=textwrap.fill(
+            "Bring the archive in DIR up to date: every artwork exactly as the API sent it, in "
+            "DIR/archive.sqlite, and every image of every succeeded artwork, in DIR/images. "
+            "Tengr.ai deletes artworks and images 8 days after they were made: run this at "
+            "least daily. A run stops listing at what is already archived, so it costs little "
+            "when little changed; an interrupted run is taken up by the next.",
+            width=78,
+        ),
+        epilog=_ARCHIVE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    archiver.add_argument("directory", metavar="DIR", help="the archive directory")
+    archiver.add_argument(
+        "--no-images",
+        dest="images",
+        action="store_false",
+        help="record the image URLs without downloading them (a later run fetches them)",
+    )
+    archiver.add_argument(
+        "--since",
+        type=_timestamp,
+        metavar="TIME",
+        help="also stop the listing at the first artwork created before TIME (ISO 8601 with "
+        "a UTC offset)",
+    )
+    archiver.add_argument(
+        "--prefetch",
+        type=_integer(_rules.IntRange(1)),
+        default=4,
+        metavar="N",
+        help="listing requests in flight at once (default: %(default)s)",
+    )
+    archiver.add_argument(
+        "--downloads",
+        type=_integer(_rules.IntRange(1)),
+        default=8,
+        metavar="N",
+        help="images downloaded at once (default: %(default)s)",
+    )
+    archiver.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bars and no summary"
+    )
+
     lister = commands.add_parser(
         "list",
         parents=[connection],
@@ -292,7 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 @contextlib.asynccontextmanager
-async def _client(args: argparse.Namespace) -> AsyncIterator[TengrAI]:
+async def _client(
+    args: argparse.Namespace, *, demo: DemoOptions | None = None
+) -> AsyncIterator[TengrAI]:
     retry = None
     if args.retry_wait is not None:
         retry = RetryPolicy(wait_initial=args.retry_wait, wait_jitter=0.0)
@@ -301,7 +363,7 @@ async def _client(args: argparse.Namespace) -> AsyncIterator[TengrAI]:
         if args.demo is None and not os.environ.get(API_KEY_ENV):
             raise UsageError(f"no API key: set {API_KEY_ENV} (or try --demo)")
         if args.demo is not None:
-            base_url, key = await stack.enter_async_context(demo_server(_demo(args)))
+            base_url, key = await stack.enter_async_context(demo_server(demo or _demo(args)))
         client = TengrAI(
             key,
             base_url=base_url,
@@ -347,6 +409,22 @@ async def _run_export(args: argparse.Namespace, stderr: TextIO) -> int:
     ready = plan(_export_options(args))
     async with _client(args) as client:
         return await export(client, ready, stdout=sys.stdout.buffer, stderr=stderr)
+
+
+async def _run_archive(args: argparse.Namespace, stderr: TextIO) -> int:
+    # DIR is checked first: a directory that cannot hold an archive needs no connection.
+    demo = None if args.demo is None else attrs.evolve(_demo(args), images=args.images)
+    options = ArchiveOptions(
+        directory=check_directory(Path(args.directory)),
+        images=args.images,
+        since=args.since,
+        prefetch=args.prefetch,
+        downloads=args.downloads,
+        quiet=args.quiet,
+        demo=demo,
+    )
+    async with _client(args, demo=demo) as client:
+        return await archive(client, options, stderr=stderr)
 
 
 async def _run_list(args: argparse.Namespace, stderr: TextIO) -> int:
@@ -404,14 +482,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.demo is not None and args.base_url is not None:
         stderr.write(f"{PROG}: error: --demo runs its own server: drop --base-url\n")
         return EXIT_USAGE
-    run = _run_export if args.command == "export" else _run_list
+    run = {"export": _run_export, "archive": _run_archive, "list": _run_list}[args.command]
     with _logging(stderr, verbose=args.verbose):
         try:
             return asyncio.run(run(args, stderr))
         except KeyboardInterrupt:
             stderr.write(f"{PROG}: interrupted\n")
             return EXIT_INTERRUPTED
-        except (UsageError, ConfigurationError) as exc:
+        except (UsageError, ConfigurationError, ArchiveLockedError, ArchiveDatabaseError) as exc:
             stderr.write(f"{PROG}: error: {exc}\n")
             return EXIT_USAGE
         except (TengrAIError, OSError) as exc:

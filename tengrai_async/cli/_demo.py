@@ -28,12 +28,14 @@ class DemoOptions:
         seed: The seed of the synthetic data and of the fault draws.
         latency: Seconds it waits before each answer.
         fault_rate: The probability of an injected fault per request.
+        images: Serve the images the artworks' results point at (for ``archive``).
     """
 
     count: int = DEFAULT_COUNT
     seed: int = 0
     latency: float = 0.0
     fault_rate: float = 0.0
+    images: bool = False
 
 
 @contextlib.asynccontextmanager
@@ -50,6 +52,7 @@ async def demo_server(options: DemoOptions) -> AsyncIterator[tuple[str, str]]:
         latency=options.latency,
         fault_rate=options.fault_rate,
         fault_seed=options.seed,
+        images=options.images,
     )
     async with server:
         yield str(server.url), key

@@ -1,22 +1,37 @@
 """Test helpers for code that uses tengrai-async: synthetic artworks and a fake server.
 
 ``make_artworks`` builds valid, deterministic artworks; ``FakeTengrAI`` and the pytest plugin's
-``tengrai_server`` fixture serve them over real loopback HTTP.
+``tengrai_server`` fixture serve them over real loopback HTTP, and the images of their
+``results`` too (``image_bytes`` tells which bytes each image has).
 """
 
 from __future__ import annotations
 
 from ._data import DEFAULT_KINDS, EPOCH, KindMix, index_of, make_artwork, make_artworks
-from ._server import FAULTS, JOB_OUTCOMES, FakeTengrAI, RecordedRequest
+from ._images import IMAGE_CONTENT_TYPES, IMAGE_EXTS, image_bytes, image_ext
+from ._server import (
+    FAULTS,
+    IMAGE_FAULTS,
+    JOB_OUTCOMES,
+    FakeTengrAI,
+    ImageKey,
+    RecordedRequest,
+)
 
 __all__ = [
     "DEFAULT_KINDS",
     "EPOCH",
     "FAULTS",
+    "IMAGE_CONTENT_TYPES",
+    "IMAGE_EXTS",
+    "IMAGE_FAULTS",
     "JOB_OUTCOMES",
     "FakeTengrAI",
+    "ImageKey",
     "KindMix",
     "RecordedRequest",
+    "image_bytes",
+    "image_ext",
     "index_of",
     "make_artwork",
     "make_artworks",

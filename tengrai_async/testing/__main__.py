@@ -36,6 +36,23 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_false",
         help="leave out the keys the docs do not describe",
     )
+    parser.add_argument(
+        "--images",
+        action="store_true",
+        help="point the results at images this server serves (GET /images/{id}/{n}.{ext})",
+    )
+    parser.add_argument(
+        "--image-origin",
+        choices=("same", "other"),
+        default="same",
+        help="serve the images on the API's port or on another one (default: same)",
+    )
+    parser.add_argument(
+        "--image-size",
+        type=int,
+        default=None,
+        help="grow every image to about this many bytes (default: about 1 KiB or less)",
+    )
     return parser.parse_args(argv)
 
 
@@ -53,6 +70,9 @@ async def _serve(args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         api_key=args.api_key,
+        images=args.images,
+        image_origin=args.image_origin,
+        image_size=args.image_size,
     )
     async with server:
         # The parent process reads this line to learn the port.

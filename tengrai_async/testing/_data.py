@@ -9,6 +9,7 @@ the lossless path.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import random
 import uuid
 from collections.abc import Mapping, Sequence
@@ -97,15 +98,24 @@ _PLANS: Final = {kind: _plan(cls) for kind, cls in _PARAMETERS.items()}
 _CROSS: Final = {kind: cls.__cross_rules__ for kind, cls in _PARAMETERS.items()}
 
 
-def _sizes(rule: _rules.Rule, cap: _rules.AreaCap | None) -> list[tuple[Any, Any]]:
-    # Width/height pairs on both edges of the size rules, the area cap met exactly included.
+def _sizes(rule: _rules.Rule, cap: _rules.AreaCap | None) -> list[tuple[Any, Any, bool]]:
+    # Width/height pairs on both edges of the size rules, each area cap met exactly included;
+    # the third item says whether the pair needs the cap's raising flag (highResolution) set.
     low, _, high = rule.samples()
-    pairs: list[tuple[Any, Any]] = [(None, None), (low, low), (high, None), (None, high)]
+    pairs: list[tuple[Any, Any, bool]] = [
+        (None, None, False),
+        (low, low, False),
+        (high, None, False),
+        (None, high, False),
+    ]
     if cap is not None:
-        side = int(cap.maximum**0.5)
-        pairs += [(side, side), (high, cap.maximum // high)]
+        side = math.isqrt(cap.maximum)
+        pairs += [(side, side, False), (high, cap.maximum // high, False)]
+        if cap.raised_maximum is not None:
+            side = math.isqrt(cap.raised_maximum)
+            pairs += [(side, side, True), (high, cap.raised_maximum // high, True)]
     else:  # pragma: no cover - every kind with a size has an area cap
-        pairs.append((low, high))
+        pairs.append((low, high, False))
     return pairs
 
 
@@ -150,13 +160,20 @@ def _parameters(kind: str, rng: random.Random, index: int) -> dict[str, Any]:
     if "width" in by_key:
         caps = [rule for rule in _CROSS[kind] if isinstance(rule, _rules.AreaCap)]
         sizes = _sizes(by_key["width"].rule, caps[0] if caps else None)  # type: ignore[arg-type]
-        width, height = sizes[index % len(sizes)]
+        width, height, raised = sizes[index % len(sizes)]
         if width is not None:
             params["width"] = width
         if height is not None:
             params["height"] = height
+        if raised and caps[0].raised_by is not None:
+            params[camel_case(caps[0].raised_by)] = True
     for rule in _CROSS[kind]:
-        if not rule.accepts({field.name: params.get(field.key) for field in plan}):
+        if rule.accepts({field.name: params.get(field.key) for field in plan}):
+            continue
+        if isinstance(rule, _rules.MembersWhen):
+            # Keep the value (every member must show up) and turn the condition off instead.
+            params[camel_case(rule.when)] = not rule.equals
+        else:
             del params[camel_case(rule.field)]
     return params
 

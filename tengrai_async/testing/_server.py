@@ -1,7 +1,9 @@
 """A fake Tengr.ai API serving ``GET /v2/artworks`` and ``GET /v2/artworks/{id}`` over loopback.
 
 It pages, authenticates, validates and answers errors like the spec, injects faults, latency and
-new artworks, and runs jobs through their statuses so that polling can be tested.
+new artworks, and runs jobs through their statuses so that polling can be tested. It also serves
+the images of ``results`` (``GET /images/{id}/{n}.{ext}``), on its own port or another origin,
+with faults of their own, so that downloading them can be tested offline.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import contextlib
 import http
 import math
 import random
+import re
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import attrs
 import orjson
@@ -27,6 +30,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from .. import _rules
 from .._sansio import ARTWORKS_PATH
 from ._data import KindMix, index_of, make_artwork
+from ._images import IMAGE_CONTENT_TYPES, IMAGE_EXTS, _filler, image_bytes, image_ext
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -36,10 +40,28 @@ if TYPE_CHECKING:
     else:
         from typing_extensions import Self
 
-__all__ = ["FAULTS", "JOB_OUTCOMES", "FakeTengrAI", "RecordedRequest"]
+__all__ = ["FAULTS", "IMAGE_FAULTS", "JOB_OUTCOMES", "FakeTengrAI", "ImageKey", "RecordedRequest"]
 
 #: Every fault the server can inject, in the order of the default ``faults``.
 FAULTS: Final = ("429", "500", "503", "malformed", "drop")
+#: Every fault :meth:`FakeTengrAI.queue_image_faults` can give an image request.
+IMAGE_FAULTS: Final = ("404", "410", "429", "500", "503", "drop", "slow", "html", "huge")
+#: An image named by ``(artwork_id, n)``, or by its URL (or just the URL's path).
+ImageKey = tuple[str, int] | str | yarl.URL
+
+_IMAGE_PATH: Final = re.compile(r"/images/(?P<id>[^/]+)/(?P<n>0|[1-9][0-9]*)\.(?P<ext>[a-z]+)")
+_GONE_STATUSES: Final = (404, 410)
+#: The ``Content-Length`` of a ``"huge"`` image (1 TiB) ...
+_HUGE_LENGTH: Final = 1 << 40
+#: ... of which at most this much is streamed before the connection is closed.
+_HUGE_STREAMED: Final = 256 << 20
+_HUGE_CHUNK: Final = 64 << 10
+#: How many pieces a ``"slow"`` image body is sent in.
+_SLOW_CHUNKS: Final = 4
+_HTML: Final = (
+    b"<!DOCTYPE html><html><head><title>Sign in</title></head>"
+    b"<body><p>Please sign in to view this image.</p></body></html>"
+)
 
 _DEFAULT_OFFSET: Final = 0
 _DEFAULT_LIMIT: Final = 10
@@ -56,8 +78,9 @@ class RecordedRequest:
         path: The request path, without the query.
         query: The query parameters (the first value of a repeated one).
         headers: The request headers, looked up case-insensitively.
-        status: The status code answered (200 for a ``"malformed"`` or ``"drop"`` fault).
-        fault: The fault injected into the answer, or ``None``.
+        status: The status code answered (200 for a ``"malformed"`` or ``"drop"`` fault, and
+            for the image faults ``"drop"``, ``"slow"``, ``"html"`` and ``"huge"``).
+        fault: The fault injected into the answer, or ``None`` (also for a gone image).
     """
 
     method: str
@@ -84,6 +107,27 @@ def _error(status: int, message: str, **attributes: Any) -> _Answer:
     return _Answer(status, orjson.dumps(body), **attributes)
 
 
+@attrs.frozen
+class _ImageOptions:
+    # The image route's settings, checked as the server is built.
+    origin: str
+    size: int | None
+    gone: Mapping[tuple[str, int], int]
+    latency: float
+    chunk_delay: float
+
+    def __attrs_post_init__(self) -> None:
+        if self.origin not in ("same", "other"):
+            msg = f"image_origin must be 'same' or 'other', got {self.origin!r}"
+            raise ValueError(msg)
+        if self.size is not None and self.size < 0:
+            msg = f"image_size must be >= 0 or None, got {self.size!r}"
+            raise ValueError(msg)
+        if self.latency < 0 or self.chunk_delay < 0:
+            msg = "image_latency and image_chunk_delay must be >= 0"
+            raise ValueError(msg)
+
+
 @attrs.define
 class _Job:
     # An artwork that moves from starting through processing to its outcome, as it is polled
@@ -96,8 +140,11 @@ class _Job:
     duration: float
     results: list[str]
     served: int = 0
+    finished: bool = False  # set by finish_jobs() and set_status()
 
     def status(self, now: float) -> str:
+        if self.finished:
+            return self.outcome
         if self.seconds is None:
             step = self.served // self.polls
         else:
@@ -135,7 +182,17 @@ class FakeTengrAI:
     ``id``) with exactly the bytes the listing holds for it, or 404. Every error answer has the
     API's body, ``{"message": ..., "statusCode": ..., "error": <reason phrase>}``: 400 for a bad
     ``offset`` or ``limit``, 401, 404 (an unknown artwork or endpoint), and the 429, 500 and 503
-    faults. :meth:`start_job` adds an artwork that moves through its statuses as it is polled.
+    faults. :meth:`start_job` adds an artwork that moves through its statuses as it is polled;
+    :meth:`finish_jobs` and :meth:`set_status` move artworks on at once (between two runs of the
+    code under test, say).
+
+    ``GET /images/{id}/{n}.{ext}`` (``ext`` ``png`` or ``webp``; no key needed, as on a CDN)
+    answers a small valid image that depends only on ``(id, n, ext)``: :meth:`image_bytes`
+    tells which, :meth:`image_url` where. It is served on :attr:`image_base`: the API's own
+    port, or with ``image_origin="other"`` a second port serving nothing else. With
+    ``images=True`` the ``results`` of synthetic artworks point there; explicit artworks keep
+    the URLs they are given. Image requests are recorded in :attr:`image_requests` (not in
+    :attr:`requests`), and get faults of their own from :meth:`queue_image_faults`.
 
     Args:
         artworks: The artworks to serve, newest first; excludes ``count``.
@@ -160,6 +217,18 @@ class FakeTengrAI:
         insert_batch: How many artworks each of those insertions adds.
         redirect_to: When set, answer every API request (listing or by id) with a 307 to this
             base URL, with the same path and query.
+        images: Point the ``results`` of synthetic artworks (listed, inserted, by id and jobs)
+            at this server's images, ``{image_base}/images/{id}/{n}.{ext}``, instead of
+            ``https://cdn.tengr.ai``; the extension (``png`` or ``webp``) is fixed per artwork.
+            The image route is served either way.
+        image_origin: ``"same"`` serves the images on the API's port; ``"other"`` on another
+            port of the same host (another origin), which serves nothing else.
+        image_size: Grow every image to about this many bytes with a padding chunk that
+            decoders skip (see :func:`image_bytes`), e.g. ``1 << 20`` for benchmarks.
+        gone_images: Images that answer 404 forever: ``(artwork_id, n)`` pairs or URLs (any
+            extension). A mapping chooses the status of each: 404 or 410.
+        image_latency: Seconds to wait before each image answer.
+        image_chunk_delay: Seconds between the pieces of a ``"slow"`` image body.
     """
 
     def __init__(
@@ -181,6 +250,12 @@ class FakeTengrAI:
         insert_every: int = 0,
         insert_batch: int = 1,
         redirect_to: str | None = None,
+        images: bool = False,
+        image_origin: Literal["same", "other"] = "same",
+        image_size: int | None = None,
+        gone_images: Mapping[ImageKey, int] | Collection[ImageKey] = (),
+        image_latency: float = 0.0,
+        image_chunk_delay: float = 0.05,
     ) -> None:
         if artworks is not None and count:
             msg = "give either artworks or count, not both"
@@ -218,6 +293,17 @@ class FakeTengrAI:
         self._insert_every = insert_every
         self._insert_batch = insert_batch
         self._redirect_to = redirect_to
+        self._images = images
+        self._image = _ImageOptions(
+            origin=image_origin,
+            size=image_size,
+            gone=_gone_images(gone_images),
+            latency=image_latency,
+            chunk_delay=image_chunk_delay,
+        )
+        self._queued_image_faults: list[str] = []
+        # set_status() overrides, by index.
+        self._statuses: dict[int, str] = {}
         self._queued: list[str] = []
         self._inserted = 0
         self._listings = 0
@@ -229,8 +315,13 @@ class FakeTengrAI:
         # server's loop.
         self._lock = threading.Lock()
         self._runner: web.AppRunner | None = None
+        self._image_runner: web.AppRunner | None = None
         self._url: yarl.URL | None = None
+        self._image_base: yarl.URL | None = None
+        #: Every API request, in order of arrival.
         self.requests: list[RecordedRequest] = []
+        #: Every request to the image route (or to any path of the image origin), in order.
+        self.image_requests: list[RecordedRequest] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -242,6 +333,14 @@ class FakeTengrAI:
             raise RuntimeError(msg)
         return self._url
 
+    @property
+    def image_base(self) -> yarl.URL:
+        """The origin serving the images: :attr:`url`, or another port with ``"other"``."""
+        if self._image_base is None:
+            msg = "the fake server is not running: use start() or async with"
+            raise RuntimeError(msg)
+        return self._image_base
+
     async def start(self) -> None:
         """Start listening; :attr:`url` then holds the port actually bound."""
         if self._runner is not None:
@@ -250,23 +349,40 @@ class FakeTengrAI:
         app = web.Application()
         app.router.add_get(ARTWORKS_PATH, self._handle_artworks)
         app.router.add_get(ARTWORKS_PATH + "/{id}", self._handle_artwork)
+        if self._image.origin == "same":
+            app.router.add_get("/images/{tail:.*}", self._handle_image)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
-        # No access log: a fault-injection run would flood the test output.
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, self._host, self._port).start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        self._url = yarl.URL.build(scheme="http", host=self._host, port=runner.addresses[0][1])
+        runner = await _listen(app, self._host, self._port)
+        image_runner = None
+        if self._image.origin == "other":
+            images = web.Application()
+            images.router.add_get("/images/{tail:.*}", self._handle_image)
+            images.router.add_route("*", "/{tail:.*}", self._handle_unknown_image)
+            try:
+                image_runner = await _listen(images, self._host, 0)
+            except BaseException:
+                await runner.cleanup()
+                raise
+        self._runner, self._image_runner = runner, image_runner
+        self._url = _base_url(self._host, runner)
+        self._image_base = (
+            self._url if image_runner is None else _base_url(self._host, image_runner)
+        )
+        if self._images:
+            # The cached items name the image origin, whose port may have changed.
+            with self._lock:
+                self._cache.clear()
 
     async def close(self) -> None:
         """Stop listening; closing a server that is not running does nothing."""
         runner, self._runner, self._url = self._runner, None, None
-        if runner is not None:
-            await runner.cleanup()
+        image_runner, self._image_runner, self._image_base = self._image_runner, None, None
+        try:
+            if image_runner is not None:
+                await image_runner.cleanup()
+        finally:
+            if runner is not None:
+                await runner.cleanup()
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -286,8 +402,9 @@ class FakeTengrAI:
         """Run a server, built from *kwargs*, on its own event loop in a daemon thread.
 
         For synchronous code and fixtures: the caller's thread (and any event loop it runs)
-        talks to the server over HTTP only. :meth:`insert`, :meth:`start_job` and
-        :meth:`queue_faults` are safe to call from the caller's thread.
+        talks to the server over HTTP only. :meth:`insert`, :meth:`start_job`,
+        :meth:`queue_faults`, :meth:`queue_image_faults`, :meth:`finish_jobs` and
+        :meth:`set_status` are safe to call from the caller's thread.
         """
         server = cls(**kwargs)
         loop = asyncio.new_event_loop()
@@ -314,13 +431,17 @@ class FakeTengrAI:
 
         They are ``make_artwork(i, seed=seed, kinds=kinds, extras=extras)`` for ``i`` going on
         down from -1, so every offset moves up by *n*, as when artworks are created while a
-        listing runs.
+        listing runs. With ``images=True`` on a running server, they are returned as served,
+        with their ``results`` on :attr:`image_base`.
         """
         if n < 0:
             msg = f"cannot insert {n} artworks"
             raise ValueError(msg)
         with self._lock:
-            return self._insert(n)
+            inserted = self._insert(n)
+            if self._images and self._image_base is not None:
+                inserted = [self._with_images(artwork) for artwork in inserted]
+            return inserted
 
     def start_job(
         self,
@@ -395,6 +516,99 @@ class FakeTengrAI:
         with self._lock:
             self._queued.extend(faults)
 
+    def finish_jobs(self) -> list[str]:
+        """Move every job of :meth:`start_job` to its outcome now; return the ids it moved.
+
+        The ids are those of the jobs that did not show their outcome yet, oldest first. A
+        :meth:`set_status` on a job is undone: it shows its outcome too.
+        """
+        now = time.monotonic()
+        moved = []
+        with self._lock:
+            for index in sorted(self._jobs, reverse=True):  # -1 is the oldest job
+                job = self._jobs[index]
+                overridden = self._statuses.pop(index, None) is not None
+                if overridden or job.status(now) != job.outcome:
+                    moved.append(str(job.artwork["id"]))
+                job.finished = True
+        return moved
+
+    def set_status(self, artwork_id: str, status: str) -> None:
+        """Serve the listed artwork *artwork_id* with this ``status`` from now on.
+
+        On a job with an outcome (``"succeeded"``, ``"failed"``, ``"canceled"``) it finishes
+        the job with that outcome, as :meth:`finish_jobs` does, the results included. Anywhere
+        else it overrides what the artwork (synthetic, explicit or job) says:
+
+        - ``"succeeded"`` keeps the artwork's ``results``; if it has none and ``images=True``,
+          it gets one or two image URLs (on :attr:`image_base`);
+        - any other status empties ``results``;
+        - ``"starting"`` sets ``duration`` to 0; another status sets a ``duration`` of 0 to a
+          positive one (a ``duration`` the artwork lacks stays absent).
+
+        A status the API does not document is served as given. The last call wins.
+
+        Raises:
+            KeyError: No listed artwork has this id.
+            ValueError: An empty *status*.
+        """
+        if not status:
+            msg = f"status must be a non-empty string, got {status!r}"
+            raise ValueError(msg)
+        with self._lock:
+            index = self._find(artwork_id)
+            if index is None:
+                msg = f"no listed artwork has the id {artwork_id!r}"
+                raise KeyError(msg)
+            self._cache.pop(index, None)
+            job = self._jobs.get(index)
+            if job is not None and status in JOB_OUTCOMES:
+                self._statuses.pop(index, None)
+                job.outcome = status
+                job.finished = True
+            else:
+                self._statuses[index] = status
+
+    # -- images ----------------------------------------------------------------------------
+
+    def image_url(self, artwork_id: str, n: int = 0, ext: str | None = None) -> yarl.URL:
+        """Where image *n* of *artwork_id* is served: ``{image_base}/images/{id}/{n}.{ext}``.
+
+        Args:
+            artwork_id: Any id (the route serves an image for any id).
+            n: The image's place in ``results``.
+            ext: ``"png"`` or ``"webp"``; by default the one :func:`image_ext` gives the
+                artwork, as in the ``results`` that ``images=True`` writes.
+        """
+        if ext is None:
+            ext = image_ext(artwork_id)
+        if ext not in IMAGE_EXTS or n < 0 or not artwork_id or "/" in artwork_id:
+            msg = f"no image route for artwork {artwork_id!r}, n={n!r}, ext={ext!r}"
+            raise ValueError(msg)
+        return self.image_base.with_path(f"/images/{artwork_id}/{n}.{ext}")
+
+    def image_bytes(self, artwork_id: str, n: int = 0, ext: str | None = None) -> bytes:
+        """The bytes :meth:`image_url` serves (``image_size`` applied); see :func:`image_bytes`."""
+        return image_bytes(
+            artwork_id, n, image_ext(artwork_id) if ext is None else ext, size=self._image.size
+        )
+
+    def queue_image_faults(self, *faults: str) -> None:
+        """Give the next image requests these faults, in order (see :data:`IMAGE_FAULTS`).
+
+        ``"404"``, ``"410"``, ``"429"`` (with ``Retry-After``), ``"500"`` and ``"503"``
+        answer that status with a short ``text/plain`` body; ``"html"`` a 200 whose
+        ``Content-Type`` is ``text/html`` (a sign-in page); ``"drop"`` the image's headers
+        and half its body, then the connection is closed; ``"slow"`` the whole image in
+        4 pieces, ``image_chunk_delay`` seconds apart; ``"huge"`` a ``Content-Length`` of
+        1 TiB, then garbage until the client hangs up (or 256 MiB were sent, when the
+        connection is closed). Requests for malformed image paths or ``gone_images`` do not
+        use up a fault.
+        """
+        _check_image_faults(faults)
+        with self._lock:
+            self._queued_image_faults.extend(faults)
+
     def ids(self) -> list[str]:
         """The ``id`` of every listed artwork, in listing order (generates them all)."""
         now = time.monotonic()
@@ -417,10 +631,43 @@ class FakeTengrAI:
             return self._make(index)
         return self._explicit[index]
 
+    def _served(self, index: int, now: float) -> Mapping[str, Any]:
+        # The artwork as the API answers it: its results on the image origin, its status set.
+        artwork = self._artwork(index, now)
+        if self._images and (index < 0 or self._explicit is None):
+            artwork = self._with_images(artwork)
+        status = self._statuses.get(index)
+        if status is not None:
+            artwork = self._with_status(artwork, status)
+        return artwork
+
+    def _with_images(self, artwork: Mapping[str, Any]) -> dict[str, Any]:
+        # As many results as the synthetic artwork has, on the image route. Updating the
+        # existing key keeps it where make_artwork put it.
+        artwork_id = str(artwork["id"])
+        count = len(artwork["results"])
+        return {**artwork, "results": [str(self.image_url(artwork_id, n)) for n in range(count)]}
+
+    def _with_status(self, artwork: Mapping[str, Any], status: str) -> dict[str, Any]:
+        item = {**artwork, "status": status}
+        rng = random.Random(f"status:{item.get('id')}")
+        if status != "succeeded":
+            if item.get("results"):
+                item["results"] = []
+        elif not item.get("results") and self._images:
+            artwork_id = str(item.get("id"))
+            item["results"] = [str(self.image_url(artwork_id, n)) for n in range(rng.randint(1, 2))]
+        if "duration" in item:
+            if status == "starting":
+                item["duration"] = 0
+            elif not item["duration"]:
+                item["duration"] = round(rng.uniform(0.5, 60.0), 3)
+        return item
+
     def _item(self, index: int, now: float) -> bytes:
         item = self._cache.get(index)
         if item is None:
-            item = orjson.dumps(self._artwork(index, now))
+            item = orjson.dumps(self._served(index, now))
             if index not in self._jobs:
                 self._cache[index] = item
         return item
@@ -511,6 +758,72 @@ class FakeTengrAI:
             job.served += 1
         return _Answer(200, _malformed(body) if fault == "malformed" else body, fault=fault)
 
+    async def _handle_unknown_image(self, request: web.Request) -> web.StreamResponse:
+        # Anything but an image on the image origin: a CDN's plain 404.
+        return await self._send_image(request, _image_error(404))
+
+    async def _handle_image(self, request: web.Request) -> web.StreamResponse:
+        with self._lock:
+            answer = self._decide_image(request)
+        return await self._send_image(request, answer)
+
+    def _decide_image(self, request: web.Request) -> _Answer:
+        match = _IMAGE_PATH.fullmatch(request.path)
+        if match is None or match["ext"] not in IMAGE_EXTS:
+            return _image_error(404)
+        artwork_id, n, ext = match["id"], int(match["n"]), match["ext"]
+        gone = self._image.gone.get((artwork_id, n))
+        if gone is not None:
+            return _image_error(gone)
+        fault = self._queued_image_faults.pop(0) if self._queued_image_faults else None
+        if fault is not None and fault.isdigit():
+            headers = {"Retry-After": str(self._retry_after)} if fault == "429" else {}
+            return _image_error(int(fault), fault=fault, headers=headers)
+        if fault == "html":
+            return _Answer(200, _HTML, fault=fault, headers={"Content-Type": "text/html"})
+        body = self.image_bytes(artwork_id, n, ext)
+        return _Answer(200, body, fault=fault, headers={"Content-Type": IMAGE_CONTENT_TYPES[ext]})
+
+    async def _send_image(self, request: web.Request, answer: _Answer) -> web.StreamResponse:
+        # Recorded before any await, so the record keeps the order of arrival.
+        self.image_requests.append(_record(request, answer))
+        if self._image.latency:
+            await asyncio.sleep(self._image.latency)
+        headers = dict(answer.headers)
+        content_type = headers.pop("Content-Type")
+        if answer.fault not in ("drop", "slow", "huge"):
+            return web.Response(
+                status=answer.status, body=answer.body, headers=headers, content_type=content_type
+            )
+        response = web.StreamResponse(status=answer.status, headers=headers)
+        response.content_type = content_type
+        response.content_length = _HUGE_LENGTH if answer.fault == "huge" else len(answer.body)
+        await response.prepare(request)
+        if request.method == "HEAD":
+            return response
+        try:
+            if answer.fault == "drop":
+                await response.write(answer.body[: len(answer.body) // 2])
+            elif answer.fault == "slow":
+                await self._trickle(response, answer.body)
+                return response
+            else:
+                await _stream_garbage(response)
+        except ConnectionError:
+            return response  # the client hung up, as it may
+        # As for the API's "drop": the client sees the body end early, and aiohttp takes the
+        # failing write_eof() that follows for a client disconnect (no log).
+        if request.transport is not None:
+            request.transport.close()
+        return response
+
+    async def _trickle(self, response: web.StreamResponse, body: bytes) -> None:
+        size = -(-len(body) // _SLOW_CHUNKS)
+        for start in range(0, len(body), size):
+            if start:
+                await asyncio.sleep(self._image.chunk_delay)
+            await response.write(body[start : start + size])
+
     def _draw_fault(self) -> str | None:
         if self._queued:
             return self._queued.pop(0)
@@ -520,16 +833,7 @@ class FakeTengrAI:
 
     async def _send(self, request: web.Request, answer: _Answer) -> web.StreamResponse:
         # Recorded before any await, so the record keeps the order of arrival.
-        self.requests.append(
-            RecordedRequest(
-                method=request.method,
-                path=request.path,
-                query=dict(request.query),
-                headers=CIMultiDictProxy(CIMultiDict(request.headers)),
-                status=answer.status,
-                fault=answer.fault,
-            )
-        )
+        self.requests.append(_record(request, answer))
         if self._latency:
             await asyncio.sleep(self._latency)
         headers = {"X-Request-Id": str(uuid.uuid4()), **answer.headers}
@@ -550,6 +854,70 @@ class FakeTengrAI:
         if request.transport is not None:
             request.transport.close()
         return response
+
+
+async def _listen(app: web.Application, host: str, port: int) -> web.AppRunner:
+    # No access log: a fault-injection run would flood the test output.
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner
+
+
+def _base_url(host: str, runner: web.AppRunner) -> yarl.URL:
+    return yarl.URL.build(scheme="http", host=host, port=runner.addresses[0][1])
+
+
+def _record(request: web.Request, answer: _Answer) -> RecordedRequest:
+    return RecordedRequest(
+        method=request.method,
+        path=request.path,
+        query=dict(request.query),
+        headers=CIMultiDictProxy(CIMultiDict(request.headers)),
+        status=answer.status,
+        fault=answer.fault,
+    )
+
+
+def _image_error(status: int, **attributes: Any) -> _Answer:
+    # A CDN's error: a line of plain text, not the API's JSON.
+    body = f"{status} {http.HTTPStatus(status).phrase}\n".encode()
+    headers = {**attributes.pop("headers", {}), "Content-Type": "text/plain"}
+    return _Answer(status, body, headers=headers, **attributes)
+
+
+async def _stream_garbage(response: web.StreamResponse) -> None:
+    chunk = _filler(_HUGE_CHUNK)
+    for _ in range(_HUGE_STREAMED // _HUGE_CHUNK):
+        await response.write(chunk)
+
+
+def _image_key(key: object) -> tuple[str, int]:
+    if isinstance(key, tuple) and len(key) == 2:  # noqa: PLR2004 - a pair
+        artwork_id, n = key
+        if isinstance(artwork_id, str) and isinstance(n, int) and n >= 0:
+            return artwork_id, n
+    if isinstance(key, str | yarl.URL):
+        match = _IMAGE_PATH.fullmatch(yarl.URL(key).path)
+        if match is not None:
+            return match["id"], int(match["n"])
+    msg = f"an image is an (artwork_id, n) pair or a URL of /images/{{id}}/{{n}}.{{ext}}: {key!r}"
+    raise ValueError(msg)
+
+
+def _gone_images(gone: Mapping[ImageKey, int] | Collection[ImageKey]) -> dict[tuple[str, int], int]:
+    pairs = gone.items() if isinstance(gone, Mapping) else ((key, 404) for key in gone)
+    result = {}
+    for key, status in pairs:
+        if status not in _GONE_STATUSES:
+            msg = f"a gone image answers 404 or 410, not {status!r}"
+            raise ValueError(msg)
+        result[_image_key(key)] = status
+    return result
 
 
 def _fault_answer(fault: str, retry_after: int) -> _Answer | None:
@@ -588,6 +956,13 @@ def _check_faults(faults: Sequence[str]) -> None:
     unknown = sorted(set(faults) - set(FAULTS))
     if unknown:
         msg = f"unknown faults {unknown}; the faults are {', '.join(FAULTS)}"
+        raise ValueError(msg)
+
+
+def _check_image_faults(faults: Sequence[str]) -> None:
+    unknown = sorted(set(faults) - set(IMAGE_FAULTS))
+    if unknown:
+        msg = f"unknown image faults {unknown}; they are {', '.join(IMAGE_FAULTS)}"
         raise ValueError(msg)
 
 
