@@ -156,9 +156,6 @@ class ArchiveDatabase:
 
     def _migrate(self) -> None:
         db = self._db
-        db.execute("PRAGMA journal_mode = WAL")  # readers (other tools) never block a run
-        db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: a crash loses no commit
-        db.execute("PRAGMA foreign_keys = ON")
         application_id = db.execute("PRAGMA application_id").fetchone()[0]
         version = db.execute("PRAGMA user_version").fetchone()[0]
         tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
@@ -172,6 +169,10 @@ class ArchiveDatabase:
                 f"{self.path} was written by a newer tengrai-async (schema {version}, this "
                 f"one knows {SCHEMA_VERSION}); upgrade tengrai-async to use it"
             )
+        # Only now that the file is known to be ours (or new) is anything about it changed.
+        db.execute("PRAGMA journal_mode = WAL")  # readers (other tools) never block a run
+        db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: a crash loses no commit
+        db.execute("PRAGMA foreign_keys = ON")
         for step in range(version, SCHEMA_VERSION):
             # One transaction per step, the version bump included (executescript would commit a
             # transaction begun outside it, so the script carries its own BEGIN and COMMIT).

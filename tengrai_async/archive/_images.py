@@ -15,7 +15,7 @@ import re
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
 import aiohttp
 import attrs
@@ -154,6 +154,11 @@ async def download_image(
     raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
 
+def _sync_to_disk(file: BinaryIO) -> None:
+    file.flush()
+    os.fsync(file.fileno())
+
+
 async def _fetch(
     session: aiohttp.ClientSession,
     url: yarl.URL,
@@ -206,8 +211,9 @@ async def _fetch(
                     file.write(chunk)
                     if on_bytes is not None:
                         on_bytes(len(chunk))
-                file.flush()
-                os.fsync(file.fileno())
+                # On disk before it takes its final name (a power cut then leaves no empty
+                # "done" image); fsync waits for the disk, so it runs off the event loop.
+                await asyncio.to_thread(_sync_to_disk, file)
             part.replace(images / name)
         finally:
             with contextlib.suppress(FileNotFoundError):

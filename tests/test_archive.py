@@ -1,0 +1,428 @@
+"""The archive (``tengrai_async.archive.sync``) over real loopback HTTP, into a real SQLite file."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from _client_helpers import make_client
+
+from tengrai_async import TengrAI, converter
+from tengrai_async.archive import (
+    APPLICATION_ID,
+    SCHEMA_VERSION,
+    ArchiveDatabaseError,
+    ArchiveLockedError,
+    ArchiveReport,
+    sync,
+)
+from tengrai_async.testing import FakeTengrAI, make_artworks
+
+Row = dict[str, Any]
+
+
+def rows(directory: Path, table: str) -> list[Row]:
+    db = sqlite3.connect(directory / "archive.sqlite")
+    db.row_factory = sqlite3.Row
+    try:
+        return [dict(row) for row in db.execute(f"SELECT * FROM {table}")]  # noqa: S608
+    finally:
+        db.close()
+
+
+def listing_requests(server: FakeTengrAI) -> int:
+    return sum(1 for r in server.requests if r.path == "/v2/artworks")
+
+
+def by_id_requests(server: FakeTengrAI) -> int:
+    return sum(1 for r in server.requests if r.path.startswith("/v2/artworks/"))
+
+
+def final(artworks: list[Row]) -> list[Row]:
+    """The artworks with every status final, as a history older than a few minutes is.
+
+    Their results are emptied too: explicit artworks keep their URLs as given, and tests
+    reach nothing but loopback.
+    """
+    for artwork in artworks:
+        if artwork["status"] in ("starting", "processing"):
+            artwork["status"] = "canceled"
+        artwork["results"] = []
+    return artworks
+
+
+async def listed(client: TengrAI) -> list[Row]:
+    """The API's JSON of every artwork, in listing order."""
+    async with client.artworks.iterate(on_invalid="skip") as iterator:
+        return [converter.unstructure(artwork) async for artwork in iterator]
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[tuple[FakeTengrAI, TengrAI]]:
+    async with FakeTengrAI(count=700, images=True) as server:
+        async with make_client(server.url) as client:
+            yield server, client
+
+
+# -- the first run -------------------------------------------------------------------------
+
+
+async def test_first_run_keeps_every_artwork_exactly_as_sent_and_every_image(
+    served: tuple[FakeTengrAI, TengrAI], tmp_path: Path
+) -> None:
+    server, client = served
+    report = await sync(client, tmp_path / "a", page_size=100)
+    assert isinstance(report, ArchiveReport)
+    expected = await listed(client)
+    assert (report.new, report.updated, report.unchanged, report.invalid) == (700, 0, 0, 0)
+    assert report.complete
+    stored = {row["id"]: row for row in rows(tmp_path / "a", "artworks")}
+    assert len(stored) == 700
+    for item in expected:
+        row = stored[item["id"]]
+        assert orjson.loads(row["json"]) == item  # undocumented keys included
+        assert (row["artwork_type"], row["status"], row["created_at"]) == (
+            item["artworkType"],
+            item["status"],
+            item["createdAt"],
+        )
+    urls = {
+        (item["id"], n): url
+        for item in expected
+        if item["status"] == "succeeded"
+        for n, url in enumerate(item["results"])
+    }
+    images = rows(tmp_path / "a", "images")
+    assert {(row["artwork_id"], row["position"]): row["url"] for row in images} == urls
+    assert report.images_downloaded == len(urls) > 0
+    total = 0
+    for row in images:
+        assert row["state"] == "done"
+        data = (tmp_path / "a" / row["path"]).read_bytes()
+        assert data == server.image_bytes(row["artwork_id"], row["position"])
+        assert row["bytes"] == len(data)
+        assert row["sha256"] == hashlib.sha256(data).hexdigest()
+        assert row["path"].startswith(f"images/{row['artwork_id']}-{row['position']}.")
+        total += len(data)
+    assert report.bytes_downloaded == total
+    assert not list((tmp_path / "a" / "images").glob(".*"))  # no temporary file left
+
+
+async def test_the_database_is_versioned_and_marked_as_an_archive(
+    served: tuple[FakeTengrAI, TengrAI], tmp_path: Path
+) -> None:
+    _, client = served
+    await sync(client, tmp_path, images=False)
+    db = sqlite3.connect(tmp_path / "archive.sqlite")
+    try:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        columns = {row[1] for row in db.execute("PRAGMA table_info(artworks)")}
+        assert {"id", "artwork_type", "status", "created_at", "json"} <= columns
+        columns = {row[1] for row in db.execute("PRAGMA table_info(images)")}
+        assert {"artwork_id", "position", "url", "path", "bytes", "sha256", "state"} <= columns
+    finally:
+        db.close()
+
+
+# -- later runs ----------------------------------------------------------------------------
+
+
+async def test_an_unchanged_listing_costs_one_listing_request(tmp_path: Path) -> None:
+    async with (
+        FakeTengrAI(final(make_artworks(2_000))) as server,
+        make_client(server.url) as client,
+    ):
+        first = await sync(client, tmp_path, images=False, page_size=500)
+        before = listing_requests(server), by_id_requests(server)
+        again = await sync(client, tmp_path, images=False, page_size=500)
+        after = listing_requests(server), by_id_requests(server)
+    assert first.new == 2_000
+    assert after[0] - before[0] == 1
+    assert after[1] == before[1] == 0
+    assert (again.new, again.updated) == (0, 0)
+    assert again.complete
+
+
+async def test_new_artworks_at_the_front_cost_at_most_two_listing_requests(
+    tmp_path: Path,
+) -> None:
+    async with FakeTengrAI(count=1_500, images=True) as server, make_client(server.url) as client:
+        await sync(client, tmp_path, page_size=500)
+        server.insert(37)
+        before = listing_requests(server)
+        report = await sync(client, tmp_path, page_size=500)
+        spent = listing_requests(server) - before
+    assert spent <= 2
+    assert report.new == 37
+    assert len(rows(tmp_path, "artworks")) == 1_537
+
+
+async def test_a_long_gap_is_listed_with_look_ahead_down_to_the_mark(tmp_path: Path) -> None:
+    async with FakeTengrAI(count=300) as server, make_client(server.url) as client:
+        await sync(client, tmp_path, images=False, page_size=50)
+        server.insert(260)
+        report = await sync(client, tmp_path, images=False, page_size=50)
+    assert report.new == 260
+    ids = [row["id"] for row in rows(tmp_path, "artworks")]
+    assert len(ids) == len(set(ids)) == 560
+
+
+async def test_a_job_archived_while_running_is_brought_up_to_date_with_its_images(
+    tmp_path: Path,
+) -> None:
+    async with FakeTengrAI(final(make_artworks(50)), images=True) as server:
+        async with make_client(server.url) as client:
+            job = server.start_job("quantum", polls=1_000_000)
+            first = await sync(client, tmp_path, page_size=20)
+            assert first.new == 51
+            (row,) = [r for r in rows(tmp_path, "artworks") if r["id"] == job]
+            assert row["status"] == "starting"
+            server.finish_jobs()
+            server.insert(3)  # the job is no longer first: the mark is the job itself
+            second = await sync(client, tmp_path, page_size=20)
+    (row,) = [r for r in rows(tmp_path, "artworks") if r["id"] == job]
+    assert row["status"] == "succeeded"
+    assert second.updated == 1
+    assert second.new == 3
+    job_images = [r for r in rows(tmp_path, "images") if r["artwork_id"] == job]
+    assert job_images
+    assert all(r["state"] == "done" for r in job_images)
+
+
+async def test_an_older_unfinished_artwork_is_fetched_by_id(tmp_path: Path) -> None:
+    artworks = final(make_artworks(300, kinds=["selena"]))
+    artworks[250]["status"] = "processing"
+    artworks[250]["results"] = []
+    async with FakeTengrAI(artworks, images=True) as server, make_client(server.url) as client:
+        await sync(client, tmp_path, page_size=100)
+        server.set_status(artworks[250]["id"], "succeeded")
+        before = by_id_requests(server), listing_requests(server)
+        report = await sync(client, tmp_path, page_size=100)
+        spent = by_id_requests(server) - before[0], listing_requests(server) - before[1]
+    assert spent == (1, 1)
+    assert report.updated == 1
+    (row,) = [r for r in rows(tmp_path, "artworks") if r["id"] == artworks[250]["id"]]
+    assert row["status"] == "succeeded"
+    assert [r["state"] for r in rows(tmp_path, "images") if r["artwork_id"] == row["id"]]
+
+
+async def test_an_unfinished_artwork_the_api_removed_is_kept_and_marked(tmp_path: Path) -> None:
+    artworks = final(make_artworks(30))
+    artworks[20]["status"] = "processing"
+    async with FakeTengrAI(artworks) as server, make_client(server.url) as client:
+        await sync(client, tmp_path, images=False, page_size=10)
+    rest = artworks[:20] + artworks[21:]
+    async with FakeTengrAI(rest) as server, make_client(server.url) as client:
+        report = await sync(client, tmp_path, images=False, page_size=10)
+    assert report.removed == 1
+    (row,) = [r for r in rows(tmp_path, "artworks") if r["id"] == artworks[20]["id"]]
+    assert row["removed_at"] is not None
+    assert orjson.loads(row["json"]) == artworks[20]
+
+
+async def test_items_repeated_by_a_shifting_listing_are_stored_once(tmp_path: Path) -> None:
+    async with (
+        FakeTengrAI(count=1_000, insert_every=2, insert_batch=7) as server,
+        make_client(server.url) as client,
+    ):
+        report = await sync(client, tmp_path, images=False, page_size=100, prefetch=1)
+    ids = [row["id"] for row in rows(tmp_path, "artworks")]
+    assert len(ids) == len(set(ids))
+    assert report.new == len(ids)
+
+
+async def test_since_stops_the_listing_and_a_later_run_fills_the_rest(tmp_path: Path) -> None:
+    artworks = final(make_artworks(400))
+    since = orjson.loads(orjson.dumps(artworks[99]["createdAt"]))
+    from tengrai_async._rules import Timestamp  # noqa: PLC0415
+
+    async with FakeTengrAI(artworks) as server, make_client(server.url) as client:
+        partial = await sync(client, tmp_path, images=False, since=Timestamp.parse(since))
+        assert partial.new == 100
+        assert not partial.complete
+        rest = await sync(client, tmp_path, images=False)
+    assert rest.new == 300
+    assert rest.complete
+
+
+async def test_no_images_records_the_urls_and_a_later_run_fetches_them(
+    served: tuple[FakeTengrAI, TengrAI], tmp_path: Path
+) -> None:
+    server, client = served
+    first = await sync(client, tmp_path, images=False)
+    assert first.images_downloaded == 0
+    assert not server.image_requests
+    pending = rows(tmp_path, "images")
+    assert pending
+    assert all(row["state"] is None and row["path"] is None for row in pending)
+    second = await sync(client, tmp_path)
+    assert second.images_downloaded == len(pending)
+    third = await sync(client, tmp_path)
+    assert third.images_downloaded == 0  # never twice once done
+    assert len(server.image_requests) == len(pending)
+
+
+# -- images ---------------------------------------------------------------------------------
+
+
+async def image_run(
+    tmp_path: Path, *faults: str, **kwargs: Any
+) -> tuple[FakeTengrAI, ArchiveReport, list[Row]]:
+    artworks = final(make_artworks(40, kinds=["selena"]))
+    async with FakeTengrAI(artworks, images=True, **kwargs) as server:
+        first = next(a for a in artworks if a["status"] == "succeeded")
+        first["results"] = [str(server.image_url(first["id"], 0))]
+        for other in artworks:
+            if other is not first:
+                other["results"] = []
+        server.queue_image_faults(*faults)
+        async with make_client(server.url, max_retries=2) as client:
+            report = await sync(client, tmp_path, max_image_bytes=64 * 1024)
+    return server, report, rows(tmp_path, "images")
+
+
+@pytest.mark.parametrize("status", ["404", "410"])
+async def test_an_image_the_host_no_longer_has_is_gone_and_the_run_goes_on(
+    tmp_path: Path, status: str
+) -> None:
+    _, report, images = await image_run(tmp_path, status)
+    assert [row["state"] for row in images] == ["gone"]
+    assert images[0]["reason"] == f"HTTP {status}"
+    assert (report.images_gone, report.images_failed, report.ok) == (1, 0, True)
+
+
+async def test_a_transient_image_failure_is_retried(tmp_path: Path) -> None:
+    server, report, images = await image_run(tmp_path, "503", "drop")
+    assert [row["state"] for row in images] == ["done"]
+    assert len(server.image_requests) == 3
+    assert report.images_downloaded == 1
+
+
+async def test_an_image_failing_every_attempt_is_failed_and_tried_again_next_run(
+    tmp_path: Path,
+) -> None:
+    _, report, images = await image_run(tmp_path, "503", "503", "503")
+    assert [row["state"] for row in images] == ["failed"]
+    assert "HTTP 503 after 3 attempts" in images[0]["reason"]
+    assert not report.ok
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [("html", "is not an image"), ("huge", "over the 65536")],
+)
+async def test_a_body_that_is_not_an_image_or_too_large_is_failed_with_the_reason(
+    tmp_path: Path, fault: str, reason: str
+) -> None:
+    _, report, images = await image_run(tmp_path, fault)
+    assert [row["state"] for row in images] == ["failed"]
+    assert reason in images[0]["reason"]
+    assert report.images_failed == 1
+    assert not list((tmp_path / "images").iterdir())
+
+
+async def test_a_body_over_the_cap_without_a_length_is_cut_off(tmp_path: Path) -> None:
+    _, report, images = await image_run(tmp_path, image_size=200 * 1024)
+    assert [row["state"] for row in images] == ["failed"]
+    assert "cap" in images[0]["reason"]
+    assert not list((tmp_path / "images").iterdir())
+    assert report.images_failed == 1
+
+
+@pytest.mark.parametrize(("origin", "keyed"), [("other", False), ("same", True)])
+async def test_the_key_goes_only_to_the_apis_own_origin(
+    tmp_path: Path, origin: str, keyed: bool
+) -> None:
+    async with FakeTengrAI(count=60, images=True, image_origin=origin) as server:  # type: ignore[arg-type]
+        async with make_client(server.url) as client:
+            report = await sync(client, tmp_path)
+        assert (server.image_base.port != server.url.port) is (origin == "other")
+    assert report.images_downloaded == len(server.image_requests) > 0
+    sent = {"Authorization" in request.headers for request in server.image_requests}
+    assert sent == {keyed}
+
+
+# -- safety ----------------------------------------------------------------------------------
+
+
+async def test_a_second_run_on_a_locked_directory_names_the_other_pid(tmp_path: Path) -> None:
+    import filelock  # noqa: PLC0415
+
+    held = filelock.FileLock(tmp_path / "archive.lock")
+    held.acquire()
+    (tmp_path / "archive.pid").write_text("4242\n")
+    try:
+        async with FakeTengrAI(count=5) as server, make_client(server.url) as client:
+            with pytest.raises(ArchiveLockedError) as info:
+                await sync(client, tmp_path)
+        assert server.requests == []
+    finally:
+        held.release()
+    assert info.value.pid == 4242
+    assert "process 4242" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"this is not a database at all" * 100, "not a usable archive"),
+        (None, "not a tengrai-async archive"),
+    ],
+)
+async def test_a_corrupted_or_foreign_database_is_refused_by_name(
+    tmp_path: Path, content: bytes | None, words: str
+) -> None:
+    path = tmp_path / "archive.sqlite"
+    if content is None:
+        other = sqlite3.connect(path)
+        other.execute("CREATE TABLE notes (text TEXT)")
+        other.commit()
+        other.close()
+    else:
+        path.write_bytes(content)
+    before = path.read_bytes()
+    async with FakeTengrAI(count=5) as server, make_client(server.url) as client:
+        with pytest.raises(ArchiveDatabaseError) as info:
+            await sync(client, tmp_path)
+    assert str(path) in str(info.value)
+    assert words in str(info.value)
+    assert path.read_bytes() == before  # left as it was
+
+
+async def test_a_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "archive.sqlite"
+    newer = sqlite3.connect(path)
+    newer.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    newer.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    newer.commit()
+    newer.close()
+    async with FakeTengrAI(count=5) as server, make_client(server.url) as client:
+        with pytest.raises(ArchiveDatabaseError, match="newer tengrai-async"):
+            await sync(client, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("prefetch", 0), ("downloads", 0), ("page_size", 501), ("max_image_bytes", 0)],
+)
+async def test_bad_arguments_are_refused_before_anything_is_written(
+    tmp_path: Path, name: str, value: int
+) -> None:
+    async with FakeTengrAI(count=5) as server, make_client(server.url) as client:
+        with pytest.raises(ValueError, match=name):
+            await sync(client, tmp_path / "new", **{name: value})
+    assert not (tmp_path / "new").exists()
+
+
+async def test_a_naive_since_is_refused(tmp_path: Path) -> None:
+    import datetime as dt  # noqa: PLC0415
+
+    async with FakeTengrAI(count=5) as server, make_client(server.url) as client:
+        with pytest.raises(ValueError, match="since"):
+            await sync(client, tmp_path, since=dt.datetime(2026, 1, 1))  # noqa: DTZ001
