@@ -16,7 +16,6 @@ import shutil
 import sys
 import textwrap
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Final, TextIO
 
 import attrs
@@ -415,7 +414,7 @@ async def _run_archive(args: argparse.Namespace, stderr: TextIO) -> int:
     # DIR is checked first: a directory that cannot hold an archive needs no connection.
     demo = None if args.demo is None else attrs.evolve(_demo(args), images=args.images)
     options = ArchiveOptions(
-        directory=check_directory(Path(args.directory)),
+        directory=check_directory(args.directory),
         images=args.images,
         since=args.since,
         prefetch=args.prefetch,

@@ -43,14 +43,16 @@ class ArchiveOptions:
     demo: DemoOptions | None = None
 
 
-def check_directory(directory: Path) -> Path:
+def check_directory(name: str) -> Path:
     """Make sure DIR can hold an archive before anything is requested; create it if missing.
 
     Raises:
-        UsageError: DIR is a file, or cannot be created or written (naming the OS error).
+        UsageError: DIR is empty, is a file, or cannot be created or written (naming the OS
+            error).
     """
-    if str(directory) == "":
+    if not name.strip():
         raise UsageError("the archive directory name is empty")
+    directory = Path(name)
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"{directory} exists and is not a directory")
     try:

@@ -1,0 +1,223 @@
+"""``tengrai-async archive``: exit codes, the lock across processes, Ctrl-C and kill -9, demo."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _cli_helpers import serve
+
+from tengrai_async.cli import main
+from tengrai_async.testing import make_artworks
+
+ENV = {k: v for k, v in os.environ.items() if not k.startswith("TENGRAI_")}
+COMMAND = [sys.executable, "-m", "tengrai_async", "archive"]
+
+
+def count(directory: Path, sql: str) -> Any:
+    db = sqlite3.connect(directory / "archive.sqlite")
+    try:
+        return db.execute(sql).fetchone()[0]
+    finally:
+        db.close()
+
+
+def assert_whole(directory: Path) -> None:
+    """Every artwork once, every image done is whole, nothing half-written left."""
+    assert count(directory, "SELECT count(*) - count(DISTINCT id) FROM artworks") == 0
+    db = sqlite3.connect(directory / "archive.sqlite")
+    try:
+        done = db.execute("SELECT path, bytes, sha256 FROM images WHERE state = 'done'").fetchall()
+    finally:
+        db.close()
+    for path, size, digest in done:
+        data = (directory / path).read_bytes()
+        assert (len(data), hashlib.sha256(data).hexdigest()) == (size, digest)
+    assert not [p for p in (directory / "images").iterdir() if p.name.startswith(".")]
+
+
+def test_demo_archives_artworks_and_images_with_no_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TENGRAI_API_KEY", raising=False)
+    assert main(["archive", str(tmp_path / "a"), "--demo", "300"]) == 0
+    err = capsys.readouterr().err
+    assert "archived: 300 new, 0 updated" in err
+    images = count(tmp_path / "a", "SELECT count(*) FROM images WHERE state = 'done'")
+    assert images > 0
+    assert f"images: {images} downloaded, 0 gone, 0 failed" in err
+    assert_whole(tmp_path / "a")
+
+
+def test_a_second_run_is_quiet_when_asked_and_finds_nothing_new(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    artworks = make_artworks(120)
+    for artwork in artworks:
+        artwork["results"] = []
+    with serve(monkeypatch, artworks=artworks) as server:
+        assert main(["archive", str(tmp_path), "-q"]) == 0
+        listed = sum(1 for r in server.requests if r.path == "/v2/artworks")
+        assert main(["archive", str(tmp_path)]) == 0
+        assert sum(1 for r in server.requests if r.path == "/v2/artworks") - listed == 1
+    err = capsys.readouterr().err
+    assert err.count("archived:") == 1
+    assert "archived: 0 new, 0 updated, " in err
+
+
+def test_no_images_downloads_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve(monkeypatch, count=50, images=True) as server:
+        assert main(["archive", str(tmp_path), "--no-images", "-q"]) == 0
+        assert server.image_requests == []
+    assert count(tmp_path, "SELECT count(*) FROM images WHERE state IS NULL") > 0
+
+
+def test_failed_images_exit_3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve(monkeypatch, count=30, images=True) as server:
+        server.queue_image_faults(*["html"] * 100)
+        assert main(["archive", str(tmp_path), "--retry-wait", "0"]) == 3
+    assert "0 downloaded" in capsys.readouterr().err
+
+
+def test_gone_images_alone_exit_0(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve(monkeypatch, count=30, images=True) as server:
+        server.queue_image_faults(*["410"] * 100)
+        assert main(["archive", str(tmp_path)]) == 0
+    assert "0 downloaded, " in capsys.readouterr().err
+    assert count(tmp_path, "SELECT count(*) FROM images WHERE state = 'gone'") > 0
+
+
+def test_an_api_failure_exits_1_and_keeps_what_was_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve(monkeypatch, count=300) as server:
+        server.queue_faults("500", "500")
+        code = main(["archive", str(tmp_path), "--max-retries", "1", "--retry-wait", "0"])
+    assert code == 1
+    assert "HTTP 500" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("setup", "words"),
+    [
+        ("file", "is not a directory"),
+        ("under-a-file", "cannot write to"),
+        ("empty", "empty"),
+    ],
+)
+def test_a_directory_that_cannot_hold_an_archive_is_a_usage_error(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    setup: str,
+    words: str,
+) -> None:
+    (tmp_path / "plain").write_text("x")
+    target = {"file": tmp_path / "plain", "under-a-file": tmp_path / "plain" / "a", "empty": ""}[
+        setup
+    ]
+    with serve(monkeypatch, count=5) as server:
+        assert main(["archive", str(target)]) == 2
+        assert server.requests == []
+    assert words in capsys.readouterr().err
+
+
+def test_a_corrupted_database_is_exit_2_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "archive.sqlite").write_bytes(b"\x00garbage" * 512)
+    with serve(monkeypatch, count=5):
+        assert main(["archive", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / "archive.sqlite") in err
+    assert "Traceback" not in err
+
+
+def test_a_bad_since_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["archive", str(tmp_path), "--since", "2026-01-01"]) == 2
+    assert "no UTC offset" in capsys.readouterr().err
+
+
+def slow_run(directory: Path, *extra: str) -> subprocess.Popen[bytes]:
+    slow = ["--demo", "4000", "--demo-latency", "0.05", "--prefetch", "1", *extra]
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [*COMMAND, str(directory), *slow], env=ENV, stderr=subprocess.PIPE
+    )
+
+
+def wait_for_rows(directory: Path, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if count(directory, "SELECT count(*) FROM artworks"):
+                return
+        except sqlite3.Error:
+            pass
+        time.sleep(0.02)
+    raise AssertionError("the first run stored nothing")
+
+
+def test_a_second_run_while_one_runs_exits_2_naming_its_pid(tmp_path: Path) -> None:
+    first = slow_run(tmp_path)
+    try:
+        wait_for_rows(tmp_path, first)
+        second = subprocess.run(  # noqa: S603
+            [*COMMAND, str(tmp_path), "--demo", "10"], env=ENV, capture_output=True, check=False
+        )
+        assert second.returncode == 2
+        assert f"process {first.pid}" in second.stderr.decode()
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.wait(timeout=10)
+        assert first.stderr is not None
+        first.stderr.close()
+
+
+def test_ctrl_c_stops_within_a_second_and_the_next_run_carries_on(tmp_path: Path) -> None:
+    process = slow_run(tmp_path)
+    wait_for_rows(tmp_path, process)
+    process.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    assert process.wait(timeout=5) == 130
+    assert time.monotonic() - sent < 1.5
+    assert process.stderr is not None
+    assert "interrupted" in process.stderr.read().decode()
+    process.stderr.close()
+    stored = count(tmp_path, "SELECT count(*) FROM artworks")
+    assert 0 < stored < 4000
+    assert_whole(tmp_path)
+    done = subprocess.run(  # noqa: S603
+        [*COMMAND, str(tmp_path), "--demo", "4000"], env=ENV, capture_output=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert count(tmp_path, "SELECT count(*) FROM artworks") == 4000
+    assert_whole(tmp_path)
+
+
+def test_kill_9_loses_at_most_the_page_in_flight(tmp_path: Path) -> None:
+    process = slow_run(tmp_path)
+    wait_for_rows(tmp_path, process)
+    process.kill()
+    process.wait(timeout=5)
+    assert process.stderr is not None
+    process.stderr.close()
+    done = subprocess.run(  # noqa: S603 - the lock died with the process
+        [*COMMAND, str(tmp_path), "--demo", "4000"], env=ENV, capture_output=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert count(tmp_path, "SELECT count(*) FROM artworks") == 4000
+    assert_whole(tmp_path)
