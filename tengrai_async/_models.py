@@ -33,7 +33,7 @@ from ._parameters import (
     SelenaVarieteParameters,
     UpscalingParameters,
 )
-from ._readonly import view
+from ._readonly import thaw, view
 
 __all__ = [
     "COMMON_FIELDS",
@@ -66,7 +66,8 @@ COMMON_FIELDS: Final = (
     "status",
     "created_at",
 )
-_frozen = attrs.frozen(kw_only=True, field_transformer=wire_order(COMMON_FIELDS))
+#: Inherited fields come first in attrs: this puts the shared ones in the API's key order.
+_WIRE_ORDER: Final = wire_order(COMMON_FIELDS)
 
 #: Each documented kind's class, by its ``artworkType``: filled as the classes below are defined
 #: (``@_artwork``), so a new kind is one class away and nothing else keeps a list of kinds.
@@ -76,14 +77,17 @@ _K = TypeVar("_K", bound="type[KnownArtwork]")
 
 
 def _artwork(cls: _K) -> _K:
-    """Make *cls* an attrs model and register it under its ``artwork_type`` default."""
-    made = _frozen(cls)
-    kind: ArtworkType = attrs.fields_dict(made)["artwork_type"].default  # type: ignore[assignment]
-    KINDS[kind.value] = made
-    return made
+    """Register the attrs model *cls* under its ``artwork_type`` default.
+
+    Each class spells out its ``@attrs.frozen(...)`` itself: mypy's attrs plugin only sees a
+    class as attrs (and types its ``__init__`` and ``attrs.evolve``) through that decorator.
+    """
+    kind: ArtworkType = attrs.fields_dict(cls)["artwork_type"].default  # type: ignore[assignment]
+    KINDS[kind.value] = cls
+    return cls
 
 
-@_frozen
+@attrs.frozen(kw_only=True, field_transformer=_WIRE_ORDER)
 class KnownArtwork(WireModel):
     """The fields every documented kind shares; each kind adds its type and its parameters.
 
@@ -107,6 +111,7 @@ def _kind(member: ArtworkType) -> Any:
 
 
 @_artwork
+@attrs.frozen(kw_only=True, field_transformer=_WIRE_ORDER)
 class SelenaArtwork(KnownArtwork):
     """A ``selena`` artwork: text to image.
 
@@ -120,6 +125,7 @@ class SelenaArtwork(KnownArtwork):
 
 
 @_artwork
+@attrs.frozen(kw_only=True, field_transformer=_WIRE_ORDER)
 class SelenaVarieteArtwork(KnownArtwork):
     """A ``selena_variete`` artwork: a new image made from a source image.
 
@@ -133,6 +139,7 @@ class SelenaVarieteArtwork(KnownArtwork):
 
 
 @_artwork
+@attrs.frozen(kw_only=True, field_transformer=_WIRE_ORDER)
 class QuantumArtwork(KnownArtwork):
     """A ``quantum`` artwork: text to image, Quantum model.
 
@@ -146,6 +153,7 @@ class QuantumArtwork(KnownArtwork):
 
 
 @_artwork
+@attrs.frozen(kw_only=True, field_transformer=_WIRE_ORDER)
 class HamiltonArtwork(KnownArtwork):
     """A ``hamilton`` artwork: text to image, Hamilton model.
 
@@ -159,6 +167,7 @@ class HamiltonArtwork(KnownArtwork):
 
 
 @_artwork
+@attrs.frozen(kw_only=True, field_transformer=_WIRE_ORDER)
 class PhotoPilotArtwork(KnownArtwork):
     """A ``photo_pilot`` artwork: a source photo guided by a prompt.
 
@@ -172,6 +181,7 @@ class PhotoPilotArtwork(KnownArtwork):
 
 
 @_artwork
+@attrs.frozen(kw_only=True, field_transformer=_WIRE_ORDER)
 class FaceRefinerArtwork(KnownArtwork):
     """A ``face_refiner`` artwork: the faces in an image reworked.
 
@@ -185,6 +195,7 @@ class FaceRefinerArtwork(KnownArtwork):
 
 
 @_artwork
+@attrs.frozen(kw_only=True, field_transformer=_WIRE_ORDER)
 class FaceSwapArtwork(KnownArtwork):
     """A ``face_swap`` artwork: one image's face put into another.
 
@@ -198,6 +209,7 @@ class FaceSwapArtwork(KnownArtwork):
 
 
 @_artwork
+@attrs.frozen(kw_only=True, field_transformer=_WIRE_ORDER)
 class UpscalingArtwork(KnownArtwork):
     """A ``upscaling_v2`` artwork: an enlarged image.
 
@@ -211,6 +223,7 @@ class UpscalingArtwork(KnownArtwork):
 
 
 @_artwork
+@attrs.frozen(kw_only=True, field_transformer=_WIRE_ORDER)
 class DetailerUpscalerArtwork(KnownArtwork):
     """A ``detailer_upscaler`` artwork: detail added, optionally enlarged.
 
@@ -224,6 +237,7 @@ class DetailerUpscalerArtwork(KnownArtwork):
 
 
 @_artwork
+@attrs.frozen(kw_only=True, field_transformer=_WIRE_ORDER)
 class RemoveBackgroundArtwork(KnownArtwork):
     """A ``remove_background`` artwork: the subject cut out of its background.
 
@@ -237,6 +251,7 @@ class RemoveBackgroundArtwork(KnownArtwork):
 
 
 @_artwork
+@attrs.frozen(kw_only=True, field_transformer=_WIRE_ORDER)
 class SegmentationArtwork(KnownArtwork):
     """A ``segmentation`` artwork: masks chosen by text or by points.
 
@@ -250,6 +265,7 @@ class SegmentationArtwork(KnownArtwork):
 
 
 @_artwork
+@attrs.frozen(kw_only=True, field_transformer=_WIRE_ORDER)
 class DepthMapArtwork(KnownArtwork):
     """A ``depth_map`` artwork: a grayscale depth image.
 
@@ -263,10 +279,12 @@ class DepthMapArtwork(KnownArtwork):
 
 
 def _copy(raw: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(raw)
+    # A copy at every depth: nested objects the caller keeps must not change ``raw``.
+    copy: dict[str, Any] = thaw(dict(raw))
+    return copy
 
 
-@attrs.frozen(kw_only=True, field_transformer=wire_order(COMMON_FIELDS))
+@attrs.frozen(kw_only=True, field_transformer=_WIRE_ORDER)
 class UnknownArtwork:
     """An artwork of a kind this SDK does not know, kept whole instead of breaking a listing.
 

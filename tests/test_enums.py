@@ -10,10 +10,17 @@ from strategies import (
     ASPECT_RATIOS,
     CAMERA_ANGLES,
     COLOR_TONES,
+    DEPTH_MODELS,
+    HAMILTON_STYLES,
     MODELS,
+    NORMALIZATION_MODES,
+    OUTPUT_FORMATS,
+    PROCESSING_MODES,
     PROMPT_MODES,
+    QUANTUM_STYLES,
+    RATIOS_7,
+    SEGMENTATION_METHODS,
     STATUSES,
-    STYLES,
 )
 
 from tengrai_async import (
@@ -22,20 +29,41 @@ from tengrai_async import (
     AspectRatio,
     CameraAngle,
     ColorTone,
+    DepthModel,
     Model,
+    NormalizationMode,
+    OutputFormat,
+    ProcessingMode,
     PromptMode,
+    SegmentationMethod,
     Style,
 )
+
+
+def _union(*lists: tuple[str, ...]) -> tuple[str, ...]:
+    """Every value of the lists, each once, in the order first met."""
+    return tuple(dict.fromkeys(value for values in lists for value in values))
+
+
+#: ``Style`` and ``AspectRatio`` hold every kind's values: selena's 25 styles, quantum's two
+#: more and hamilton's own; the eleven selena ratios and the two the seven-ratio kinds add.
+ALL_STYLES = _union(QUANTUM_STYLES, HAMILTON_STYLES)
+ALL_ASPECT_RATIOS = _union(ASPECT_RATIOS, RATIOS_7)
 
 SPEC: list[tuple[type[enum.Enum], tuple[str, ...]]] = [
     (ArtworkType, ARTWORK_TYPES),
     (ArtworkStatus, STATUSES),
     (Model, MODELS),
     (PromptMode, PROMPT_MODES),
-    (Style, STYLES),
-    (AspectRatio, ASPECT_RATIOS),
+    (Style, ALL_STYLES),
+    (AspectRatio, ALL_ASPECT_RATIOS),
     (ColorTone, COLOR_TONES),
     (CameraAngle, CAMERA_ANGLES),
+    (OutputFormat, OUTPUT_FORMATS),
+    (ProcessingMode, PROCESSING_MODES),
+    (SegmentationMethod, SEGMENTATION_METHODS),
+    (DepthModel, DEPTH_MODELS),
+    (NormalizationMode, NORMALIZATION_MODES),
 ]
 MEMBERS = [member for cls, _ in SPEC for member in cls]
 
@@ -83,3 +111,24 @@ def test_hyphenated_and_camel_case_values_are_kept_verbatim() -> None:
     assert ColorTone.BLACK_AND_WHITE.value == "blackAndWhite"
     assert CameraAngle.FIRST_PERSON_VIEW.value == "firstPersonView"
     assert AspectRatio.R_16_9.value == "16:9"
+    assert ProcessingMode.THREE_D.value == "3d"
+    assert ProcessingMode.AI_RCHITECT.value == "ai-rchitect"
+    assert DepthModel.NESTED_GIANT_LARGE.value == "nested_giant_large"
+    assert NormalizationMode.V2_STYLE.value == "V2-Style"
+    assert Style.TENGRAI_ANIME.value == "tengrai-anime"
+
+
+def test_the_selena_values_come_first_in_the_shared_enums() -> None:
+    # The selena family's lists are prefixes: the rule table slices them off the enums.
+    assert ALL_STYLES[:25] == QUANTUM_STYLES[:25]
+    assert ALL_ASPECT_RATIOS[:11] == ASPECT_RATIOS
+    assert len(Style) == 34
+    assert len(AspectRatio) == 13
+
+
+def test_every_enum_is_public_and_listed() -> None:
+    import tengrai_async  # noqa: PLC0415 - the package namespace itself is under test
+
+    for cls, _ in SPEC:
+        assert getattr(tengrai_async, cls.__name__) is cls
+        assert cls.__name__ in tengrai_async.__all__

@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 import pytest
 import yarl
-from strategies import DEFAULTS, MAX_AREA, PARAMETER_KEYS
+from strategies import ARTWORK_TYPES, DEFAULTS, MAX_AREA, PARAMETER_ENUMS, PARAMETER_KEYS
 
 from tengrai_async import (
     Artwork,
@@ -24,13 +24,17 @@ from tengrai_async import (
     Model,
     PromptMode,
     ResponseValidationError,
+    SegmentationPoints,
     SelenaArtwork,
     SelenaParameters,
     Style,
     UnknownArtwork,
     ValidationError,
 )
-from tengrai_async._converter import camel_case
+from tengrai_async._converter import camel_case, converter
+from tengrai_async._fields import NESTED
+from tengrai_async._models import KINDS
+from tengrai_async.testing import make_artwork
 
 CREATED = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.timezone.utc)
 
@@ -71,7 +75,10 @@ PARAMETER_FIELDS = (
 
 
 def test_parameters_have_the_sixteen_snake_case_fields() -> None:
-    assert tuple(field.name for field in attrs.fields(SelenaParameters)) == PARAMETER_FIELDS
+    fields = attrs.fields(SelenaParameters)
+    assert tuple(field.name for field in fields if field.init) == PARAMETER_FIELDS
+    # The one other slot keeps the API's JSON; it is not a constructor argument.
+    assert [field.name for field in fields if not field.init] == ["_raw"]
 
 
 def test_parameter_field_names_camel_case_to_exactly_the_spec_keys() -> None:
@@ -107,7 +114,16 @@ ENUM_FIELDS: list[tuple[str, Any]] = [
     ("color_tone", ColorTone),
     ("camera_angle", CameraAngle),
 ]
-ENUM_CASES = [(name, member) for name, cls in ENUM_FIELDS for member in cls]
+#: Each enum field with every member selena allows (Style and AspectRatio hold more kinds').
+ENUM_CASES = [
+    (name, cls(value)) for name, cls in ENUM_FIELDS for value in PARAMETER_ENUMS[camel_case(name)]
+]
+OTHER_KINDS_MEMBERS = [
+    (name, member)
+    for name, cls in ENUM_FIELDS
+    for member in cls
+    if member.value not in PARAMETER_ENUMS[camel_case(name)]
+]
 
 
 @pytest.mark.parametrize(("name", "member"), ENUM_CASES, ids=str)
@@ -124,6 +140,17 @@ def test_style_car_by_wire_string_is_style_car() -> None:
 @pytest.mark.parametrize(("name", "member"), ENUM_CASES[:3], ids=str)
 def test_enum_parameter_built_from_member_keeps_the_member(name: str, member: Any) -> None:
     assert getattr(SelenaParameters(**{name: member}), name) is member
+
+
+@pytest.mark.parametrize(("name", "member"), OTHER_KINDS_MEMBERS, ids=str)
+def test_members_only_other_kinds_allow_are_refused_by_member_and_by_string(
+    name: str, member: Any
+) -> None:
+    assert OTHER_KINDS_MEMBERS  # surreal, folktale, 3:4, ...
+    for value in (member, member.value):
+        with pytest.raises(ValidationError) as info:
+            SelenaParameters(**{name: value})
+        assert info.value.path == name
 
 
 @pytest.mark.parametrize(
@@ -260,7 +287,6 @@ def test_selena_artwork_accepts_any_aware_offset() -> None:
         ("duration", "1.5"),
         ("duration", math.nan),
         ("duration", math.inf),
-        ("results", ["https://cdn.example/1.png"]),
         ("results", ("ok", 1)),
         ("results", "https://cdn.example/1.png"),
         ("status", "done"),
@@ -288,6 +314,42 @@ def test_hand_built_artwork_accepts_an_integer_duration() -> None:
     assert make_selena(duration=3).duration == 3
 
 
+def test_hand_built_results_given_as_a_list_become_a_tuple() -> None:
+    assert make_selena(results=["https://cdn.example/1.png"]).results == (
+        "https://cdn.example/1.png",
+    )
+
+
+def test_a_hand_built_model_has_no_api_json_and_its_raw_is_its_canonical_json() -> None:
+    art = make_selena()
+    assert art._raw is None
+    assert art.parameters._raw is None
+    assert art.raw == converter.unstructure(art)
+    assert art.raw["parameters"] == DEFAULTS
+    assert art.parameters.raw == DEFAULTS
+
+
+def test_evolve_of_a_structured_model_drops_the_api_json_of_that_level_only() -> None:
+    item = converter.unstructure(make_selena())
+    item["parameters"]["seed"] = 7  # undocumented: kept by a structured model
+    item["creditsUsed"] = 2
+    art = converter.structure(item, SelenaArtwork)
+    assert converter.unstructure(art) == item
+    moved = attrs.evolve(art, duration=9.0)
+    assert moved._raw is None
+    wire = converter.unstructure(moved)
+    assert "creditsUsed" not in wire
+    assert wire["duration"] == 9.0
+    # The parameters were not rebuilt: they still write the API's object, seed included.
+    assert wire["parameters"] == item["parameters"]
+
+
+def test_structured_and_hand_built_models_are_equal_whatever_json_they_keep() -> None:
+    item = converter.unstructure(make_selena())
+    item["parameters"]["extra"] = {"nested": [1]}
+    assert converter.structure(item, SelenaArtwork) == make_selena()
+
+
 def test_evolve_reruns_the_rules() -> None:
     with pytest.raises(ValidationError):
         attrs.evolve(SelenaParameters(), creativity=9)
@@ -297,19 +359,26 @@ def test_evolve_reruns_the_rules() -> None:
 
 
 def _instances() -> list[object]:
+    structured = [converter.structure_artwork(make_artwork(0, kinds=[kind])) for kind in KINDS]
     return [
         SelenaParameters(),
         make_selena(),
-        UnknownArtwork(artwork_type="future", id="x", raw={"artworkType": "future"}),
+        UnknownArtwork(artwork_type="future", id=None, raw={"artworkType": "future"}),
         ArtworkPage(items=(), offset=0, limit=10, count=0),
+        SegmentationPoints(),
+        *(attrs.fields_dict(cls)["parameters"].metadata[NESTED]() for cls in KINDS.values()),
+        *structured,
+        *(artwork.parameters for artwork in structured),
     ]
 
 
 @pytest.mark.parametrize("instance", _instances(), ids=lambda i: type(i).__name__)
 def test_models_are_frozen(instance: Any) -> None:
-    name = attrs.fields(type(instance))[0].name
+    name = next(field.name for field in attrs.fields(type(instance)) if field.init)
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         setattr(instance, name, getattr(instance, name))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        instance._raw = None
 
 
 @pytest.mark.parametrize("instance", _instances(), ids=lambda i: type(i).__name__)
@@ -336,13 +405,15 @@ def test_unknown_artwork_raw_is_read_only() -> None:
 
 def test_unknown_artwork_raw_is_a_copy_of_the_source() -> None:
     source: dict[str, Any] = {"artworkType": "future", "id": "a"}
-    unknown = UnknownArtwork(artwork_type="future", id="a", raw=source)
+    unknown = UnknownArtwork(artwork_type="future", id=None, raw=source)
     source["id"] = "b"
     assert unknown.raw["id"] == "a"
 
 
 def test_artwork_is_the_union_of_the_known_and_unknown_kinds() -> None:
-    assert set(typing.get_args(Artwork)) == {SelenaArtwork, UnknownArtwork}
+    assert set(typing.get_args(Artwork)) == {*KINDS.values(), UnknownArtwork}
+    assert tuple(KINDS) == ARTWORK_TYPES
+    assert KINDS["selena"] is SelenaArtwork
 
 
 def test_page_length_and_iteration_follow_its_items() -> None:
