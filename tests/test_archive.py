@@ -64,9 +64,11 @@ async def listed(client: TengrAI) -> list[Row]:
 
 @pytest.fixture
 async def served() -> AsyncIterator[tuple[FakeTengrAI, TengrAI]]:
-    async with FakeTengrAI(count=700, images=True) as server:
-        async with make_client(server.url) as client:
-            yield server, client
+    async with (
+        FakeTengrAI(count=700, images=True) as server,
+        make_client(server.url) as client,
+    ):
+        yield server, client
 
 
 # -- the first run -------------------------------------------------------------------------
@@ -176,16 +178,18 @@ async def test_a_long_gap_is_listed_with_look_ahead_down_to_the_mark(tmp_path: P
 async def test_a_job_archived_while_running_is_brought_up_to_date_with_its_images(
     tmp_path: Path,
 ) -> None:
-    async with FakeTengrAI(final(make_artworks(50)), images=True) as server:
-        async with make_client(server.url) as client:
-            job = server.start_job("quantum", polls=1_000_000)
-            first = await sync(client, tmp_path, page_size=20)
-            assert first.new == 51
-            (row,) = [r for r in rows(tmp_path, "artworks") if r["id"] == job]
-            assert row["status"] == "starting"
-            server.finish_jobs()
-            server.insert(3)  # the job is no longer first: the mark is the job itself
-            second = await sync(client, tmp_path, page_size=20)
+    async with (
+        FakeTengrAI(final(make_artworks(50)), images=True) as server,
+        make_client(server.url) as client,
+    ):
+        job = server.start_job("quantum", polls=1_000_000)
+        first = await sync(client, tmp_path, page_size=20)
+        assert first.new == 51
+        (row,) = [r for r in rows(tmp_path, "artworks") if r["id"] == job]
+        assert row["status"] == "starting"
+        server.finish_jobs()
+        server.insert(3)  # the job is no longer first: the mark is the job itself
+        second = await sync(client, tmp_path, page_size=20)
     (row,) = [r for r in rows(tmp_path, "artworks") if r["id"] == job]
     assert row["status"] == "succeeded"
     assert second.updated == 1
@@ -416,7 +420,7 @@ async def test_bad_arguments_are_refused_before_anything_is_written(
 ) -> None:
     async with FakeTengrAI(count=5) as server, make_client(server.url) as client:
         with pytest.raises(ValueError, match=name):
-            await sync(client, tmp_path / "new", **{name: value})
+            await sync(client, tmp_path / "new", **{name: value})  # type: ignore[arg-type]
     assert not (tmp_path / "new").exists()
 
 

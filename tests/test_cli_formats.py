@@ -9,7 +9,7 @@ import orjson
 import pytest
 from strategies import DEFAULTS
 
-from tengrai_async import Artwork, SelenaParameters, converter
+from tengrai_async import Artwork, SelenaArtwork, SelenaParameters, converter
 from tengrai_async._codegen import camel_case
 from tengrai_async._models import KINDS
 from tengrai_async.cli._formats import (
@@ -81,6 +81,7 @@ def test_jsonl_adds_no_default_the_api_did_not_send() -> None:
 
 def test_jsonl_of_a_hand_built_artwork_is_its_canonical_json_with_defaults() -> None:
     (artwork,) = structured([make_artwork(0, kinds=["selena"])])
+    assert isinstance(artwork, SelenaArtwork)
     rebuilt = attrs.evolve(artwork, parameters=SelenaParameters())
     (line,) = JSONLWriter().page([rebuilt]).splitlines()
     assert orjson.loads(line)["parameters"] == DEFAULTS

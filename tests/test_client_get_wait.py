@@ -68,7 +68,7 @@ async def test_get_keeps_the_json_exactly_as_sent() -> None:
 
 
 async def test_get_returns_an_unknown_kind_whole() -> None:
-    item = {
+    item: dict[str, Any] = {
         "id": "0b6f4a52-7c1e-4d3a-9f2b-5e8c1a7d3f60",
         "artworkType": "style_dna",
         "parameters": {"anchor": "x"},
