@@ -23,7 +23,15 @@ from .._enums import ArtworkStatus
 from .._fields import NESTED, RULE
 from .._models import KINDS
 
-__all__ = ["DEFAULT_KINDS", "EPOCH", "KindMix", "index_of", "make_artwork", "make_artworks"]
+__all__ = [
+    "DEFAULT_KINDS",
+    "EPOCH",
+    "RUNNING_WINDOW",
+    "KindMix",
+    "index_of",
+    "make_artwork",
+    "make_artworks",
+]
 
 #: The ``createdAt`` of artwork 0; artwork *i* is ``i`` times 37 seconds older (newest first).
 EPOCH: Final = _dt.datetime(2026, 11, 1, 12, 0, tzinfo=_dt.timezone.utc)
@@ -65,6 +73,10 @@ _OFFSETS: Final = (
     _dt.timezone(_dt.timedelta(hours=-5, minutes=-30)),
 )
 _STATUSES: Final = tuple(member.value for member in ArtworkStatus)
+_FINAL_STATUSES: Final = ("succeeded", "failed", "canceled")
+#: Only this many of the newest artworks (about 12 minutes of history) may still be running:
+#: a job is done within minutes, so an older artwork has a final status, as in a real history.
+RUNNING_WINDOW: Final = 20
 
 
 @attrs.frozen
@@ -215,7 +227,8 @@ def make_artwork(
     rng = random.Random(f"{seed}:{index}")
     names, weights = _weights(kinds)
     kind = names[0] if len(names) == 1 else rng.choices(names, weights)[0]
-    status = "succeeded" if rng.random() < 0.6 else _pick(rng, index, _STATUSES)  # noqa: PLR2004
+    statuses = _STATUSES if index < RUNNING_WINDOW else _FINAL_STATUSES
+    status = "succeeded" if rng.random() < 0.6 else _pick(rng, index, statuses)  # noqa: PLR2004
     images = rng.randint(0, 2) if status == "succeeded" else 0
     # The low 48 bits carry the index, so a server can find any artwork by its id.
     artwork_id = uuid.UUID(int=(rng.getrandbits(80) << 48) | (index + _INDEX_BIAS), version=4)
