@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -221,3 +224,36 @@ def test_kill_9_loses_at_most_the_page_in_flight(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert count(tmp_path, "SELECT count(*) FROM artworks") == 4000
     assert_whole(tmp_path)
+
+
+@contextlib.contextmanager
+def read_only(directory: Path) -> Iterator[None]:
+    """Make *directory* unwritable, even for root (immutable), or skip where that cannot be."""
+    if os.geteuid() != 0:
+        directory.chmod(0o500)
+        try:
+            yield
+        finally:
+            directory.chmod(0o700)
+        return
+    chattr = shutil.which("chattr")
+    made = chattr and subprocess.run([chattr, "+i", str(directory)], check=False).returncode == 0  # noqa: S603
+    if not made:
+        pytest.skip("running as root where the directory cannot be made immutable")
+    try:
+        yield
+    finally:
+        subprocess.run([str(chattr), "-i", str(directory)], check=True)  # noqa: S603
+
+
+def test_a_read_only_directory_is_a_usage_error_before_any_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    directory = tmp_path / "archive"
+    directory.mkdir()
+    with serve(monkeypatch, count=5) as server, read_only(directory):
+        assert main(["archive", str(directory)]) == 2
+        assert server.requests == []
+    err = capsys.readouterr().err
+    assert f"cannot write to {directory}" in err
+    assert "Traceback" not in err
