@@ -12,7 +12,9 @@ The hierarchy::
     │       └── MalformedResponseError    a 2xx body that is not JSON at all (retried)
     ├── TransportError                    the request never got an HTTP answer
     │   ├── APIConnectionError            connection refused, reset or dropped mid-body
-    │   └── APITimeoutError               no complete answer within the timeout
+    │   ├── APITimeoutError               no complete answer within the timeout
+    │   └── ResponseTooLargeError         a body over ``max_response_bytes`` (not retried)
+    ├── StalledListingError               windows that bring nothing new: offset ignored?
     ├── WaitTimeoutError (TimeoutError)   ``artworks.wait()`` ran out of time
     └── APIError                          the server answered with a non-2xx status
         ├── BadRequestError               400, 422
@@ -46,8 +48,10 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "ResponseValidationError",
     "ServerError",
+    "StalledListingError",
     "TengrAIError",
     "TransportError",
     "ValidationError",
@@ -154,6 +158,39 @@ class APIConnectionError(TransportError):
 
 class APITimeoutError(TransportError):
     """No complete answer arrived within the configured timeout."""
+
+
+class ResponseTooLargeError(TransportError):
+    """A response body grew past the client's ``max_response_bytes`` (after decompression).
+
+    Attributes:
+        limit: The cap, in bytes.
+    """
+
+    def __init__(self, message: str, limit: int) -> None:
+        self.limit = limit
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (str(self), self.limit))
+
+
+class StalledListingError(TengrAIError):
+    """Consecutive full windows brought no artwork not seen before: ``offset`` seems ignored.
+
+    The server (or a cache in front of it) answers every offset with the same artworks, so
+    listing on would never end.
+
+    Attributes:
+        offsets: The offsets of those windows.
+    """
+
+    def __init__(self, message: str, offsets: tuple[int, ...]) -> None:
+        self.offsets = offsets
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (str(self), self.offsets))
 
 
 class APIError(TengrAIError):
