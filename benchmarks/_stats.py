@@ -31,7 +31,7 @@ def format_rate(items_per_second: float) -> str:
 def print_table(title: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     """Print a Markdown table under a ``###`` title, numbers right-aligned."""
     cells = [[str(cell) for cell in row] for row in rows]
-    widths = [max(len(header[i]), *(len(row[i]) for row in cells)) for i in range(len(header))]
+    widths = [max([len(header[i]), *(len(row[i]) for row in cells)]) for i in range(len(header))]
     numeric = [all(_is_number(row[i]) for row in cells) for i in range(len(header))]
 
     def line(values: Sequence[str]) -> str:

@@ -1,11 +1,14 @@
 """Run the benchmarks and print their tables: ``python benchmarks/run.py [--quick] [--only ...]``.
 
-1 structuring, 2 pagination, 3 memory, 4 export; each target of the README ends as PASS or FAIL.
+1 structuring, 2 pagination, 3 memory, 4 export, 5 raw (memory held by structured artworks; with
+``--against PYTHON``, speed against another install); each target of the README ends as PASS or
+FAIL.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -13,6 +16,7 @@ from collections.abc import Callable, Sequence
 import bench_export
 import bench_memory
 import bench_pagination
+import bench_raw
 import bench_structuring
 from _stats import LoadMeter, Target, machine_info, print_table
 
@@ -21,6 +25,7 @@ BENCHMARKS: dict[str, Callable[..., list[Target]]] = {
     "pagination": bench_pagination.run,
     "memory": bench_memory.run,
     "export": bench_export.run,
+    "raw": bench_raw.run,
 }
 
 
@@ -33,7 +38,12 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
         "--only",
         choices=list(BENCHMARKS),
         action="append",
-        help="run only this benchmark (repeatable; default: all four)",
+        help="run only this benchmark (repeatable; default: all five)",
+    )
+    parser.add_argument(
+        "--against",
+        metavar="PYTHON",
+        help="raw: also time a page with this interpreter's tengrai_async (another venv)",
     )
     return parser.parse_args(argv)
 
@@ -50,17 +60,23 @@ def main(argv: Sequence[str]) -> int:
     targets: list[Target] = []
     started = time.perf_counter()
     for name in args.only or list(BENCHMARKS):
+        bench = BENCHMARKS[name]
+        if name == "raw":
+            bench = functools.partial(bench_raw.run, against=args.against)
         with LoadMeter() as load:
-            targets.extend(BENCHMARKS[name](quick=args.quick))
+            targets.extend(bench(quick=args.quick))
         print(load.describe(), flush=True)
-    print_table(
-        "Targets"
-        + (
-            " (--quick sizes are too small for the verdicts to mean anything)" if args.quick else ""
-        ),
-        ("target", "wants", "measured", "verdict"),
-        [(t.name, t.wants, t.measured, t.verdict) for t in targets],
-    )
+    if targets:
+        print_table(
+            "Targets"
+            + (
+                " (--quick sizes are too small for the verdicts to mean anything)"
+                if args.quick
+                else ""
+            ),
+            ("target", "wants", "measured", "verdict"),
+            [(t.name, t.wants, t.measured, t.verdict) for t in targets],
+        )
     print(f"Total time: {time.perf_counter() - started:.0f} s.")
     return 0
 
