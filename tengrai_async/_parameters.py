@@ -8,7 +8,6 @@ table in ``_rules``; keys the docs do not let us read are not modelled and survi
 from __future__ import annotations
 
 import attrs
-import yarl
 
 from . import _rules as R  # noqa: N812 - the rule table reads best as R.SEED, R.LEVEL
 from ._enums import (
@@ -87,7 +86,7 @@ class SelenaParameters(WireModel):
     transparent_background: bool | None = checked(R.Boolean(), default=None)
     color_tone: ColorTone | None = checked(R.OneOf(ColorTone), default=None)
     camera_angle: CameraAngle | None = checked(R.OneOf(CameraAngle), default=None)
-    webhook: yarl.URL | None = checked(R.Uri(), default=None)
+    webhook: str | None = checked(R.Uri(), default=None)
 
 
 @attrs.frozen(kw_only=True)
@@ -115,7 +114,7 @@ class SelenaVarieteParameters(WireModel):
 
     __cross_rules__ = (R.AREA,)
 
-    image_url: yarl.URL | None = checked(R.Uri(), default=None)
+    image_url: str | None = checked(R.Uri(), default=None)
     model: Model | None = checked(_MODEL, default=None)
     batch: int = checked(R.BATCH, default=2)
     prompt: str = checked(R.Text(), default="cat")
@@ -130,7 +129,7 @@ class SelenaVarieteParameters(WireModel):
     width: int | None = checked(R.DIMENSION, default=None)
     height: int | None = checked(R.DIMENSION, default=None)
     nsfw: bool = checked(R.Boolean(), default=False)
-    webhook: yarl.URL | None = checked(R.Uri(), default=None)
+    webhook: str | None = checked(R.Uri(), default=None)
 
 
 @attrs.frozen(kw_only=True)
@@ -163,7 +162,7 @@ class QuantumParameters(WireModel):
     nsfw: bool = checked(R.Boolean(), default=False)
     transparent_background: bool | None = checked(R.Boolean(), default=None)
     seed: int | None = checked(R.SEED, default=None)
-    webhook: yarl.URL | None = checked(R.Uri(), default=None)
+    webhook: str | None = checked(R.Uri(), default=None)
 
 
 @attrs.frozen(kw_only=True)
@@ -201,7 +200,7 @@ class HamiltonParameters(WireModel):
     nsfw: bool = checked(R.Boolean(), default=False)
     transparent_background: bool | None = checked(R.Boolean(), default=None)
     high_resolution: bool | None = checked(R.Boolean(), default=None)
-    webhook: yarl.URL | None = checked(R.Uri(), default=None)
+    webhook: str | None = checked(R.Uri(), default=None)
 
 
 @attrs.frozen(kw_only=True)
@@ -239,7 +238,7 @@ class PhotoPilotParameters(WireModel):
     width: float | None = checked(R.NUMBER_DIMENSION, default=None)
     height: float | None = checked(R.NUMBER_DIMENSION, default=None)
     image_url: str | None = checked(R.Text(), default=None)
-    webhook: yarl.URL | None = checked(R.Uri(), default=None)
+    webhook: str | None = checked(R.Uri(), default=None)
 
 
 @attrs.frozen(kw_only=True)
@@ -255,11 +254,11 @@ class FaceRefinerParameters(WireModel):
         output_format: ``auto`` (the server's choice, WebP), ``png`` or ``webp``.
     """
 
-    image_url: yarl.URL | None = checked(R.Uri(), default=None)
+    image_url: str | None = checked(R.Uri(), default=None)
     model: Model | None = checked(_MODEL, default=None)
     denoising: int = checked(R.LEVEL, default=3)
     seed: int | None = checked(R.SEED, default=None)
-    webhook: yarl.URL | None = checked(R.Uri(), default=None)
+    webhook: str | None = checked(R.Uri(), default=None)
     output_format: OutputFormat = checked(_OUTPUT_FORMAT, default=OutputFormat.AUTO)
 
 
@@ -276,11 +275,11 @@ class FaceSwapParameters(WireModel):
         output_format: ``auto`` (the server's choice, WebP), ``png`` or ``webp``.
     """
 
-    source_image: yarl.URL | None = checked(R.Uri(), default=None)
-    target_image: yarl.URL | None = checked(R.Uri(), default=None)
+    source_image: str | None = checked(R.Uri(), default=None)
+    target_image: str | None = checked(R.Uri(), default=None)
     denoising: int = checked(R.LEVEL, default=3)
     seed: int | None = checked(R.SEED, default=None)
-    webhook: yarl.URL | None = checked(R.Uri(), default=None)
+    webhook: str | None = checked(R.Uri(), default=None)
     output_format: OutputFormat = checked(_OUTPUT_FORMAT, default=OutputFormat.AUTO)
 
 
@@ -294,9 +293,9 @@ class UpscalingParameters(WireModel):
         webhook: Where the server POSTs the final result.
     """
 
-    image_url: yarl.URL | None = checked(R.Uri(), default=None)
+    image_url: str | None = checked(R.Uri(), default=None)
     scale_factor: int = checked(R.UPSCALE_FACTOR, default=2)
-    webhook: yarl.URL | None = checked(R.Uri(), default=None)
+    webhook: str | None = checked(R.Uri(), default=None)
 
 
 @attrs.frozen(kw_only=True)
@@ -313,12 +312,12 @@ class DetailerUpscalerParameters(WireModel):
         output_format: ``auto`` (the server's choice, WebP), ``png`` or ``webp``.
     """
 
-    image_url: yarl.URL | None = checked(R.Uri(), default=None)
+    image_url: str | None = checked(R.Uri(), default=None)
     scale_factor: int = checked(R.DETAILER_SCALE_FACTOR, default=2)
     details: int = checked(R.LEVEL_OF_THREE, default=2)
     modification: int = checked(R.LEVEL_OF_THREE, default=2)
     seed: int | None = checked(R.SEED, default=None)
-    webhook: yarl.URL | None = checked(R.Uri(), default=None)
+    webhook: str | None = checked(R.Uri(), default=None)
     output_format: OutputFormat = checked(_OUTPUT_FORMAT, default=OutputFormat.AUTO)
 
 
@@ -335,8 +334,8 @@ class RemoveBackgroundParameters(WireModel):
         image_format: ``png`` or ``webp`` (the older crawl).
     """
 
-    image_url: yarl.URL | None = checked(R.Uri(), default=None)
-    webhook: yarl.URL | None = checked(R.Uri(), default=None)
+    image_url: str | None = checked(R.Uri(), default=None)
+    webhook: str | None = checked(R.Uri(), default=None)
     output_format: OutputFormat = checked(_OUTPUT_FORMAT, default=OutputFormat.AUTO)
     image_format: OutputFormat = checked(R.IMAGE_FORMAT, default=OutputFormat.PNG)
 
@@ -375,7 +374,7 @@ class SegmentationParameters(WireModel):
         webhook: Where the server POSTs the final result.
     """
 
-    image_url: yarl.URL | None = checked(R.Uri(), default=None)
+    image_url: str | None = checked(R.Uri(), default=None)
     method: SegmentationMethod | None = checked(R.OneOf(SegmentationMethod), default=None)
     text_prompt: str | None = checked(R.Text(), default=None)
     text_confidence: float = checked(R.TEXT_CONFIDENCE, default=0.2)
@@ -388,7 +387,7 @@ class SegmentationParameters(WireModel):
     mask_blur_sigma: float = checked(R.MASK_BLUR_SIGMA, default=0.1)
     mask_kernel_size: int = checked(R.MASK_KERNEL_SIZE, default=0)
     output_format: OutputFormat = checked(_OUTPUT_FORMAT, default=OutputFormat.AUTO)
-    webhook: yarl.URL | None = checked(R.Uri(), default=None)
+    webhook: str | None = checked(R.Uri(), default=None)
 
 
 @attrs.frozen(kw_only=True)
@@ -409,7 +408,7 @@ class DepthMapParameters(WireModel):
 
     __cross_rules__ = (R.V2_DEPTH_MODEL,)
 
-    image_url: yarl.URL | None = checked(R.Uri(), default=None)
+    image_url: str | None = checked(R.Uri(), default=None)
     use_version3: bool | None = checked(R.Boolean(), default=None)
     model: DepthModel = checked(R.OneOf(DepthModel), default=DepthModel.LARGE)
     normalization_mode: NormalizationMode = checked(
@@ -418,4 +417,4 @@ class DepthMapParameters(WireModel):
     resolution_lower_limit: int = checked(R.RESOLUTION_LOWER_LIMIT, default=1024)
     invert_depth: bool | None = checked(R.Boolean(), default=None)
     use_post_resize: bool | None = checked(R.Boolean(), default=None)
-    webhook: yarl.URL | None = checked(R.Uri(), default=None)
+    webhook: str | None = checked(R.Uri(), default=None)

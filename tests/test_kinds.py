@@ -20,7 +20,6 @@ from typing import Any
 
 import attrs
 import pytest
-import yarl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import (
@@ -191,8 +190,8 @@ def check_value(field: Field, attribute: Any, value: Any) -> None:
         assert type(attribute) is str
         assert attribute == value
     elif kind == "uri":
-        assert isinstance(attribute, yarl.URL)
-        assert str(attribute) == value
+        assert type(attribute) is str
+        assert attribute == value  # the text as sent
     elif kind == "boolean":
         assert attribute is value
     else:
@@ -764,7 +763,7 @@ def _hand_values(kind: Kind, field: Field) -> list[Any]:
     if field.type == "enum":
         out.append(ArtworkStatus.FAILED)
     if field.type == "uri":
-        out += ["https://hooks.example.com/x", yarl.URL("/relative"), yarl.URL("//host.example/x")]
+        out += ["no scheme", "a:b c"]
     if field.type == "points":
         out += [{"points": [[0.5, 0.5]]}]
     return out

@@ -416,18 +416,39 @@ def test_timestamp_format_is_canonical_rfc_3339(moment: dt.datetime, text: str) 
     assert _rules.Timestamp.format(moment) == text
 
 
-def test_uri_rule_wants_an_absolute_url_with_a_scheme() -> None:
-    rule = _rules.Uri()
-    assert rule.accepts(yarl.URL("https://hooks.example.com/x"))
-    assert not rule.accepts(yarl.URL("/relative/path"))
-    assert not rule.accepts(yarl.URL("//host.example/x"))
-    assert not rule.accepts("https://hooks.example.com/x")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://hooks.example.com/x",
+        "http://[::1]:8080/p?q#f",
+        "mailto:a@b.example",
+        "urn:isbn:0451450523",
+        "x-custom+v1.2:opaque",
+    ],
+)
+def test_uri_rule_takes_any_absolute_uri_text(text: str) -> None:
+    assert _rules.Uri().accepts(text)
 
 
-@pytest.mark.parametrize("text", ["relative/path", "//host.example/x", "", 1, None])
-def test_uri_parse_refuses_relative_references_and_non_strings(text: Any) -> None:
-    with pytest.raises(ValueError, match=r".*"):
-        _rules.Uri.parse(text)
+@pytest.mark.parametrize(
+    "value",
+    [
+        "relative/path",
+        "//host.example/x",
+        "/absolute/path",
+        "",
+        "https://",
+        "http:///no-host",
+        "https://hooks.example.com/a b",
+        "1http://x",
+        "ht tp://x",
+        1,
+        None,
+        yarl.URL("https://hooks.example.com/x"),  # the text is the value, not a parsed URL
+    ],
+)
+def test_uri_rule_refuses_relative_references_whitespace_and_non_strings(value: Any) -> None:
+    assert not _rules.Uri().accepts(value)
 
 
 # --- cross-field rules -------------------------------------------------------------------------
@@ -582,7 +603,7 @@ def test_samples_of_a_subset_are_exactly_its_members() -> None:
         (_rules.POINTS, ["x", [[0.5]], [[0.5, 1.5]], [[0.5, True]], [["a", 0]], [None]]),
         (_rules.LABELS, [[1.0], [True], ["1"], {}, None]),
         (_rules.Uuid(), ["x", 1, "6f1c2a3b4d5e4f608a7b9c0d1e2f3a4b"]),
-        (_rules.Uri(), ["relative", "", 1]),
+        (_rules.Uri(), ["relative", "", 1, "a:b c", "//h/x"]),
     ],
     ids=lambda value: str(value)[:30],
 )
