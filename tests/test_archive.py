@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sqlite3
 from collections.abc import AsyncIterator
@@ -10,7 +11,9 @@ from typing import Any
 
 import orjson
 import pytest
+import yarl
 from _client_helpers import make_client
+from aiohttp import web
 
 from tengrai_async import TengrAI, converter
 from tengrai_async.archive import (
@@ -33,6 +36,10 @@ def rows(directory: Path, table: str) -> list[Row]:
         return [dict(row) for row in db.execute(f"SELECT * FROM {table}")]  # noqa: S608
     finally:
         db.close()
+
+
+def entries(directory: Path) -> list[str]:
+    return sorted(path.name for path in directory.iterdir())
 
 
 def listing_requests(server: FakeTengrAI) -> int:
@@ -430,3 +437,182 @@ async def test_a_naive_since_is_refused(tmp_path: Path) -> None:
     async with FakeTengrAI(count=5) as server, make_client(server.url) as client:
         with pytest.raises(ValueError, match="since"):
             await sync(client, tmp_path, since=dt.datetime(2026, 1, 1))  # noqa: DTZ001
+
+
+# -- what a hostile or odd listing cannot do -------------------------------------------------
+
+
+def unknown(artwork_id: str, **extra: Any) -> Row:
+    return {
+        "id": artwork_id,
+        "artworkType": "style_dna",
+        "status": "succeeded",
+        "createdAt": "2026-11-01T12:00:05Z",
+        "parameters": {},
+        "results": [],
+        **extra,
+    }
+
+
+async def test_an_id_never_becomes_a_path_outside_the_images_folder(tmp_path: Path) -> None:
+    evil = unknown("./../../escape\x00", results=[])
+    artworks = [evil, *final(make_artworks(5))]
+    async with FakeTengrAI(artworks, images=True) as server:
+        evil["results"] = [str(server.image_url(artworks[1]["id"], 0))]
+        async with make_client(server.url) as client:
+            report = await sync(client, tmp_path / "a")
+    assert report.images_downloaded == 1
+    (row,) = [r for r in rows(tmp_path / "a", "images") if r["artwork_id"] == evil["id"]]
+    assert row["state"] == "done"
+    written = tmp_path / "a" / row["path"]
+    assert written.parent == tmp_path / "a" / "images"
+    assert written.name.startswith("id-")
+    assert entries(tmp_path) == ["a"]  # nothing escaped next to the archive
+
+
+async def test_odd_image_urls_fail_alone_and_the_others_are_downloaded(tmp_path: Path) -> None:
+    artworks = final(make_artworks(6, kinds=["selena"]))
+    for artwork in artworks:
+        artwork["status"] = "succeeded"
+    async with FakeTengrAI(artworks, images=True) as server:
+        good = str(server.image_url(artworks[0]["id"], 0))
+        odd = [
+            f"http://user:pw@{server.url.host}:{server.url.port}/images/x/0.png",
+            "http://" + "a" * 70 + ".example/x.png",
+            "ftp://example.com/x.png",
+            "not a url at all",
+        ]
+        artworks[0]["results"] = [good]
+        for artwork, url in zip(artworks[1:], odd, strict=False):
+            artwork["results"] = [url]
+        async with make_client(server.url) as client:
+            report = await sync(client, tmp_path)
+    states = {row["url"]: (row["state"], row["reason"]) for row in rows(tmp_path, "images")}
+    assert states[good][0] == "done"
+    assert all(states[url][0] == "failed" and states[url][1] for url in odd)
+    assert report.images_downloaded == 1
+    assert report.images_failed == len(odd)
+
+
+@contextlib.asynccontextmanager
+async def by_id_always_fails(artworks: list[Row]) -> AsyncIterator[yarl.URL]:
+    """A server whose listing works and whose ``GET /v2/artworks/{id}`` always answers 400."""
+
+    async def listing(request: web.Request) -> web.Response:
+        offset, limit = int(request.query["offset"]), int(request.query["limit"])
+        return web.json_response(artworks[offset : offset + limit])
+
+    async def by_id(_: web.Request) -> web.Response:
+        body = {"message": "not an artwork", "statusCode": 400, "error": "Bad Request"}
+        return web.json_response(body, status=400)
+
+    app = web.Application()
+    app.router.add_get("/v2/artworks", listing)
+    app.router.add_get("/v2/artworks/{id}", by_id)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield yarl.URL(f"http://127.0.0.1:{runner.addresses[0][1]}")
+    finally:
+        await runner.cleanup()
+
+
+async def test_an_artwork_that_cannot_be_refreshed_never_stops_the_run(tmp_path: Path) -> None:
+    artworks = final(make_artworks(40, kinds=["selena"]))
+    artworks[30]["status"] = "processing"  # older than the first page: fetched by id later
+    artworks[31] = unknown("dna-job-1", status="processing", createdAt=artworks[31]["createdAt"])
+    async with by_id_always_fails(artworks) as url, make_client(url) as client:
+        first = await sync(client, tmp_path, images=False, page_size=10)
+        second = await sync(client, tmp_path, images=False, page_size=10)
+    assert first.new == 40
+    assert second.unrefreshed == 1  # the UUID one; "dna-job-1" is no id to fetch by
+    assert second.ok
+    stored = {row["id"]: row["status"] for row in rows(tmp_path, "artworks")}
+    assert stored[artworks[30]["id"]] == stored["dna-job-1"] == "processing"
+
+
+async def test_an_artwork_without_created_at_past_the_first_page_is_archived(
+    tmp_path: Path,
+) -> None:
+    artworks = final(make_artworks(12))
+    async with FakeTengrAI(artworks) as server, make_client(server.url) as client:
+        await sync(client, tmp_path, images=False, page_size=3)
+    newer = final(make_artworks(5, start=-5))
+    newer.insert(4, {k: v for k, v in unknown("undated-1").items() if k != "createdAt"})
+    async with (
+        FakeTengrAI([*newer, *artworks]) as server,
+        make_client(server.url) as client,
+    ):
+        report = await sync(client, tmp_path, images=False, page_size=3)
+    assert "undated-1" in {row["id"] for row in rows(tmp_path, "artworks")}
+    assert report.new == 6
+
+
+async def test_an_artwork_that_shows_up_late_below_the_mark_is_still_caught(
+    tmp_path: Path,
+) -> None:
+    artworks = final(make_artworks(30))
+    late = artworks.pop(2)  # created before artwork 2's neighbours, visible only later
+    async with FakeTengrAI(artworks) as server, make_client(server.url) as client:
+        await sync(client, tmp_path, images=False, page_size=10)
+    artworks.insert(2, late)
+    async with FakeTengrAI(artworks) as server, make_client(server.url) as client:
+        report = await sync(client, tmp_path, images=False, page_size=10)
+    assert report.new == 1
+    assert late["id"] in {row["id"] for row in rows(tmp_path, "artworks")}
+
+
+@pytest.mark.parametrize("page_size", [2, 3, 7])
+async def test_a_since_run_is_never_complete_when_it_stopped_at_since(
+    tmp_path: Path, page_size: int
+) -> None:
+    from tengrai_async._rules import Timestamp  # noqa: PLC0415
+
+    artworks = final(make_artworks(4))
+    since = Timestamp.parse(artworks[1]["createdAt"])
+    async with FakeTengrAI(artworks) as server, make_client(server.url) as client:
+        partial = await sync(client, tmp_path, images=False, since=since, page_size=page_size)
+        rest = await sync(client, tmp_path, images=False, page_size=page_size)
+    assert (partial.new, partial.complete) == (2, False)
+    assert rest.new == 2
+
+
+def damage(path: Path) -> None:
+    """Overwrite all but the first pages of an SQLite file."""
+    data = bytearray(path.read_bytes())
+    data[4096 * 3 :] = b"\xff" * (len(data) - 4096 * 3)
+    path.write_bytes(bytes(data))
+
+
+async def test_a_database_damaged_after_a_run_is_refused_by_name(tmp_path: Path) -> None:
+    async with FakeTengrAI(count=2_000) as server, make_client(server.url) as client:
+        await sync(client, tmp_path, images=False)
+        path = tmp_path / "archive.sqlite"
+        damage(path)
+        with pytest.raises(ArchiveDatabaseError) as info:
+            await sync(client, tmp_path, images=False)
+    assert str(path) in str(info.value)
+
+
+async def test_a_status_this_sdk_does_not_know_is_not_fetched_again(tmp_path: Path) -> None:
+    artworks = final(make_artworks(30))
+    artworks[25] = unknown(artworks[25]["id"], status="done", createdAt=artworks[25]["createdAt"])
+    async with FakeTengrAI(artworks) as server, make_client(server.url) as client:
+        await sync(client, tmp_path, images=False, page_size=10)
+        await sync(client, tmp_path, images=False, page_size=10)
+        assert by_id_requests(server) == 0
+
+
+async def test_an_invalid_artwork_counts_once_not_on_every_run(tmp_path: Path) -> None:
+    artworks = final(make_artworks(10, kinds=["selena"]))
+    artworks[0]["parameters"]["creativity"] = 9
+    async with FakeTengrAI(artworks) as server, make_client(server.url) as client:
+        first = await sync(client, tmp_path, images=False)
+        second = await sync(client, tmp_path, images=False)
+    assert (first.invalid, first.ok) == (1, False)
+    assert (second.invalid, second.ok) == (0, True)
+    (row,) = [r for r in rows(tmp_path, "artworks") if r["id"] == artworks[0]["id"]]
+    assert row["valid"] == 0
+    assert orjson.loads(row["json"]) == artworks[0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Final
 
@@ -85,8 +85,10 @@ _MIGRATIONS: Final[tuple[str, ...]] = (
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION  # noqa: S101 - one migration per version
 
-#: The statuses after which an artwork changes no more.
-_FINAL: Final = ("succeeded", "failed", "canceled")
+#: The statuses of a job still running: only these are fetched again by id.
+_RUNNING: Final = ("starting", "processing")
+#: How many runs try a failed image before it is left as failed.
+MAX_IMAGE_ATTEMPTS: Final = 3
 
 
 class ArchiveDatabaseError(TengrAIError):
@@ -108,11 +110,12 @@ class StoredArtwork:
 
 @attrs.define
 class PageCounts:
-    """What storing one page did."""
+    """What storing one page did (``invalid``: new or changed artworks that broke a rule)."""
 
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    invalid: int = 0
 
 
 @attrs.frozen
@@ -245,6 +248,9 @@ class ArchiveDatabase:
             for artwork in artworks:
                 row = db.execute("SELECT json FROM artworks WHERE id = ?", (artwork.id,)).fetchone()
                 text = artwork.json.decode("utf-8")
+                if row is None or row[0] != text:
+                    # An invalid artwork counts once, when it arrives or changes, not each run.
+                    counts.invalid += not artwork.valid
                 if row is None:
                     counts.new += 1
                     db.execute(
@@ -296,11 +302,15 @@ class ArchiveDatabase:
         )
 
     def unfinished(self, seen_since: str) -> list[str]:
-        """Ids of artworks archived while not final and not seen since *seen_since*."""
+        """Ids of artworks archived while running and not seen since *seen_since*.
+
+        Only the documented running statuses count: a status this SDK does not know (an
+        unknown kind's, v1's ``done``) is not fetched again on every run.
+        """
         rows = self._db.execute(
             "SELECT id FROM artworks WHERE removed_at IS NULL AND last_seen < ? "
-            "AND (status IS NULL OR status NOT IN (?, ?, ?)) ORDER BY created_at DESC",
-            (seen_since, *_FINAL),
+            "AND status IN (?, ?) ORDER BY created_at DESC",
+            (seen_since, *_RUNNING),
         ).fetchall()
         return [str(row[0]) for row in rows]
 
@@ -318,15 +328,19 @@ class ArchiveDatabase:
 
     # --- images ---------------------------------------------------------------------------
 
-    def pending_images(self) -> Iterator[ImageJob]:
-        """Images not downloaded yet (never tried, or failed in an earlier run), newest first."""
+    def pending_images(self) -> list[ImageJob]:
+        """Images to download, newest first.
+
+        Those never tried, and those that failed in fewer than :data:`MAX_IMAGE_ATTEMPTS` runs.
+        """
         rows = self._db.execute(
             "SELECT images.artwork_id, images.position, images.url FROM images "
             "JOIN artworks ON artworks.id = images.artwork_id "
-            "WHERE images.state IS NULL OR images.state = 'failed' "
-            "ORDER BY artworks.created_at DESC, images.position"
+            "WHERE images.state IS NULL OR (images.state = 'failed' AND images.attempts < ?) "
+            "ORDER BY artworks.created_at DESC, images.position",
+            (MAX_IMAGE_ATTEMPTS,),
         ).fetchall()
-        return (ImageJob(str(a), int(p), str(u)) for a, p, u in rows)
+        return [ImageJob(str(a), int(p), str(u)) for a, p, u in rows]
 
     def record_image(
         self,

@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import secrets
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, Final
@@ -23,6 +24,7 @@ import stamina
 import yarl
 
 from .. import _sansio
+from .._errors import ClientStateError
 from .._transport import Transport
 
 __all__ = [
@@ -50,7 +52,7 @@ _EXTENSIONS: Final = {
     "image/tiff": "tiff",
     "image/svg+xml": "svg",
 }
-_SAFE_SUBTYPE: Final = re.compile(r"[a-z0-9]{1,10}")
+_UUID_TEXT: Final = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 
 
 @attrs.frozen
@@ -78,18 +80,21 @@ class _Transient(Exception):  # noqa: N818 - a retry signal, never leaves this m
     """A status worth another try."""
 
 
-class _Refused(Exception):  # noqa: N818 - ends one download as failed, never leaves here
-    """The body cannot be kept (not an image, over the cap, another status)."""
-
-
 def image_name(artwork_id: str, position: int, content_type: str) -> str:
-    """The stable file name of an image: the artwork id, its position, the type's extension."""
+    """The stable file name of an image: its artwork, its position, the type's extension.
+
+    The id comes from the API, so it never reaches the file system as it is: a UUID is
+    written in its canonical form, anything else (an unknown kind's id could hold ``/``,
+    ``..`` or a NUL) as the SHA-256 of its text. The extension comes from a fixed list.
+    """
+    try:
+        stem = str(uuid.UUID(artwork_id)) if _UUID_TEXT.fullmatch(artwork_id) else None
+    except ValueError:  # pragma: no cover - the pattern admits only valid UUID text
+        stem = None
+    if stem is None:
+        stem = "id-" + hashlib.sha256(artwork_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     media = content_type.split(";", 1)[0].strip().lower()
-    extension = _EXTENSIONS.get(media)
-    if extension is None:
-        subtype = media.partition("/")[2]
-        extension = subtype if _SAFE_SUBTYPE.fullmatch(subtype) else "img"
-    return f"{artwork_id}-{position}.{extension}"
+    return f"{stem}-{position}.{_EXTENSIONS.get(media, 'img')}"
 
 
 async def download_image(
@@ -104,18 +109,34 @@ async def download_image(
 ) -> ImageOutcome:
     """Download one image into ``directory / "images"``; never raises for what a host answers.
 
-    The API key is sent only when *url* has exactly the API's scheme, host and port.
+    Whatever goes wrong with one image (an odd URL, a host's answer, a local file error) ends
+    as its ``failed`` outcome with the reason, so one image never stops the others. The API
+    key is sent only when *url* has exactly the API's scheme, host and port.
 
     Raises:
         ClientStateError: The client was closed meanwhile.
         asyncio.CancelledError: The run was interrupted (the temporary file is removed).
     """
     try:
-        target = yarl.URL(url)
-    except (TypeError, ValueError):
-        return ImageOutcome("failed", reason=f"not a URL: {url!r}")
-    if target.scheme not in ("http", "https") or not target.host:
-        return ImageOutcome("failed", reason=f"not an http(s) URL: {url!r}")
+        return await _download(transport, url, directory, artwork_id, position, max_bytes, on_bytes)
+    except ClientStateError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure of one image is that image's outcome
+        return ImageOutcome("failed", reason=f"{type(exc).__name__}: {str(exc)[:200]}")
+
+
+async def _download(
+    transport: Transport,
+    url: str,
+    directory: Path,
+    artwork_id: str,
+    position: int,
+    max_bytes: int,
+    on_bytes: Callable[[int], None] | None,
+) -> ImageOutcome:
+    target = _fetchable(url)
+    if isinstance(target, ImageOutcome):
+        return target
     session = await transport.session()
     headers = transport.headers_for(target)
     headers["Accept"] = "image/*"
@@ -152,6 +173,20 @@ async def download_image(
     except aiohttp.ClientError as exc:
         return ImageOutcome("failed", reason=f"{type(exc).__name__} after retries")
     raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
+
+
+def _fetchable(url: str) -> yarl.URL | ImageOutcome:
+    """The URL to fetch, or the ``failed`` outcome of one that is not fetched."""
+    try:
+        target = yarl.URL(url)
+    except (TypeError, ValueError):
+        return ImageOutcome("failed", reason=f"not a URL: {url[:200]!r}")
+    if target.scheme not in ("http", "https") or not target.host:
+        return ImageOutcome("failed", reason=f"not an http(s) URL: {url[:200]!r}")
+    if target.user is not None or target.password is not None:
+        # Credentials in an image URL would go to whatever host it names: refused.
+        return ImageOutcome("failed", reason="an image URL with credentials in it is not fetched")
+    return target
 
 
 def _sync_to_disk(file: BinaryIO) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as _dt
+import logging
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from pathlib import Path
@@ -21,13 +23,13 @@ import attrs
 import filelock
 import orjson
 
-from .. import _rules
+from .. import _rules, _sansio
 from .._client import TengrAI
 from .._converter import wire_object
-from .._errors import NotFoundError, ResponseValidationError, TengrAIError
+from .._errors import ClientStateError, NotFoundError, ResponseValidationError, TengrAIError
 from .._models import Artwork, ArtworkPage
 from .._transport import Transport
-from ._db import ArchiveDatabase, ImageJob, PageCounts, StoredArtwork
+from ._db import ArchiveDatabase, ArchiveDatabaseError, ImageJob, PageCounts, StoredArtwork
 from ._images import DEFAULT_MAX_IMAGE_BYTES, PART_SUFFIX, download_image
 
 __all__ = [
@@ -37,6 +39,8 @@ __all__ = [
     "ArchiveReport",
     "sync",
 ]
+
+logger = logging.getLogger("tengrai_async.archive")
 
 #: The database file inside the archive directory.
 DATABASE_NAME: Final = "archive.sqlite"
@@ -75,8 +79,10 @@ class ArchiveReport:
         new: Artworks archived for the first time.
         updated: Archived artworks whose JSON changed (a status that moved on, say).
         unchanged: Artworks seen again exactly as archived.
-        invalid: Artworks that broke a rule of the spec (archived as sent all the same).
+        invalid: Artworks new or changed in this run that broke a rule of the spec (archived
+            as sent all the same).
         removed: Unfinished artworks the API no longer has (their JSON is kept).
+        unrefreshed: Unfinished artworks that could not be fetched by id (left as they were).
         images_downloaded: Images written to ``images/``.
         images_gone: Images whose host answered 404 or 410.
         images_failed: Images that could not be kept (after retries, or refused).
@@ -91,6 +97,7 @@ class ArchiveReport:
     unchanged: int = 0
     invalid: int = 0
     removed: int = 0
+    unrefreshed: int = 0
     images_downloaded: int = 0
     images_gone: int = 0
     images_failed: int = 0
@@ -107,8 +114,8 @@ class ArchiveReport:
 @attrs.define
 class _Tally:
     counts: PageCounts = attrs.field(factory=PageCounts)
-    invalid: int = 0
     removed: int = 0
+    unrefreshed: int = 0
     done: int = 0
     gone: int = 0
     failed: int = 0
@@ -193,17 +200,6 @@ def _clean_parts(images: Path) -> None:
             part.unlink()
 
 
-def _bound(mark: str | None, since: _dt.datetime | None) -> tuple[_dt.datetime | None, bool]:
-    """Where the listing stops, and whether stopping there still makes the run complete."""
-    marked: _dt.datetime | None = None
-    if mark is not None:
-        with contextlib.suppress(ValueError):
-            marked = _rules.Timestamp.parse(mark)
-    if since is not None and (marked is None or since > marked):
-        return since, False
-    return marked, True
-
-
 async def sync(
     client: TengrAI,
     directory: str | os.PathLike[str],
@@ -257,8 +253,9 @@ async def sync(
     root = _prepare(Path(directory))
     started = time.monotonic()
     with _locked(root):
-        _clean_parts(root / "images")
-        db = ArchiveDatabase(root / DATABASE_NAME)
+        await asyncio.to_thread(_clean_parts, root / "images")
+        path = root / DATABASE_NAME
+        db = ArchiveDatabase(path)
         try:
             run = _Run(client, db, root, progress or _NoProgress())
             return await run.go(
@@ -270,6 +267,9 @@ async def sync(
                 max_image_bytes=max_image_bytes,
                 started=started,
             )
+        except sqlite3.DatabaseError as exc:
+            # A file damaged after it was opened (or by another program meanwhile).
+            raise ArchiveDatabaseError(f"{path} cannot be used as an archive: {exc}") from None
         finally:
             db.close()
 
@@ -300,23 +300,28 @@ class _Run:
         db = self._db
         run = db.start_run()
         seen_since = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
-        bound, bound_completes = _bound(db.high_water_mark(), since)
+        stop = _Stop.of(db.high_water_mark(), since)
         outcome = "interrupted"
         complete, newest = False, None
+        listing_failed: TengrAIError | None = None
         try:
-            complete, newest = await self._list(
-                bound, bound_completes=bound_completes, page_size=page_size, prefetch=prefetch
-            )
+            try:
+                complete, newest = await self._list(stop, page_size=page_size, prefetch=prefetch)
+            except TengrAIError as exc:
+                # Images already known still go before the 8 days are up; the error is raised
+                # once they are fetched.
+                listing_failed = exc
             await self._refresh(seen_since, prefetch)
             if images:
                 await self._download(downloads, max_image_bytes)
+            if listing_failed is not None:
+                raise listing_failed
             outcome = "done"
         except TengrAIError:
             outcome = "failed"
             raise
         finally:
             tally = self._tally
-            # Shielded from a cancellation: the record of the run is part of the archive.
             db.finish_run(
                 run,
                 outcome=outcome,
@@ -325,7 +330,7 @@ class _Run:
                 new=tally.counts.new,
                 updated=tally.counts.updated,
                 unchanged=tally.counts.unchanged,
-                invalid=tally.invalid,
+                invalid=tally.counts.invalid,
                 images_done=tally.done,
                 images_gone=tally.gone,
                 images_failed=tally.failed,
@@ -336,8 +341,9 @@ class _Run:
             new=tally.counts.new,
             updated=tally.counts.updated,
             unchanged=tally.counts.unchanged,
-            invalid=tally.invalid,
+            invalid=tally.counts.invalid,
             removed=tally.removed,
+            unrefreshed=tally.unrefreshed,
             images_downloaded=tally.done,
             images_gone=tally.gone,
             images_failed=tally.failed,
@@ -347,54 +353,59 @@ class _Run:
         )
 
     def _store(
-        self, page: ArtworkPage | list[Artwork], invalid: Iterable[ResponseValidationError] = ()
+        self, items: Iterable[Artwork], invalid: Iterable[ResponseValidationError] = ()
     ) -> None:
-        items = page.items if isinstance(page, ArtworkPage) else page
-        errors = list(invalid)
-        counts = self._db.store_page(_rows(items, errors))
-        tally = self._tally
-        tally.counts.new += counts.new
-        tally.counts.updated += counts.updated
-        tally.counts.unchanged += counts.unchanged
-        tally.invalid += len(errors)
-        self._progress.artworks(len(items) + len(errors))
+        artworks, errors = list(items), list(invalid)
+        counts = self._db.store_page(_rows(artworks, errors))
+        tally = self._tally.counts
+        tally.new += counts.new
+        tally.updated += counts.updated
+        tally.unchanged += counts.unchanged
+        tally.invalid += counts.invalid
+        self._progress.artworks(len(artworks) + len(errors))
 
-    async def _list(
-        self,
-        bound: _dt.datetime | None,
-        *,
-        bound_completes: bool,
-        page_size: int,
-        prefetch: int,
-    ) -> tuple[bool, str | None]:
-        """List newest first down to *bound*; return (complete, the newest ``createdAt``)."""
+    def _store_page(self, page: ArtworkPage, stop: _Stop) -> bool:
+        """Store one page (but artworks older than ``since``); return whether it met the stop."""
+        kept = [artwork for artwork in page.items if not stop.before_since(artwork)]
+        self._store(kept, page.invalid)
+        return any(stop.reached(artwork) for artwork in page.items)
+
+    async def _list(self, stop: _Stop, *, page_size: int, prefetch: int) -> tuple[bool, str | None]:
+        """List newest first down to the stop; return (complete, the newest ``createdAt``).
+
+        Every page fetched is stored whole (an artwork already archived costs one comparison),
+        so an artwork that showed up late among older ones is still caught.
+        """
         artworks = self._client.artworks
         # The first window goes alone: on an archive that is up to date it is the only one.
         first = await artworks.list(offset=0, limit=page_size, on_invalid="skip")
         newest = _newest(first)
-        kept, reached = _until(first.items, bound)
-        self._store(kept, first.invalid)
-        if reached or not first.has_more:
-            return (bound_completes if reached else True), newest
-        reached = False
+        if self._store_page(first, stop):
+            return stop.completes, newest
+        if not first.has_more:
+            return True, newest
         async with artworks.iterate(
             offset=first.next_offset,
             page_size=page_size,
             prefetch=prefetch,
-            created_after=bound,
             on_invalid="skip",
             # A listing that shifted meanwhile repeats the first page's end: stored once.
             seen_ids=[artwork.id for artwork in first.items if artwork.id is not None],
         ) as iterator:
             async for page in iterator.pages():
-                self._store(page, page.invalid)
-                reached = page.has_more
-        # The iterator ends at a short page (the listing's end) or at the bound.
-        return (bound_completes if reached else True), newest
+                if self._store_page(page, stop):
+                    return stop.completes, newest
+        return True, newest  # the end of the listing
 
     async def _refresh(self, seen_since: str, concurrency: int) -> None:
-        """Fetch by id every unfinished artwork the listing did not show again."""
-        pending = self._db.unfinished(seen_since)
+        """Fetch by id every running artwork the listing did not show again.
+
+        An id that is not a UUID cannot be fetched and is left alone; one whose fetch fails is
+        left as it was and counted in ``unrefreshed``: neither stops the run or its images.
+        """
+        pending = [
+            artwork_id for artwork_id in self._db.unfinished(seen_since) if _is_uuid(artwork_id)
+        ]
         if not pending:
             return
         semaphore = asyncio.Semaphore(concurrency)
@@ -410,13 +421,19 @@ class _Run:
                 except ResponseValidationError as exc:
                     self._store([], [exc])
                     return
+                except (TengrAIError, ValueError) as exc:
+                    if isinstance(exc, ClientStateError):
+                        raise
+                    logger.warning("could not refresh artwork %r: %s", artwork_id, exc)
+                    self._tally.unrefreshed += 1
+                    return
             self._store([artwork])
 
         await _all(one(artwork_id) for artwork_id in pending)
 
     async def _download(self, downloads: int, max_bytes: int) -> None:
         """Download every pending image, *downloads* at a time, recording each as it ends."""
-        jobs = iter(list(self._db.pending_images()))
+        jobs = iter(self._db.pending_images())
         transport = self._client._transport  # noqa: SLF001 - the archive is the client's own
         on_bytes: Callable[[int], None] = self._progress.image_bytes
 
@@ -427,7 +444,11 @@ class _Run:
         await _all(worker() for _ in range(downloads))
 
     async def _fetch(
-        self, transport: Transport, job: ImageJob, max_bytes: int, on_bytes: Callable[[int], None]
+        self,
+        transport: Transport,
+        job: ImageJob,
+        max_bytes: int,
+        on_bytes: Callable[[int], None],
     ) -> None:
         outcome = await download_image(
             transport,
@@ -457,6 +478,56 @@ class _Run:
             tally.failed += 1
 
 
+#: How far below the last complete run's newest artwork a run still lists: an artwork that
+#: becomes visible after a newer one (creation and commit order can differ) is caught.
+STOP_LAG: Final = _dt.timedelta(minutes=15)
+
+
+@attrs.frozen
+class _Stop:
+    """Where a run's listing stops, and whether stopping there makes the run complete."""
+
+    mark: _dt.datetime | None
+    since: _dt.datetime | None
+
+    @classmethod
+    def of(cls, mark_text: str | None, since: _dt.datetime | None) -> _Stop:
+        mark = None
+        if mark_text is not None:
+            with contextlib.suppress(ValueError):
+                mark = _rules.Timestamp.parse(mark_text) - STOP_LAG
+        return cls(mark, since)
+
+    @property
+    def bound(self) -> _dt.datetime | None:
+        """The later of the mark and ``since``: the first artwork older than it ends listing."""
+        if self.mark is None or self.since is None:
+            return self.mark or self.since
+        return max(self.mark, self.since)
+
+    @property
+    def completes(self) -> bool:
+        """Stopping at the bound leaves nothing unarchived (``since`` alone would)."""
+        return self.since is None or (self.mark is not None and self.mark >= self.since)
+
+    def reached(self, artwork: Artwork) -> bool:
+        bound, created = self.bound, artwork.created_at
+        return bound is not None and created is not None and created < bound
+
+    def before_since(self, artwork: Artwork) -> bool:
+        created = artwork.created_at
+        return self.since is not None and created is not None and created < self.since
+
+
+def _is_uuid(artwork_id: str) -> bool:
+    """Whether the id can be fetched by ``GET /v2/artworks/{id}`` (an unknown kind's may not)."""
+    try:
+        _sansio.check_artwork_id(artwork_id)
+    except ValueError:
+        return False
+    return True
+
+
 async def _all(coroutines: Iterable[Coroutine[Any, Any, None]]) -> None:
     """Run the coroutines together; the first error (or a cancellation) cancels the others.
 
@@ -478,14 +549,3 @@ def _newest(page: ArtworkPage) -> str | None:
         value = first.get("createdAt")
         return value if isinstance(value, str) else None
     return None
-
-
-def _until(items: Iterable[Artwork], bound: _dt.datetime | None) -> tuple[list[Artwork], bool]:
-    """The items before the first one older than *bound*, and whether that one was met."""
-    kept: list[Artwork] = []
-    for artwork in items:
-        created = artwork.created_at
-        if bound is not None and created is not None and created < bound:
-            return kept, True
-        kept.append(artwork)
-    return kept, False
