@@ -314,10 +314,10 @@ def run(*, quick: bool) -> list[Target]:
         "(pydantic discriminated union, msgspec tagged structs), strict types, per-kind enums, "
         "Field(ge, le, multiple_of) / Meta(ge, le, multiple_of) ranges, the area caps and "
         "depth_map's V2 rule as a model validator / __post_init__, uuid.UUID, aware datetime, "
-        "camelCase, documented defaults. URIs (webhook, imageUrl, ...) are pydantic AnyUrl, a "
-        "msgspec pattern, the SDK's yarl.URL. 'One page' decodes the same bytes again and "
-        f"again; '{STREAM} pages cycled' feeds {STREAM} distinct pages in turn, as a listing "
-        "would, so that yarl's URL cache (an lru_cache of 128 entries) cannot flatter the SDK."
+        "camelCase, documented defaults. URIs (webhook, imageUrl, ...) are text checked by one "
+        "pattern, the same for all three (the SDK's URI_PATTERN). 'One page' decodes the same "
+        f"bytes again and again; '{STREAM} pages cycled' feeds {STREAM} distinct pages in turn, "
+        "as a listing would, so that no value cache can flatter anyone."
     )
     to_pydantic = selena[SDK] / selena[PYDANTIC]
     mixed_to_pydantic = mixed[SDK] / mixed[PYDANTIC]

@@ -153,6 +153,9 @@ _PYDANTIC_CONFIG = pydantic.ConfigDict(
 )
 
 
+_PYDANTIC_URI = Annotated[str, pydantic.StringConstraints(pattern=f"^{R.URI_PATTERN}$")]
+
+
 def _pydantic_type(rule: R.Rule) -> Any:  # noqa: PLR0911 - one branch per kind of rule
     """The annotation a pydantic user would write for a field under *rule*."""
     if isinstance(rule, R.IntRange):
@@ -171,7 +174,7 @@ def _pydantic_type(rule: R.Rule) -> Any:  # noqa: PLR0911 - one branch per kind 
     if isinstance(rule, R.Text):
         return str
     if isinstance(rule, R.Uri):
-        return pydantic.AnyUrl
+        return _PYDANTIC_URI
     if isinstance(rule, R.Uuid):
         return uuid.UUID
     if isinstance(rule, R.Timestamp):
@@ -250,8 +253,8 @@ def pydantic_adapter() -> pydantic.TypeAdapter[list[Any]]:
 
 # --- msgspec ----------------------------------------------------------------------------------
 
-# msgspec has no URL type: an absolute URI is a scheme, a colon and something after it.
-_URI = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$")]
+# The SDK keeps a URI's text and checks it with one regex: both peers get the same pattern.
+_URI = Annotated[str, msgspec.Meta(pattern=f"^{R.URI_PATTERN}$")]
 _AWARE = Annotated[_dt.datetime, msgspec.Meta(tz=True)]
 
 
