@@ -622,3 +622,41 @@ def test_the_generated_check_turns_json_numbers_into_floats() -> None:
     assert generate_parser(_rules.POINTS)([[0, 1]]) == ((0.0, 1.0),)
     assert type(generate_parser(_rules.POINTS)([[0, 1]])[0][0]) is float
     assert type(generate_parser(_rules.DETAILER_SCALE_FACTOR)(2)) is int
+
+
+RFC_3339_SPELLINGS = [
+    ("2026-11-01T11:59:23Z", "2026-11-01T11:59:23+00:00"),
+    ("2026-11-01t11:59:23z", "2026-11-01T11:59:23+00:00"),
+    ("2026-11-01T11:59:23.5Z", "2026-11-01T11:59:23.500000+00:00"),
+    ("2026-11-01T11:59:23.12+02:00", "2026-11-01T11:59:23.120000+02:00"),
+    ("2026-11-01T11:59:23.123456789-05:30", "2026-11-01T11:59:23.123456-05:30"),
+]
+NOT_RFC_3339 = [
+    "2026-11-01T11:59+02:00",  # no seconds
+    "2026-11-01T11:59:23+0200",  # offset without a colon
+    "2026-11-01T11:59:23",  # no offset
+    "2024-W01-1T00:00:00Z",  # a week date
+    "2026-11-01 11:59:23Z",  # a space for T
+    "2026-11-01T11:59:23,5Z",  # a comma fraction
+    "2026-11-01T11:59:60Z",  # a leap second datetime cannot hold
+    "2026-13-01T11:59:23Z",
+    "2026-11-01T11:59:23+24:00",
+    "",
+]
+
+
+@pytest.mark.parametrize(("text", "moment"), RFC_3339_SPELLINGS)
+def test_timestamps_take_every_rfc_3339_spelling_alike_in_parse_and_generated_code(
+    text: str, moment: str
+) -> None:
+    expected = dt.datetime.fromisoformat(moment)
+    assert _rules.Timestamp.parse(text) == expected
+    assert generate_parser(_rules.Timestamp())(text) == expected
+
+
+@pytest.mark.parametrize("text", NOT_RFC_3339)
+def test_timestamps_refuse_what_rfc_3339_does_not_allow(text: str) -> None:
+    with pytest.raises(ValueError, match=r".*"):
+        _rules.Timestamp.parse(text)
+    with pytest.raises(Invalid):
+        generate_parser(_rules.Timestamp())(text)
