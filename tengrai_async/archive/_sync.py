@@ -21,12 +21,12 @@ from typing import Any, Final, Protocol
 
 import attrs
 import filelock
-import orjson
 
 from .. import _rules, _sansio
 from .._client import TengrAI
 from .._converter import wire_object
 from .._errors import ClientStateError, NotFoundError, ResponseValidationError, TengrAIError
+from .._json import encode_json
 from .._models import Artwork, ArtworkPage
 from .._transport import Transport
 from ._db import ArchiveDatabase, ArchiveDatabaseError, ImageJob, PageCounts, StoredArtwork
@@ -146,7 +146,7 @@ def _stored(raw: Any, *, valid: bool) -> StoredArtwork | None:
         artwork_type=text("artworkType"),
         status=text("status"),
         created_at=text("createdAt"),
-        json=orjson.dumps(raw),
+        json=encode_json(raw),
         results=urls,
         valid=valid,
     )

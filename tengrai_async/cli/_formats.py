@@ -15,10 +15,10 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Final, Literal, Protocol
 
 import attrs
-import orjson
 
 from .._converter import camel_case, wire_object
 from .._fields import NESTED
+from .._json import encode_json
 from .._models import KINDS, Artwork
 
 __all__ = [
@@ -82,8 +82,7 @@ class JSONLWriter:
 
     def page(self, artworks: Iterable[Artwork]) -> bytes:
         """One line per artwork, each ending in a newline."""
-        newline = orjson.OPT_APPEND_NEWLINE
-        return b"".join(orjson.dumps(wire_object(artwork), option=newline) for artwork in artworks)
+        return b"".join(encode_json(wire_object(artwork), newline=True) for artwork in artworks)
 
 
 class CSVWriter:
@@ -139,7 +138,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, str):
         return value
     # Numbers, and the odd nested value of an unknown kind, read as they do in the JSON.
-    return orjson.dumps(value).decode("utf-8")
+    return encode_json(value).decode("utf-8")
 
 
 def writer_for(fmt: Format, kinds: Collection[str] = ()) -> Writer:
