@@ -157,6 +157,9 @@ class TengrAIConverter(cattrs.Converter):
     ) -> ArtworkPage:
         """Structure one decoded response body (a JSON array) into an :class:`ArtworkPage`.
 
+        The page keeps the objects of *data* as its artworks' raw JSON (no copy, for speed):
+        do not change them afterwards. :meth:`loads_page` decodes bytes of its own.
+
         Args:
             data: The decoded body.
             offset: The requested offset: errors report each item's absolute offset.
@@ -232,7 +235,9 @@ class TengrAIConverter(cattrs.Converter):
 def _wrap_structure(fn: Callable[[Any], Any]) -> Callable[[Any, Any], Any]:
     def structure(obj: Any, _: Any) -> Any:
         try:
-            return fn(obj)
+            # The model keeps what it was built from as its raw JSON: a copy, so that the
+            # caller changing its own dict later cannot change a frozen model.
+            return fn(thaw(obj))
         except Invalid as exc:
             raise ResponseValidationError(
                 f"${exc.path}", exc.value, exc.expected, raw=obj

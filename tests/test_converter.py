@@ -831,3 +831,12 @@ def test_a_changed_created_at_is_written_canonically_not_as_the_old_text() -> No
     assert isinstance(model, SelenaArtwork)
     moved = attrs.evolve(model, created_at=dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc))
     assert converter.unstructure(moved)["createdAt"] == "2020-01-01T00:00:00Z"
+
+
+def test_a_structured_artwork_does_not_change_when_the_callers_dict_does() -> None:
+    item = make_artwork(0, kinds=["selena"])
+    artwork = converter.structure_artwork(item)
+    item["status"] = "failed"
+    item["parameters"]["prompt"] = "changed"
+    assert artwork.raw["status"] == artwork.status.value != "failed"
+    assert converter.unstructure(artwork)["parameters"].get("prompt") != "changed"
