@@ -836,6 +836,7 @@ def test_a_changed_created_at_is_written_canonically_not_as_the_old_text() -> No
 def test_a_structured_artwork_does_not_change_when_the_callers_dict_does() -> None:
     item = make_artwork(0, kinds=["selena"])
     artwork = converter.structure_artwork(item)
+    assert isinstance(artwork, SelenaArtwork)
     item["status"] = "failed"
     item["parameters"]["prompt"] = "changed"
     assert artwork.raw["status"] == artwork.status.value != "failed"
