@@ -1,7 +1,9 @@
 """The ordered window-prefetch iterator behind ``client.artworks.iterate()``.
 
 The API gives no total, so the iterator guesses: it keeps up to ``prefetch`` consecutive offset
-windows in flight, yields strictly in offset order, and stops at the first short page.
+windows in flight, yields strictly in offset order, and stops at the first short page. A server
+that ignores ``offset`` never sends a short page, so the iterator also watches for windows that
+merely repeat the one before them (see :data:`STALLED_WINDOWS`).
 """
 
 from __future__ import annotations
@@ -21,16 +23,28 @@ import attrs
 from . import _rules
 from ._converter import converter
 from ._enums import ArtworkStatus, ArtworkType
-from ._errors import ResponseValidationError
+from ._errors import ResponseValidationError, StalledListingError
 from ._models import Artwork, ArtworkPage
 from ._transport import Cooldown, Transport
 
-__all__ = ["ArtworkIterator", "IterationStats"]
+__all__ = ["STALLED_WINDOWS", "ArtworkIterator", "IterationStats"]
 
 OnInvalid = Literal["raise", "skip"]
 T = TypeVar("T")
 #: How many of the most recent ids are remembered to drop duplicates (bounded memory).
 DEFAULT_DEDUPE_WINDOW: Final = 100_000
+#: How many consecutive *repeated* windows end an iteration with :class:`StalledListingError`.
+#:
+#: A window repeats the one before it when both are full and hold the same items in the same
+#: order: item for item, the same ``id`` (an item without a string ``id`` is compared whole).
+#: Such a window brings no new artwork, and neither will the next: the server (or a cache in
+#: front of it) ignores ``offset``. Windows whose items were all seen before but that do not
+#: repeat their predecessor do not count: artworks created during the listing push the
+#: listing back, and a burst of ``n`` windows' worth of them makes about ``n`` consecutive
+#: windows of nothing but seen items, each a different stretch of the listing, before it
+#: moves on. Only ``page_size`` new artworks before *every* request, exactly, repeat windows
+#: the way an ignored ``offset`` does; the listing then makes no progress either.
+STALLED_WINDOWS: Final = 3
 
 
 @attrs.define(kw_only=True)
@@ -84,6 +98,27 @@ def _artwork_key(artwork: Artwork) -> int | str | None:
     """The dedupe key of an artwork whose ``id`` is not a UUID (an unknown kind's odd id)."""
     raw_id = artwork.raw.get("id")
     return raw_id if isinstance(raw_id, str) else None
+
+
+def _item_key(item: Any) -> Any:
+    """What identifies a raw listing item when windows are compared: its ``id``, else itself.
+
+    The ``id`` rather than the whole item: a running job changes its status between two
+    requests, yet it is the same artwork.
+    """
+    if type(item) is dict:
+        item_id = item.get("id")
+        if isinstance(item_id, str):
+            return item_id
+    return item
+
+
+def _same_items(previous: list[Any], current: list[Any]) -> bool:
+    """Whether two windows hold the same items in the same order (see ``STALLED_WINDOWS``)."""
+    # Usually the first items differ already, so this costs next to nothing per window.
+    return len(previous) == len(current) and all(
+        _item_key(a) == _item_key(b) for a, b in zip(previous, current, strict=True)
+    )
 
 
 def _as_list(value: Iterable[Any], name: str) -> list[Any]:
@@ -192,6 +227,11 @@ class ArtworkIterator:
         self.stats = IterationStats()
         self.invalid: list[ResponseValidationError] = []
         self._next_offset = offset
+        # The last full window taken from the queue (its offset and decoded body, kept whole
+        # so that the usual comparison stops at the first item), and the offsets of the
+        # consecutive windows that merely repeated it (see STALLED_WINDOWS).
+        self._last_window: tuple[int, list[Any]] | None = None
+        self._repeats: list[int] = []
 
     @property
     def next_offset(self) -> int:
@@ -392,12 +432,32 @@ class ArtworkIterator:
             offset, limit, task = windows[0]
             data = await task
             windows.popleft()
+            self._check_stalled(offset, limit, data)
             page = converter.structure_page(
                 data, offset=offset, limit=limit, skip_invalid=self._skip_invalid
             )
             yield page
             if not page.has_more:
                 return
+
+    def _check_stalled(self, offset: int, limit: int, data: Any) -> None:
+        """Count a full window that repeats the one before it; raise at STALLED_WINDOWS."""
+        previous = self._last_window
+        full = type(data) is list and len(data) >= limit
+        if previous is None or not full or not _same_items(previous[1], data):
+            self._last_window = (offset, data) if full else None
+            self._repeats.clear()
+            return
+        self._repeats.append(offset)
+        if len(self._repeats) < STALLED_WINDOWS:
+            return
+        offsets = tuple(self._repeats)
+        raise StalledListingError(
+            f"the windows at offsets {', '.join(map(str, offsets))} repeated the artworks of "
+            f"the window at offset {previous[0]}: the server seems to ignore offset, so the "
+            "listing would never end",
+            offsets,
+        )
 
     def _window_limit(self) -> int:
         """The limit of the next window to request, or 0 when no further window can be needed."""

@@ -1,11 +1,16 @@
 """The aiohttp.web integration: one TengrAI client per application, shared by every handler.
 
 ``setup(app)`` creates the client inside the app's ``cleanup_ctx`` (so in the running loop),
-closes it on shutdown, and routes a handler that proxies ``artworks.list()``.
+closes it on shutdown, and routes :func:`list_artworks`, a handler that proxies
+``artworks.list()`` and answers every request with JSON: 200 with the page, 400 for a bad
+``offset`` or ``limit``, 502 when the upstream request fails. Errors have the API's own shape,
+``{"message": ..., "statusCode": ..., "error": <reason phrase>}``, plus fields of their own.
 """
 
 from __future__ import annotations
 
+import http
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Final
 
@@ -15,12 +20,32 @@ from aiohttp import web
 from . import _rules
 from ._client import TengrAI
 from ._converter import converter
-from ._errors import APIError, TengrAIError
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    ResponseTooLargeError,
+    ResponseValidationError,
+    TengrAIError,
+)
 
-__all__ = ["TENGRAI_CLIENT", "list_artworks", "setup", "tengrai_client_ctx"]
+__all__ = ["MAX_OFFSET", "TENGRAI_CLIENT", "list_artworks", "setup", "tengrai_client_ctx"]
+
+logger = logging.getLogger(__name__)
 
 #: Where the shared client lives: ``request.app[TENGRAI_CLIENT]``.
 TENGRAI_CLIENT: Final = web.AppKey("tengrai_client", TengrAI)
+#: The largest ``offset`` the handler passes on (``2**63 - 1``). A larger one cannot be a 64-bit
+#: integer upstream, so it is the caller's mistake (400), not an upstream failure (502).
+MAX_OFFSET: Final = 2**63 - 1
+
+_OFFSET: Final = _rules.IntRange(0, MAX_OFFSET)
+_LIMIT: Final = _rules.LIMIT
+_DEFAULT_OFFSET: Final = 0
+_DEFAULT_LIMIT: Final = 10
+# A value of more significant digits than MAX_OFFSET is out of range without converting it:
+# int() of a long digit string costs quadratic time, and past 4300 digits it raises.
+_MAX_DIGITS: Final = len(str(MAX_OFFSET))
 
 
 def tengrai_client_ctx(**client_kwargs: Any) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -41,46 +66,114 @@ def _json(data: Any, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
 
 
-def _query_int(request: web.Request, name: str, default: int, rule: _rules.IntRange) -> int:
-    text = request.query.get(name)
-    if text is None:
+def _error(status: int, message: str, **extra: Any) -> web.Response:
+    # The API's error shape (NestJS's), so one parser reads the proxy's errors and the API's.
+    body = {"message": message, "statusCode": status, "error": http.HTTPStatus(status).phrase}
+    return _json({**body, **extra}, status=status)
+
+
+def _read_int(values: list[str], rule: _rules.IntRange) -> int | None:
+    """The one value of a query parameter as an integer under *rule*, or ``None``.
+
+    Only plain ASCII decimal digits count: ``int()`` alone would also take ``" 5"``, ``"+5"``,
+    ``"1_0"`` and other scripts' digits, and a minus sign is never in range here.
+    """
+    if len(values) != 1:
+        return None
+    text = values[0]
+    if not (text.isascii() and text.isdigit()):  # isdigit() on ASCII is exactly [0-9]+
+        return None
+    digits = text.lstrip("0") or "0"
+    if len(digits) > _MAX_DIGITS:
+        return None
+    value = int(digits)
+    return value if rule.accepts(value) else None
+
+
+def _query_int(
+    request: web.Request, name: str, default: int, rule: _rules.IntRange
+) -> int | web.Response:
+    """The parameter *name* as an integer, *default* when absent, or a 400 answer."""
+    values = request.query.getall(name, [])
+    if not values:
         return default
-    value = rule.from_query(text)
-    if value is None:
-        raise web.HTTPBadRequest(
-            text=orjson.dumps(
-                {"error": f"{name} must be {rule.expected}", "parameter": name}
-            ).decode(),
-            content_type="application/json",
-        )
-    return value
+    value = _read_int(values, rule)
+    if value is not None:
+        return value
+    message = (
+        f"{name} must be given once, not {len(values)} times"
+        if len(values) > 1
+        else f"{name} must be {rule.expected}"
+    )
+    return _error(400, message, parameter=name)
+
+
+def _upstream_message(exc: Exception) -> str:
+    """A short account of an upstream failure.
+
+    It is built from the error's type, never from its text: the upstream's own words or an
+    echoed request could carry anything (the API key included) to the proxy's caller.
+    """
+    if isinstance(exc, APIError):
+        try:
+            reason = f" {http.HTTPStatus(exc.status).phrase}"
+        except ValueError:
+            reason = ""
+        return f"the upstream API answered HTTP {exc.status}{reason}"
+    if isinstance(exc, APITimeoutError):
+        return "the upstream API did not answer in time"
+    if isinstance(exc, ResponseTooLargeError):
+        return "the upstream API's answer was too large"
+    if isinstance(exc, APIConnectionError):
+        return "the upstream API could not be reached"
+    if isinstance(exc, ResponseValidationError):
+        return "the upstream API's answer broke the API spec"
+    return "the upstream request failed"
+
+
+def _upstream_failure(exc: Exception) -> web.Response:
+    extra: dict[str, Any] = {"kind": type(exc).__name__}
+    if isinstance(exc, APIError):
+        extra["upstreamStatus"] = exc.status
+    return _error(502, _upstream_message(exc), **extra)
 
 
 async def list_artworks(request: web.Request) -> web.Response:
     """``GET ?offset=&limit=``: one page of artworks from the upstream API, as JSON.
 
-    Answers 400 with a JSON error for a bad ``offset`` or ``limit`` (checked before any
-    upstream request) and 502 with a JSON error when the upstream API fails.
+    Every answer is JSON. 200: the page (``items``, ``offset``, ``limit``, ``nextOffset``,
+    ``hasMore``). 400, before any upstream request: ``offset`` or ``limit`` is repeated, or is
+    not plain ASCII digits in range (``offset`` 0 to ``2**63 - 1``, ``limit`` 1 to 500); the
+    error names the ``parameter``. 502: the upstream request failed; the error gives the SDK
+    exception's ``kind`` and, for an HTTP error, the ``upstreamStatus``.
     """
-    offset = _query_int(request, "offset", 0, _rules.OFFSET)
-    limit = _query_int(request, "limit", 10, _rules.LIMIT)
+    offset = _query_int(request, "offset", _DEFAULT_OFFSET, _OFFSET)
+    if isinstance(offset, web.Response):
+        return offset
+    limit = _query_int(request, "limit", _DEFAULT_LIMIT, _LIMIT)
+    if isinstance(limit, web.Response):
+        return limit
     client = request.app[TENGRAI_CLIENT]
     try:
         page = await client.artworks.list(offset=offset, limit=limit)
+        body = orjson.dumps(
+            {
+                "items": [converter.unstructure(artwork) for artwork in page.items],
+                "offset": page.offset,
+                "limit": page.limit,
+                "nextOffset": page.next_offset,
+                "hasMore": page.has_more,
+            }
+        )
     except TengrAIError as exc:
-        detail: dict[str, Any] = {"error": "upstream failure", "kind": type(exc).__name__}
-        if isinstance(exc, APIError):
-            detail["upstreamStatus"] = exc.status
-        return _json(detail, status=502)
-    return _json(
-        {
-            "items": [converter.unstructure(artwork) for artwork in page.items],
-            "offset": page.offset,
-            "limit": page.limit,
-            "nextOffset": page.next_offset,
-            "hasMore": page.has_more,
-        }
-    )
+        logger.warning("upstream failure: %s", exc)
+        return _upstream_failure(exc)
+    except Exception as exc:
+        # Not an error the SDK means to raise, so a bug (ours, or data no test foresaw): the
+        # traceback goes to the log, and the caller still gets JSON, never a bare 500.
+        logger.exception("unexpected error while proxying the artwork listing")
+        return _upstream_failure(exc)
+    return web.Response(body=body, content_type="application/json")
 
 
 def setup(app: web.Application, *, path: str = "/artworks", **client_kwargs: Any) -> None:

@@ -660,3 +660,8 @@ def test_timestamps_refuse_what_rfc_3339_does_not_allow(text: str) -> None:
         _rules.Timestamp.parse(text)
     with pytest.raises(Invalid):
         generate_parser(_rules.Timestamp())(text)
+
+
+@pytest.mark.parametrize("text", ["9" * 21, "1" + "0" * 5000, "-" + "9" * 20])
+def test_a_query_integer_longer_than_64_bits_is_refused_before_int(text: str) -> None:
+    assert _rules.OFFSET.from_query(text) is None
