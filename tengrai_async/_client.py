@@ -24,7 +24,7 @@ from ._enums import ArtworkStatus, ArtworkType
 from ._errors import ConfigurationError, WaitTimeoutError
 from ._models import Artwork, ArtworkPage
 from ._pagination import DEFAULT_DEDUPE_WINDOW, ArtworkIterator, OnInvalid
-from ._transport import RetryPolicy, Transport
+from ._transport import DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy, Transport
 
 __all__ = ["API_KEY_ENV", "BASE_URL_ENV", "ArtworksResource", "TengrAI"]
 
@@ -201,9 +201,18 @@ class TengrAI:
         max_retries: How many times a transient failure is retried.
         session: An aiohttp session to borrow (used as is, never closed by the client).
         retry: Backoff settings for the retries.
+        max_response_bytes: The cap on one response body, counted after decompression
+            (default 64 MiB): a larger body raises :class:`ResponseTooLargeError` while it is
+            read (it is not retried), so memory stays bounded by the cap.
+        trust_env: Whether the client's own session goes through the proxy that
+            ``HTTP_PROXY`` / ``HTTPS_PROXY`` name, unless ``NO_PROXY`` exempts the host (read
+            when the session opens), as httpx and requests do. ``~/.netrc`` is not read. A
+            loopback ``base_url`` is never sent to a proxy that is not on loopback too. A
+            borrowed session keeps its own settings.
 
     Raises:
-        ConfigurationError: No API key, or a base URL that would send the key in clear text.
+        ConfigurationError: No API key, a key with control characters, or a base URL that
+            carries credentials or would send the key in clear text.
     """
 
     def __init__(
@@ -215,12 +224,17 @@ class TengrAI:
         max_retries: int = 3,
         session: aiohttp.ClientSession | None = None,
         retry: RetryPolicy | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        trust_env: bool = True,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not key:
             raise ConfigurationError(
                 f"no API key: pass api_key=... or set the {API_KEY_ENV} environment variable"
             )
+        key = _sansio.check_api_key(key)
+        if not key:
+            raise ConfigurationError("the API key is blank")
         url = _sansio.check_base_url(
             base_url or os.environ.get(BASE_URL_ENV) or _sansio.DEFAULT_BASE_URL
         )
@@ -228,6 +242,12 @@ class TengrAI:
             raise ValueError(f"timeout must be > 0 seconds, not {timeout!r}")
         if type(max_retries) is not int or max_retries < 0:
             raise ValueError(f"max_retries must be an integer >= 0, not {max_retries!r}")
+        if type(max_response_bytes) is not int or max_response_bytes < 1:
+            raise ValueError(
+                f"max_response_bytes must be an integer >= 1, not {max_response_bytes!r}"
+            )
+        if trust_env is not True and trust_env is not False:
+            raise ValueError(f"trust_env must be True or False, not {trust_env!r}")
         self._transport = Transport(
             api_key=key,
             base_url=url,
@@ -235,6 +255,8 @@ class TengrAI:
             max_retries=max_retries,
             retry=retry or RetryPolicy(),
             session=session,
+            max_response_bytes=max_response_bytes,
+            trust_env=trust_env,
         )
         self.artworks = ArtworksResource(self._transport)
 
@@ -249,7 +271,7 @@ class TengrAI:
 
     @property
     def closed(self) -> bool:
-        """Whether the client has been closed (it cannot be used again)."""
+        """Whether the client has been closed, or its event loop has ended (no more use)."""
         return self._transport.closed
 
     async def __aenter__(self) -> TengrAI:
@@ -265,5 +287,10 @@ class TengrAI:
         await self.close()
 
     async def close(self) -> None:
-        """Close the client's own session (a borrowed one stays open). Idempotent."""
+        """Close the client: every request still running ends at once. Idempotent.
+
+        A request asleep before a retry (backoff, ``Retry-After``, a 429 cooldown) or in
+        flight raises :class:`ClientStateError`; then the client's own session is closed (a
+        borrowed one stays open).
+        """
         await self._transport.close()

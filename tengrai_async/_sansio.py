@@ -1,11 +1,14 @@
 """HTTP semantics without I/O: build the request, read the response, parse ``Retry-After``.
 
 One pure function, :func:`decode_response`, turns ``(status, headers, body)`` into decoded JSON
-or the right typed exception, so all of it is testable without a socket.
+or the right typed exception, so all of it is testable without a socket. Every header value it
+reads comes from the server and may be anything: each is parsed or ignored, never raised on.
+It also holds the helpers that keep the API key out of exceptions (:func:`redact`).
 """
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import ipaddress
 import math
@@ -17,6 +20,7 @@ from typing import Any, Final
 
 import orjson
 import yarl
+from multidict import CIMultiDict
 
 from . import _rules
 from ._enums import ArtworkStatus
@@ -25,6 +29,7 @@ from ._errors import (
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
+    MalformedResponseError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -37,8 +42,11 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "FINAL_STATUSES",
     "MAX_POLL_INTERVAL",
+    "REDACTED",
     "RETRYABLE_STATUSES",
+    "RETRY_AFTER_CEILING",
     "artwork_url",
+    "check_api_key",
     "check_artwork_id",
     "check_base_url",
     "check_window",
@@ -48,6 +56,7 @@ __all__ = [
     "list_url",
     "parse_retry_after",
     "poll_delays",
+    "redact",
     "request_headers",
     "same_origin",
 ]
@@ -74,7 +83,20 @@ MAX_POLL_INTERVAL: Final = 10.0
 #: Each wait between polls is this much longer than the one before, up to the cap.
 POLL_BACKOFF: Final = 1.5
 _DELTA_SECONDS: Final = re.compile(r"[0-9]+")
+#: The longest wait a ``Retry-After`` can ask for: 2**31 s, the value RFC 9111 (1.2.2) says to
+#: take for a delta-seconds too large to represent. Callers cap it further (``retry_after_max``).
+RETRY_AFTER_CEILING: Final = float(2**31)
+# An HTTP-date is 29 characters; a value far longer is garbage, not worth parsing.
+_MAX_DATE_TEXT: Final = 64
 _REQUEST_ID_HEADERS: Final = ("X-Request-Id", "Request-Id", "X-Amzn-RequestId")
+# Request ids end up in every error message: a longer one is clipped, not printed whole.
+_MAX_REQUEST_ID: Final = 200
+#: What stands in for the API key wherever a server or aiohttp echoed it.
+REDACTED: Final = "***"
+# Shorter "keys" are not secrets anyone issues, and as substrings they would turn up in ordinary
+# text by chance: redacting them would garble messages without protecting anything.
+_MIN_REDACTED_LENGTH: Final = 8
+_CONTROL_CHARACTER: Final = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def is_loopback(host: str | None) -> bool:
@@ -97,6 +119,12 @@ def check_base_url(base_url: str | yarl.URL) -> yarl.URL:
             (the API key would travel in clear text).
     """
     url = yarl.URL(base_url)
+    if url.user is not None or url.password is not None:
+        # Not echoed: the URL holds a credential. aiohttp would turn it into a Basic
+        # Authorization header that clashes with the bearer key (and repr(client) would show it).
+        raise ConfigurationError(
+            "base_url must not carry credentials (user:password@); pass the API key as api_key"
+        )
     if url.scheme not in ("http", "https") or not url.host:
         raise ConfigurationError(f"base_url must be an absolute http(s) URL, not {str(url)!r}")
     if url.scheme == "http" and not is_loopback(url.host):
@@ -158,6 +186,68 @@ def same_origin(url: yarl.URL, base_url: yarl.URL) -> bool:
     )
 
 
+def check_api_key(api_key: str) -> str:
+    """The key as it goes into the header: without surrounding whitespace, control-free.
+
+    Whitespace around the key (a newline left by a file, say) is dropped, as an HTTP parser
+    would drop it from the header anyway.
+
+    Raises:
+        ConfigurationError: A control character inside the key (the message never shows
+            the key): sent as is, it would split the header.
+    """
+    key = api_key.strip()
+    if _CONTROL_CHARACTER.search(key):
+        raise ConfigurationError(
+            "the API key contains a control character (such as a line break); pass the key alone"
+        )
+    return key
+
+
+def redact(text: str, secret: str | None) -> str:
+    """*text* with the *secret* in it, and every run of 8 or more of its characters, masked.
+
+    The runs matter because aiohttp clips the raw bytes it quotes in its error messages, which
+    can cut an echoed key in two. Each masked stretch reads :data:`REDACTED`. Secrets shorter
+    than 8 characters are left alone: no real key is that short, and such strings occur in
+    ordinary text by chance.
+    """
+    size = _MIN_REDACTED_LENGTH
+    if not secret or len(secret) < size:
+        return text
+    pieces = {secret[i : i + size] for i in range(len(secret) - size + 1)}
+    masked = [False] * len(text)
+    for start in range(len(text) - size + 1):
+        if text[start : start + size] in pieces:
+            masked[start : start + size] = [True] * size
+    if not any(masked):
+        return text
+    out: list[str] = []
+    for index, char in enumerate(text):
+        if not masked[index]:
+            out.append(char)
+        elif index == 0 or not masked[index - 1]:
+            out.append(REDACTED)
+    return "".join(out)
+
+
+def _redact_bytes(body: bytes, secret: str | None) -> bytes:
+    if not secret or len(secret) < _MIN_REDACTED_LENGTH:
+        return body
+    raw = secret.encode("utf-8", "surrogateescape")
+    return body.replace(raw, REDACTED.encode()) if raw in body else body
+
+
+def _redact_headers(headers: Mapping[str, str], secret: str | None) -> Mapping[str, str]:
+    if not secret or len(secret) < _MIN_REDACTED_LENGTH:
+        return headers
+    if not any(secret in name or secret in value for name, value in headers.items()):
+        return headers
+    return CIMultiDict(
+        (redact(name, secret), redact(value, secret)) for name, value in headers.items()
+    )
+
+
 def request_headers(api_key: str, user_agent: str) -> dict[str, str]:
     """The headers of every request: bearer auth, JSON, and who is asking."""
     return {
@@ -168,19 +258,39 @@ def request_headers(api_key: str, user_agent: str) -> dict[str, str]:
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Parse ``Retry-After`` as seconds to wait: delta-seconds or an HTTP-date; else ``None``."""
+    """Parse ``Retry-After`` as seconds to wait: delta-seconds or an HTTP-date; else ``None``.
+
+    Any text is accepted and none raises: garbage (negative or decimal numbers, ``NaN``,
+    non-ASCII, an impossible date) gives ``None``. The result is at most
+    :data:`RETRY_AFTER_CEILING` (2**31 s), however large the number or far the date; a date in
+    the past is ``0.0``. A date without a zone is read as GMT, as HTTP-dates always are.
+    """
     if value is None:
         return None
-    value = value.strip()
+    value = value.strip(" \t")  # HTTP's optional whitespace, not every Unicode space
     if _DELTA_SECONDS.fullmatch(value):  # ASCII digits: isdigit() takes superscripts too
-        seconds = float(value)
-        return seconds if math.isfinite(seconds) else None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        digits = value.lstrip("0") or "0"
+        # int() refuses over 4300 digits, and 2**31 has 10: longer is beyond the ceiling anyway.
+        if len(digits) > len(str(int(RETRY_AFTER_CEILING))):
+            return RETRY_AFTER_CEILING
+        return min(float(digits), RETRY_AFTER_CEILING)
+    if not value or len(value) > _MAX_DATE_TEXT:
         return None
-    current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
+    seconds = _seconds_until(value, time.time() if now is None else now)
+    return None if seconds is None else min(max(0.0, seconds), RETRY_AFTER_CEILING)
+
+
+def _seconds_until(http_date: str, now: float) -> float | None:
+    try:
+        when = email.utils.parsedate_to_datetime(http_date)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=datetime.timezone.utc)
+        seconds = when.timestamp() - now
+    except (TypeError, ValueError, IndexError, OverflowError):
+        # parsedate_to_datetime raises all of these on hostile dates (an hour of 10**20, an
+        # offset that overflows a C int, a year beyond 9999).
+        return None
+    return None if math.isnan(seconds) else seconds
 
 
 def poll_delays(first: float, cap: float = MAX_POLL_INTERVAL) -> Iterator[float]:
@@ -202,14 +312,26 @@ def _decode_body(body: bytes) -> Any:
 
 
 def _request_id(headers: Mapping[str, str]) -> str | None:
+    """The server's request id, made printable: it goes into every error message."""
     for name in _REQUEST_ID_HEADERS:
         if (value := headers.get(name)) is not None:
-            return value
+            # aiohttp hands over undecodable bytes as lone surrogates, which no stream can
+            # print: those and control characters become U+FFFD.
+            text = "".join(c if c.isprintable() else "\ufffd" for c in value[:_MAX_REQUEST_ID])
+            return text.strip() or None
     return None
 
 
-def error_for_status(status: int, headers: Mapping[str, str], body: bytes) -> APIError:
-    """Build the typed :class:`APIError` for a non-2xx answer."""
+def error_for_status(
+    status: int, headers: Mapping[str, str], body: bytes, *, secret: str | None = None
+) -> APIError:
+    """Build the typed :class:`APIError` for a non-2xx answer.
+
+    Wherever the server echoed *secret* (the API key) in the body or the headers, the error
+    holds :data:`REDACTED` instead, so that printing or logging it cannot leak the key.
+    """
+    body = _redact_bytes(body, secret)
+    headers = _redact_headers(headers, secret)
     parsed = _decode_body(body) if body else None
     request_id = _request_id(headers)
     if status == 429:  # noqa: PLR2004
@@ -220,17 +342,36 @@ def error_for_status(status: int, headers: Mapping[str, str], body: bytes) -> AP
 
 
 def decode_response(
-    status: int, headers: Mapping[str, str], body: bytes, *, offset: int = 0
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    offset: int = 0,
+    secret: str | None = None,
 ) -> Any:
     """Turn one answer of the API into decoded JSON, or raise the matching error.
 
     Structuring is left to the caller, so a listing can decode pages as they arrive and
-    structure them in order, as they are consumed.
+    structure them in order, as they are consumed. An error never holds *secret* (the API
+    key), even where the server echoed it.
 
     Raises:
         APIError: A non-2xx status, as its subclass (see :func:`error_for_status`).
         MalformedResponseError: A 2xx body that is not JSON at all.
     """
     if not 200 <= status < 300:  # noqa: PLR2004
-        raise error_for_status(status, headers, body)
-    return decode_json(body, offset=offset)
+        raise error_for_status(status, headers, body, secret=secret)
+    try:
+        return decode_json(body, offset=offset)
+    except MalformedResponseError as exc:
+        error = exc
+    if (clean := _redact_bytes(body, secret)) is not body:
+        # Decoded again outside the handler, so that the error holding the key is not the
+        # context of the one raised.
+        try:
+            return decode_json(clean, offset=offset)
+        except MalformedResponseError as exc:
+            error = exc
+    # orjson's error, suppressed yet kept as the context, holds the whole body: let it go.
+    error.__context__ = None
+    raise error

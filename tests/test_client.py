@@ -114,6 +114,24 @@ def test_configuration_error_does_not_show_the_key() -> None:
     assert SECRET not in repr(info.value)
 
 
+def test_a_blank_api_key_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TENGRAI_API_KEY", " \n")
+    with pytest.raises(ConfigurationError, match="blank"):
+        TengrAI()
+
+
+def test_a_base_url_with_credentials_is_refused_and_never_shown() -> None:
+    with pytest.raises(ConfigurationError, match="credentials") as info:
+        TengrAI("k", base_url=f"https://user:{SECRET}@api.tengr.ai")
+    assert SECRET not in str(info.value)
+
+
+def test_the_new_arguments_have_their_documented_defaults() -> None:
+    transport = TengrAI("k")._transport
+    assert transport.max_response_bytes == 64 * 1024 * 1024
+    assert transport.trust_env is True
+
+
 @pytest.mark.parametrize("timeout", [0, -1.0, float("nan")])
 def test_timeout_must_be_positive(timeout: float) -> None:
     with pytest.raises(ValueError, match="timeout"):

@@ -7,6 +7,8 @@ from typing import Any
 import orjson
 import pytest
 import yarl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tengrai_async import (
     APIError,
@@ -27,6 +29,19 @@ from tengrai_async.testing import make_artworks
 
 CONVERTER = make_converter()
 NOW = 1_700_000_000.0
+
+
+@st.composite
+def http_dates(draw: st.DrawFn) -> str:
+    """HTTP-date-shaped text whose fields range far past valid values."""
+    day = draw(st.sampled_from(["Mon", "Tue", "Sun", "Xyz"]))
+    month = draw(st.sampled_from(["Jan", "Feb", "Dec", "Foo"]))
+    numbers = st.integers(min_value=-(10**25), max_value=10**25)
+    date, year, hour, minute, second = (draw(numbers) for _ in range(5))
+    zone = draw(
+        st.sampled_from(["GMT", "UTC", "-0000", "+2359", "-2359", "EST", ""]) | numbers.map(str)
+    )
+    return f"{day}, {date} {month} {year} {hour}:{minute}:{second} {zone}"
 
 
 def decipher(status: int, body: bytes, headers: dict[str, str] | None = None, **kw: Any) -> Any:
@@ -133,7 +148,26 @@ def test_parse_retry_after_uses_the_clock_when_now_is_not_given() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [None, "", "  ", "soon", "-5", "1.5", "1e3", "0x10", "9" * 400, "Tomorrow, 25:99:99 GMT"],
+    [
+        None,
+        "",
+        "  ",
+        "soon",
+        "-5",
+        "1.5",
+        "1e3",
+        "1e400",
+        "0x10",
+        "NaN",
+        "inf",
+        "\u0663\u0660",  # Arabic-Indic digits
+        "5\u00a0",  # a no-break space is not HTTP whitespace
+        "Tomorrow, 25:99:99 GMT",
+        "Mon, 01 Jan 2024 99999999999999999999:00:00 GMT",  # OverflowError in datetime()
+        "Mon, 01 Jan 2024 00:00:00 +99999999999999999999",  # OverflowError in timedelta()
+        "Mon, 01 Jan 99999 00:00:00 GMT",
+        "Mon, 01 Jan 2024 00:00:00 GMT" + " " * 100 + "x",
+    ],
 )
 def test_parse_retry_after_gives_none_for_garbage(value: str | None) -> None:
     assert sansio.parse_retry_after(value, now=NOW) is None
@@ -141,6 +175,64 @@ def test_parse_retry_after_gives_none_for_garbage(value: str | None) -> None:
 
 def test_parse_retry_after_gives_none_for_a_superscript_digit() -> None:
     assert sansio.parse_retry_after("²") is None
+
+
+@pytest.mark.parametrize(
+    "value", ["2147483648", "2147483649", "99999999999999999999999", "9" * 400, "9" * 5000]
+)
+def test_parse_retry_after_clamps_huge_delta_seconds_to_2_to_the_31(value: str) -> None:
+    assert sansio.parse_retry_after(value) == 2.0**31 == sansio.RETRY_AFTER_CEILING
+
+
+def test_parse_retry_after_reads_leading_zeros_of_any_length() -> None:
+    assert sansio.parse_retry_after("0" * 5000 + "7") == 7.0
+
+
+def test_parse_retry_after_clamps_a_far_future_date() -> None:
+    assert sansio.parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now=NOW) == 2.0**31
+
+
+@pytest.mark.parametrize(
+    "value", ["Mon, 01 Jan 0001 00:00:00 -2359", "Mon, 01 Jan 0001 00:00:00 +2359"]
+)
+def test_parse_retry_after_reads_a_date_at_the_start_of_time_as_zero(value: str) -> None:
+    assert sansio.parse_retry_after(value, now=NOW) == 0.0
+
+
+def test_parse_retry_after_reads_a_date_without_zone_as_gmt() -> None:
+    value = email.utils.formatdate(NOW + 90, usegmt=True).replace("GMT", "-0000")
+    assert sansio.parse_retry_after(value, now=NOW) == pytest.approx(90.0)
+
+
+@given(st.text() | st.from_regex(r"[0-9]{1,30}", fullmatch=True) | http_dates())
+@settings(max_examples=500, deadline=None)
+def test_parse_retry_after_takes_any_text(value: str) -> None:
+    for now in (None, NOW):
+        seconds = sansio.parse_retry_after(value, now=now)
+        assert seconds is None or 0.0 <= seconds <= sansio.RETRY_AFTER_CEILING
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["Retry-After", "X-Request-Id", "Request-Id", "X-Amzn-RequestId", "X"]),
+        st.text(),
+    ),
+    st.sampled_from([429, 503, 400, 500, 418]),
+    st.binary(max_size=64),
+)
+@settings(max_examples=300, deadline=None)
+def test_an_error_is_built_from_any_headers_and_body(
+    headers: dict[str, str], status: int, body: bytes
+) -> None:
+    error = sansio.error_for_status(status, headers, body, secret="sk-0123456789")  # noqa: S106
+    assert error.status == status
+    str(error).encode("utf-8")  # printable on any UTF-8 stream
+    repr(error)
+    if error.request_id is not None:
+        assert len(error.request_id) <= 200
+        assert error.request_id.isprintable()
+    if isinstance(error, RateLimitError) and error.retry_after is not None:
+        assert 0.0 <= error.retry_after <= sansio.RETRY_AFTER_CEILING
 
 
 # -- decode_response (then structure_page) and error_for_status --------------------------
@@ -365,3 +457,92 @@ def test_artwork_url_appends_the_id_to_the_artworks_path(base: str, expected: st
     url = sansio.artwork_url(yarl.URL(base), artwork_id)
     assert str(url) == f"{expected}{artwork_id}"
     assert not url.query
+
+
+# -- keeping the key out of errors ---------------------------------------------------------
+
+KEY = "sk-live-0123456789abcdef"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"Bearer {KEY}", "Bearer ***"),
+        (f"{KEY}{KEY}", "***"),
+        (f"b'Bearer {KEY[:14]}...'", "b'Bearer ***...'"),  # a key cut in two by aiohttp
+        (f"...{KEY[-9:]} tail", "...*** tail"),
+        ("nothing secret here", "nothing secret here"),
+        (KEY[:7] + " is too short a piece to tell", KEY[:7] + " is too short a piece to tell"),
+    ],
+)
+def test_redact_masks_the_key_and_every_long_piece_of_it(text: str, expected: str) -> None:
+    assert sansio.redact(text, KEY) == expected
+
+
+@pytest.mark.parametrize("secret", [None, "", "k", "1234567"])
+def test_redact_leaves_text_alone_for_no_key_or_a_toy_one(secret: str | None) -> None:
+    assert sansio.redact("k 1234567 k", secret) == "k 1234567 k"
+
+
+def test_an_error_echoing_the_key_holds_it_nowhere() -> None:
+    headers = {"X-Echo": f"Bearer {KEY}", "X-Request-Id": KEY, KEY: "as a name"}
+    body = orjson.dumps({"message": f"invalid key {KEY}", "statusCode": 401})
+    error = sansio.error_for_status(401, headers, body, secret=KEY)
+    assert error.message == "invalid key ***"
+    assert error.body == {"message": "invalid key ***", "statusCode": 401}
+    assert dict(error.headers) == {
+        "X-Echo": "Bearer ***",
+        "X-Request-Id": "***",
+        "***": "as a name",
+    }
+    assert error.request_id == "***"
+    assert KEY not in repr(error.__reduce__())
+
+
+def test_a_malformed_body_echoing_the_key_holds_it_nowhere() -> None:
+    body = f"<html>Authorization: Bearer {KEY}</html>".encode()
+    with pytest.raises(MalformedResponseError) as info:
+        sansio.decode_response(200, {}, body, secret=KEY)
+    error = info.value
+    assert error.raw == b"<html>Authorization: Bearer ***</html>"
+    assert KEY not in str(error)
+    assert error.__context__ is None  # orjson's error holds the whole body
+    assert error.__cause__ is None
+
+
+def test_a_malformed_body_keeps_no_context_either() -> None:
+    with pytest.raises(MalformedResponseError) as info:
+        sansio.decode_response(200, {}, b"[{", secret=KEY)
+    assert info.value.__context__ is None
+
+
+@pytest.mark.parametrize("key", ["a\r\nX-Evil: 1", "k\nk", "k\x00", "k\x7fk", "\tk\tk"])
+def test_check_api_key_refuses_control_characters_inside_the_key(key: str) -> None:
+    with pytest.raises(ConfigurationError, match="control character") as info:
+        sansio.check_api_key(key)
+    assert key not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "sent"),
+    [
+        ("k", "k"),
+        (KEY, KEY),
+        (f"{KEY}\n", KEY),
+        (f"\t {KEY}\r\n", KEY),
+        ("\u00a0k\u00a0", "k"),
+        ("key with inner spaces", "key with inner spaces"),
+        ("ключ-\u00e9", "ключ-\u00e9"),
+    ],
+)
+def test_check_api_key_drops_surrounding_whitespace_only(key: str, sent: str) -> None:
+    assert sansio.check_api_key(key) == sent
+
+
+@pytest.mark.parametrize(
+    "url", ["https://user:pa55@api.tengr.ai", "https://user@api.tengr.ai", "http://:pa55@127.0.0.1"]
+)
+def test_check_base_url_refuses_credentials_without_showing_them(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="credentials") as info:
+        sansio.check_base_url(url)
+    assert "pa55" not in str(info.value)
