@@ -123,7 +123,7 @@ class ArtworksResource:
                 last[:] = [artwork]
                 if artwork.status in _sansio.FINAL_STATUSES:
                     return artwork
-                await asyncio.sleep(delay)
+                await self._transport.sleep(delay)  # close() ends it at once
             raise AssertionError("unreachable: poll_delays never ends")  # pragma: no cover
 
         try:

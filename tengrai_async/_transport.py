@@ -444,7 +444,7 @@ class Transport:
                 belongs to another event loop.
         """
         await self.open()
-        return await self._until_closed(
+        return await self.until_closed(
             self._get_with_retries(url, offset, cooldown or Cooldown(), counter)
         )
 
@@ -455,9 +455,9 @@ class Transport:
             ClientStateError: The transport is closed, or was closed during the sleep.
         """
         self._check_usable()
-        await self._until_closed(asyncio.sleep(seconds))
+        await self.until_closed(asyncio.sleep(seconds))
 
-    async def _until_closed(self, work: Coroutine[Any, Any, T]) -> T:
+    async def until_closed(self, work: Coroutine[Any, Any, T]) -> T:
         """Await *work* in the current task; if ``close()`` cancels it, raise ClientStateError.
 
         *work* runs in its caller's task, not one of its own, so that nothing about the

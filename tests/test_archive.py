@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import sqlite3
@@ -616,3 +617,23 @@ async def test_an_invalid_artwork_counts_once_not_on_every_run(tmp_path: Path) -
     (row,) = [r for r in rows(tmp_path, "artworks") if r["id"] == artworks[0]["id"]]
     assert row["valid"] == 0
     assert orjson.loads(row["json"]) == artworks[0]
+
+
+async def test_close_ends_an_image_download_waiting_to_retry(tmp_path: Path) -> None:
+    from tengrai_async import ClientStateError, RetryPolicy  # noqa: PLC0415
+
+    artworks = final(make_artworks(5, kinds=["selena"]))
+    artworks[0]["status"] = "succeeded"
+    async with FakeTengrAI(artworks, images=True) as server:
+        artworks[0]["results"] = [str(server.image_url(artworks[0]["id"], 0))]
+        server.queue_image_faults("503")
+        client = make_client(server.url, retry=RetryPolicy(wait_initial=30, wait_jitter=0))
+        task = asyncio.create_task(sync(client, tmp_path))
+        while not server.image_requests:  # noqa: ASYNC110 - waiting on the server's record
+            await asyncio.sleep(0.005)
+        started = asyncio.get_running_loop().time()
+        await client.close()
+        with pytest.raises(ClientStateError):
+            await task
+        assert asyncio.get_running_loop().time() - started < 1.0
+    assert not [p for p in (tmp_path / "images").iterdir() if p.name.startswith(".")]

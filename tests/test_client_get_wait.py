@@ -12,6 +12,7 @@ from _client_helpers import make_client
 
 from tengrai_async import (
     ArtworkStatus,
+    ClientStateError,
     NotFoundError,
     QuantumArtwork,
     SelenaArtwork,
@@ -234,3 +235,17 @@ def test_poll_delays_grow_by_half_up_to_ten_seconds() -> None:
 
 def test_poll_delays_keep_a_first_delay_longer_than_the_cap() -> None:
     assert list(itertools.islice(sansio.poll_delays(30.0), 3)) == [30.0, 30.0, 30.0]
+
+
+async def test_close_ends_a_wait_that_sleeps_between_polls() -> None:
+    async with FakeTengrAI(count=3) as server:
+        client = make_client(server.url)
+        job = server.start_job(polls=1_000_000)
+        task = asyncio.create_task(client.artworks.wait(job, poll_interval=30))
+        while not by_id_requests(server):  # noqa: ASYNC110 - waiting on the server's record
+            await asyncio.sleep(0.005)
+        started = asyncio.get_running_loop().time()
+        await client.close()
+        with pytest.raises(ClientStateError):
+            await task
+        assert asyncio.get_running_loop().time() - started < 1.0

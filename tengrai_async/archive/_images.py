@@ -118,7 +118,10 @@ async def download_image(
         asyncio.CancelledError: The run was interrupted (the temporary file is removed).
     """
     try:
-        return await _download(transport, url, directory, artwork_id, position, max_bytes, on_bytes)
+        # Run as one of the client's requests: close() ends it at once, even mid-backoff.
+        return await transport.until_closed(
+            _download(transport, url, directory, artwork_id, position, max_bytes, on_bytes)
+        )
     except ClientStateError:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure of one image is that image's outcome
@@ -137,13 +140,19 @@ async def _download(
     target = _fetchable(url)
     if isinstance(target, ImageOutcome):
         return target
-    session = await transport.session()
     headers = transport.headers_for(target)
     headers["Accept"] = "image/*"
-    # A large image may take longer than one API call: the timeout bounds each read instead.
-    timeout = aiohttp.ClientTimeout(
-        total=None, sock_connect=transport.timeout, sock_read=transport.timeout
+    request = _Request(
+        session=await transport.session(),
+        url=target,
+        headers=headers,
+        # A large image may take longer than one API call: the timeout bounds each read.
+        timeout=aiohttp.ClientTimeout(
+            total=None, sock_connect=transport.timeout, sock_read=transport.timeout
+        ),
+        proxy=transport.proxy_for(target),
     )
+    destination = _Destination(directory, artwork_id, position, max_bytes, on_bytes)
     policy = transport.retry
     try:
         async for attempt in stamina.retry_context(
@@ -155,17 +164,7 @@ async def _download(
             wait_jitter=policy.wait_jitter,
         ):
             with attempt:
-                return await _fetch(
-                    session,
-                    target,
-                    headers,
-                    timeout,
-                    directory,
-                    artwork_id,
-                    position,
-                    max_bytes,
-                    on_bytes,
-                )
+                return await _fetch(request, destination)
     except _Transient as exc:
         return ImageOutcome("failed", reason=f"{exc} after {transport.max_retries + 1} attempts")
     except asyncio.TimeoutError:
@@ -194,18 +193,38 @@ def _sync_to_disk(file: BinaryIO) -> None:
     os.fsync(file.fileno())
 
 
-async def _fetch(
-    session: aiohttp.ClientSession,
-    url: yarl.URL,
-    headers: dict[str, str],
-    timeout: aiohttp.ClientTimeout,
-    directory: Path,
-    artwork_id: str,
-    position: int,
-    max_bytes: int,
-    on_bytes: Callable[[int], None] | None,
-) -> ImageOutcome:
-    async with session.get(url, headers=headers, timeout=timeout) as response:
+@attrs.frozen
+class _Request:
+    """One image GET, as every attempt sends it."""
+
+    session: aiohttp.ClientSession
+    url: yarl.URL
+    headers: dict[str, str]
+    timeout: aiohttp.ClientTimeout
+    proxy: yarl.URL | None
+
+
+@attrs.frozen
+class _Destination:
+    """Where one image goes, and how much of it may come."""
+
+    directory: Path
+    artwork_id: str
+    position: int
+    max_bytes: int
+    on_bytes: Callable[[int], None] | None
+
+
+async def _fetch(request: _Request, destination: _Destination) -> ImageOutcome:
+    directory, max_bytes, on_bytes = (
+        destination.directory,
+        destination.max_bytes,
+        destination.on_bytes,
+    )
+    artwork_id, position = destination.artwork_id, destination.position
+    async with request.session.get(
+        request.url, headers=request.headers, timeout=request.timeout, proxy=request.proxy
+    ) as response:
         status = response.status
         content_type = response.headers.get("Content-Type", "")
         if status in _GONE:
