@@ -245,6 +245,8 @@ def test_help_and_version_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["export", "--help"]) == 0
     out = capsys.readouterr().out
     assert "TENGRAI_API_KEY" in out
+    assert "\n  4    a local file failed" in out
+    assert "\n  141  the reader of the output went away" in out
     assert "--api-key" not in out
     assert "--demo-latency" not in out  # hidden
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import subprocess
@@ -14,8 +15,11 @@ from typing import Any
 import orjson
 import pytest
 from _cli_helpers import KEY, serve
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tengrai_async.cli import main
+from tengrai_async.cli._export import ExportOptions, UsageError, plan
 from tengrai_async.testing import FakeTengrAI, make_artworks
 
 COUNT = 1000
@@ -149,39 +153,250 @@ def test_resume_needs_a_checkpoint_and_its_part_file(
     assert "is missing" in capsys.readouterr().err
 
 
+# --- the checkpoint is trusted for nothing -------------------------------------------------
+
+# A checkpoint and .part as an export with RESUME's options leaves them after SYNTHETIC items.
+SYNTHETIC = 300
+RESUME = ["--page-size", "100", "--resume"]
+WRITTEN = make_artworks(COUNT)[:SYNTHETIC]
+PART = b"".join(orjson.dumps(a, option=orjson.OPT_APPEND_NEWLINE) for a in WRITTEN)
+VALID: dict[str, Any] = {
+    "version": 1,
+    "query": ExportOptions(page_size=100).query(),
+    "next_offset": SYNTHETIC,
+    "part_bytes": len(PART),
+    "items": SYNTHETIC,
+    "rejects": 0,
+    "rejects_bytes": 0,
+    "recent_ids": [a["id"] for a in WRITTEN[-200:]],  # the last two pages
+}
+COUNTERS = ("next_offset", "part_bytes", "items", "rejects", "rejects_bytes")
+MAX_COUNT = 2**53 - 1
+NOT_COUNTS: tuple[Any, ...] = (-1, -(2**63), 1.5, 300.0, "3", True, None, [], {}, MAX_COUNT + 1)
+
+
+def checkpoint_path(out: Path) -> Path:
+    return out.with_name(out.name + ".checkpoint.json")
+
+
+def changed(**changes: Any) -> bytes:
+    return orjson.dumps({**VALID, **changes})
+
+
+def flawed(key: str, value: Any) -> bytes:
+    return changed(**{key: value})
+
+
+def without(key: str) -> bytes:
+    return orjson.dumps({k: v for k, v in VALID.items() if k != key})
+
+
+def test_the_synthetic_checkpoint_resumes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # The control for the tests below: unchanged, VALID and PART are taken up where they stop.
+    out = tmp_path / "out.jsonl"
+    part_of(out).write_bytes(PART)
+    checkpoint_path(out).write_bytes(orjson.dumps(VALID))
+    with serve_slowly(monkeypatch) as server:
+        assert main(["export", "-q", "-o", str(out), *RESUME]) == 0
+        assert [orjson.loads(line)["id"] for line in out.read_bytes().splitlines()] == server.ids()
+        assert {int(r.query["offset"]) for r in server.requests} >= {SYNTHETIC}
+
+
+def refuse(
+    out: Path, content: bytes | None, capsys: pytest.CaptureFixture[str], *, way: str = "--force"
+) -> str:
+    """Resume with *content* as the checkpoint: refused, before any request, with the way out."""
+    if not part_of(out).exists():
+        part_of(out).write_bytes(PART)
+    if content is not None:
+        checkpoint_path(out).write_bytes(content)
+    capsys.readouterr()
+    # No TENGRAI_API_KEY: a checkpoint let through would stop at "no API key", not here.
+    assert main(["export", "-o", str(out), *RESUME]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tengrai-async: error: ")
+    assert err.count("\n") == 1  # one line: no traceback
+    assert way in err
+    assert part_of(out).read_bytes() == PART
+    return err
+
+
 @pytest.mark.parametrize(
-    "content",
+    ("content", "message"),
     [
-        b"not json",
-        b"[]",
-        b'{"version": 99}',
-        b'{"version": 1, "query": null}',
-        b'{"version": 1, "query": {}}',
-        orjson.dumps(
-            {
-                "version": 1,
-                "query": {},
-                "next_offset": -1,
-                "part_bytes": 0,
-                "items": 0,
-                "rejects": 0,
-                "rejects_bytes": 0,
-                "recent_ids": [],
-            }
+        (b"", "is not valid JSON"),
+        (b"not json", "is not valid JSON"),
+        (b"\x00\xff\xfe binary \x80", "is not valid JSON"),
+        (orjson.dumps(VALID)[:1], "is not valid JSON"),
+        (orjson.dumps(VALID)[:200], "is not valid JSON"),
+        (orjson.dumps(VALID)[:-1], "is not valid JSON"),
+        (orjson.dumps(VALID).replace(b"300", b"1e400", 1), "is not valid JSON"),
+        (b"[]", "holds a list, not an object"),
+        (b"null", "holds null, not an object"),
+        (b'"checkpoint"', "holds a string, not an object"),
+        (b"7", "holds a number, not an object"),
+        (b"true", "holds a boolean, not an object"),
+        (b"{}", "has no version"),
+        (changed(version=99), "is of version 99"),
+        (changed(version=0), "is of version 0"),
+        (changed(version="1"), "is of version '1'"),
+        (changed(version=True), "is of version True"),
+        (changed(version=1.0), "is of version 1.0"),
+        (changed(version=None), "is of version None"),
+        (without("version"), "has no version"),
+        *[(without(key), f"lacks {key}") for key in VALID if key != "version"],
+        (changed(extra=1), "has unknown keys ['extra']"),
+        (changed(query=None), "has a query that is null"),
+        (changed(query=[]), "has a query that is a list, not an object"),
+        (changed(query="jsonl"), "has a query that is a string, not an object"),
+        (changed(query={}), "same export"),
+        (changed(query={**VALID["query"], "format": "csv"}), "format was 'csv', now 'jsonl'"),
+        (changed(query={**VALID["query"], "page_size": "100"}), "page_size was '100', now 100"),
+        (changed(query={**VALID["query"], "new": 1}), "new was 1, now None"),
+        *[
+            (changed(**{key: value}), f"has {key} {value!r}, not an integer from 0 to")
+            for key in COUNTERS
+            for value in NOT_COUNTS
+        ],
+        # Beyond 64 bits, JSON numbers are read as floats.
+        (orjson.dumps(VALID).replace(b"300", b"18446744073709551616", 1), "not an integer"),
+        (changed(recent_ids="abc"), "recent_ids that are not a list of strings"),
+        (changed(recent_ids=[1]), "recent_ids that are not a list of strings"),
+        (changed(recent_ids=[None]), "recent_ids that are not a list of strings"),
+        (changed(recent_ids={"a": "b"}), "recent_ids that are not a list of strings"),
+        (changed(items=SYNTHETIC + 1), "counts more artworks than listing offsets"),
+        (changed(rejects=1), "rejects and rejects bytes that do not match"),
+        (changed(rejects_bytes=10), "rejects and rejects bytes that do not match"),
+        (changed(rejects=5, rejects_bytes=3), "rejects and rejects bytes that do not match"),
+        (changed(items=5, recent_ids=VALID["recent_ids"][:6]), "more recent ids than artworks"),
+        (changed(part_bytes=SYNTHETIC - 1), "bytes that cannot hold its artworks"),
+        (changed(part_bytes=len(PART), items=0, recent_ids=[]), "cannot hold its artworks"),
+        (
+            changed(next_offset=5000, items=1000, recent_ids=["x"] * 201),
+            "more recent ids than two pages hold",
         ),
+        (changed(part_bytes=len(PART) - 1), "has no line end at byte"),
+        (changed(part_bytes=len(PART) + 1), "fewer than the"),
+        (changed(recent_ids=["x" * 100] * 11000), "is larger than any checkpoint"),
     ],
 )
-def test_an_unreadable_checkpoint_is_a_usage_error(
+def test_a_damaged_checkpoint_is_refused_with_the_way_out(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     content: bytes,
+    message: str,
 ) -> None:
-    monkeypatch.setenv("TENGRAI_API_KEY", KEY)
+    monkeypatch.delenv("TENGRAI_API_KEY", raising=False)
+    assert message in refuse(tmp_path / "out.jsonl", content, capsys)
+
+
+def test_max_items_bounds_the_checkpoint(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("TENGRAI_API_KEY", raising=False)
     out = tmp_path / "out.jsonl"
-    out.with_name(out.name + ".checkpoint.json").write_bytes(content)
-    assert main(["export", "-o", str(out), "--resume"]) == 2
-    assert "checkpoint" in capsys.readouterr().err
+    part_of(out).write_bytes(PART)
+    query = {**VALID["query"], "max_items": 200}
+    checkpoint_path(out).write_bytes(changed(query=query))
+    assert main(["export", "-o", str(out), *RESUME, "--max-items", "200"]) == 2
+    assert "counts more artworks than --max-items 200" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo"])
+def test_a_checkpoint_that_is_no_file_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    monkeypatch.delenv("TENGRAI_API_KEY", raising=False)
+    out = tmp_path / "out.jsonl"
+    path = checkpoint_path(out)
+    if kind == "directory":
+        path.mkdir()
+    else:
+        os.mkfifo(path)
+    stop = threading.Event()
+
+    def unblock() -> None:
+        # Should the command wait on the FIFO for a writer, this ends the wait (the test fails).
+        while not stop.wait(2):
+            with contextlib.suppress(OSError):
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+
+    thread = threading.Thread(target=unblock, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    try:
+        err = refuse(out, None, capsys, way="remove it")
+    finally:
+        stop.set()
+    assert time.monotonic() - started < 1.5
+    assert "is in the way and is not a regular file" in err
+
+
+def contents() -> st.SearchStrategy[bytes]:
+    """Checkpoint files that must all be refused: noise, any JSON, and VALID with one flaw."""
+    scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(2**63), max_value=2**64 - 1),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=20),
+    )
+    json = st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+        max_leaves=12,
+    )
+    not_int = json.filter(lambda v: type(v) is not int)
+    bad_count = st.one_of(
+        not_int,
+        st.integers(min_value=-(2**63), max_value=-1),  # orjson writes 64-bit integers
+        st.integers(min_value=MAX_COUNT + 1, max_value=2**64 - 1),
+    )
+    flaws: dict[str, st.SearchStrategy[Any]] = {
+        "version": json.filter(lambda v: type(v) is not int or v != 1),
+        "query": json.filter(lambda v: v != VALID["query"]),
+        "recent_ids": json.filter(
+            lambda v: type(v) is not list or any(type(i) is not str for i in v)
+        ),
+        **dict.fromkeys(COUNTERS, bad_count),
+        # In range, but not what an export of PART could have written:
+        "items": bad_count | st.integers(min_value=SYNTHETIC + 1, max_value=MAX_COUNT),
+        "rejects": bad_count | st.integers(min_value=1, max_value=MAX_COUNT),
+        "part_bytes": bad_count
+        | st.integers(min_value=len(PART) + 1, max_value=MAX_COUNT)
+        | st.integers(min_value=1, max_value=len(PART)).filter(lambda n: PART[n - 1] != 10),
+    }
+    one_flaw = st.one_of(
+        *[strategy.map(functools.partial(flawed, key)) for key, strategy in flaws.items()],
+        st.sampled_from(sorted(VALID)).map(without),
+        st.text(min_size=1).filter(lambda k: k not in VALID).map(lambda k: changed(**{k: 0})),
+    )
+    valid = orjson.dumps(VALID)
+    return st.one_of(
+        st.binary(max_size=300),
+        json.map(orjson.dumps),
+        st.integers(min_value=0, max_value=len(valid) - 2).map(lambda n: valid[:n]),
+        one_flaw,
+    )
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(content=contents())
+def test_no_checkpoint_gets_past_the_checks_with_a_flaw(tmp_path: Path, content: bytes) -> None:
+    # plan() is where main() reads the checkpoint (the tests above go through main()); any
+    # exception but a UsageError would reach the user as a traceback.
+    out = tmp_path / "out.jsonl"
+    part_of(out).write_bytes(PART)
+    checkpoint_path(out).write_bytes(content)
+    options = ExportOptions(output=str(out), page_size=100, resume=True)
+    with pytest.raises(UsageError, match="--force"), plan(options):
+        pass
+    assert part_of(out).read_bytes() == PART
 
 
 def test_a_listing_shifted_by_new_artworks_resumes_without_duplicates(

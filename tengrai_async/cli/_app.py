@@ -1,6 +1,7 @@
 """The ``tengrai-async`` command: its argument parser, and the dispatch to ``export`` and ``list``.
 
-It also owns the exit codes: every failure is mapped here to 1 (API), 2 (usage) or 130 (Ctrl-C).
+It also owns the exit codes: every failure is mapped here to 1 (API), 2 (usage), 4 (a local
+file), 130 (Ctrl-C) or 141 (the reader of the output went away).
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from .._version import __version__
 from ..archive import ArchiveDatabaseError, ArchiveLockedError
 from ._archive import ArchiveOptions, archive, check_directory
 from ._demo import DEFAULT_COUNT, DemoOptions, demo_server
-from ._export import STDOUT, ExportOptions, UsageError, export, plan
+from ._export import STDOUT, ExportOptions, ExportPlan, UsageError, export, plan
 from ._formats import FORMATS, Format
+from ._output import LocalFileError, OutputClosedError, silence_stdout
 from ._table import render
 
 __all__ = ["build_parser", "main"]
@@ -41,7 +43,11 @@ EXIT_OK: Final = 0
 EXIT_FAILURE: Final = 1
 EXIT_USAGE: Final = 2
 EXIT_REJECTS: Final = 3
+EXIT_LOCAL_FILE: Final = 4
 EXIT_INTERRUPTED: Final = 130
+# 128 + SIGPIPE, what a shell reports for `yes | head -1`: the command did not finish, but
+# nothing is wrong, and `set -o pipefail` scripts can tell it from a failure.
+EXIT_CLOSED: Final = 141
 
 _KEY_NOTE: Final = textwrap.fill(
     f"The API key is read from the {API_KEY_ENV} environment variable only: a key given on "
@@ -52,9 +58,13 @@ _KEY_NOTE: Final = textwrap.fill(
 _EXIT_NOTE: Final = """exit codes:
   0    done
   1    API or network failure after retries (a file export keeps its checkpoint)
-  2    usage error: bad arguments, no API key, a checkpoint in the way
+  2    usage error: bad arguments, no API key, an output that cannot be written, another
+       export writing the same file (its pid is named), a checkpoint in the way or unusable
   3    done, but invalid artworks were set aside in the rejects file
-  130  interrupted (Ctrl-C); a file export keeps its checkpoint"""
+  4    a local file failed while the export wrote it (disk full, I/O error; the file and the
+       OS error are named); a file export keeps its checkpoint
+  130  interrupted (Ctrl-C); a file export keeps its checkpoint
+  141  the reader of the output went away (export | head); nothing is printed"""
 _EPILOG: Final = f"{_KEY_NOTE}\n\n{_EXIT_NOTE}"
 _ARCHIVE_EXIT_NOTE: Final = """exit codes:
   0    done (an image the host no longer has is recorded as gone, not a failure)
@@ -190,7 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         default=STDOUT,
         metavar="FILE",
-        help="where to write; '-' is stdout, which cannot resume (default: -)",
+        help="where to write; '-' is stdout; a link is followed; a device, FIFO or /dev/fd/N "
+        "is written directly; only a regular FILE can resume (default: -)",
     )
     output.add_argument(
         "--format",
@@ -403,9 +414,15 @@ def _export_options(args: argparse.Namespace) -> ExportOptions:
     )
 
 
-async def _run_export(args: argparse.Namespace, stderr: TextIO) -> int:
-    # The files on disk are checked first: a checkpoint in the way needs no connection.
-    ready = plan(_export_options(args))
+def _run_export(args: argparse.Namespace, stderr: TextIO) -> int:
+    # The output is checked, locked and opened first: a checkpoint in the way, or another
+    # export writing the file, needs no connection. Outside the event loop, so that Ctrl-C
+    # stops a wait for a FIFO's reader.
+    with plan(_export_options(args)) as ready:
+        return asyncio.run(_export_with_client(args, ready, stderr))
+
+
+async def _export_with_client(args: argparse.Namespace, ready: ExportPlan, stderr: TextIO) -> int:
     async with _client(args) as client:
         return await export(client, ready, stdout=sys.stdout.buffer, stderr=stderr)
 
@@ -465,12 +482,12 @@ def _logging(stderr: TextIO, *, verbose: bool) -> Iterator[None]:
             logger.setLevel(level)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return per exit code
     """Run the ``tengrai-async`` command with *argv* (default: ``sys.argv[1:]``).
 
     Returns:
         The exit code: 0 done, 1 API failure, 2 usage error, 3 done with rejected items,
-        130 interrupted.
+        4 a local file failed, 130 interrupted, 141 the reader of the output went away.
     """
     parser = build_parser()
     try:
@@ -481,16 +498,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.demo is not None and args.base_url is not None:
         stderr.write(f"{PROG}: error: --demo runs its own server: drop --base-url\n")
         return EXIT_USAGE
-    run = {"export": _run_export, "archive": _run_archive, "list": _run_list}[args.command]
+    run = {"archive": _run_archive, "list": _run_list}.get(args.command)
     with _logging(stderr, verbose=args.verbose):
         try:
+            if run is None:
+                return _run_export(args, stderr)
             return asyncio.run(run(args, stderr))
+        except OutputClosedError as exc:
+            if exc.stdout:
+                silence_stdout()
+            return EXIT_CLOSED
         except KeyboardInterrupt:
             stderr.write(f"{PROG}: interrupted\n")
             return EXIT_INTERRUPTED
         except (UsageError, ConfigurationError, ArchiveLockedError, ArchiveDatabaseError) as exc:
             stderr.write(f"{PROG}: error: {exc}\n")
             return EXIT_USAGE
+        except LocalFileError as exc:
+            stderr.write(f"{PROG}: error: {exc}\n")
+            return EXIT_LOCAL_FILE
         except (TengrAIError, OSError) as exc:
             stderr.write(f"{PROG}: failed: {exc}\n")
             return EXIT_FAILURE

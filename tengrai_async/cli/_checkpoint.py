@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any, Final
@@ -15,10 +16,28 @@ from typing import Any, Final
 import attrs
 import orjson
 
-__all__ = ["VERSION", "Checkpoint", "CheckpointError", "load", "remove", "save"]
+__all__ = [
+    "MAX_COUNT",
+    "VERSION",
+    "Checkpoint",
+    "CheckpointError",
+    "load",
+    "refused",
+    "remove",
+    "save",
+    "short",
+]
 
 #: Bumped whenever the file's meaning changes; another version is refused, never guessed at.
 VERSION: Final = 1
+#: The largest count a checkpoint may hold (2**53 - 1, the largest integer every JSON reader
+#: keeps exact); no export comes near it, so anything larger is damage.
+MAX_COUNT: Final = 2**53 - 1
+#: The largest checkpoint file read (one holds a query and at most two pages of ids).
+MAX_SIZE: Final = 1 << 20
+_COUNTERS: Final = ("next_offset", "part_bytes", "items", "rejects", "rejects_bytes")
+_KEYS: Final = frozenset({"version", "query", "recent_ids", *_COUNTERS})
+_SHORT: Final = 60
 
 
 class CheckpointError(Exception):
@@ -70,43 +89,110 @@ def save(path: Path, checkpoint: Checkpoint) -> None:
 
 
 def load(path: Path) -> Checkpoint:
-    """Read a checkpoint written by :func:`save`.
+    """Read a checkpoint written by :func:`save`, trusting nothing in it.
+
+    Every key must be there with the type and range :func:`save` writes, and no other key:
+    anything else (a truncated or damaged file, another version, a hand edit) is refused.
 
     Raises:
-        CheckpointError: The file is unreadable, not a checkpoint, or of another version.
+        CheckpointError: The file cannot be read, or is not a consistent version 1 checkpoint;
+            the message says to use ``--force``.
     """
-    try:
-        data = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError) as exc:
-        raise CheckpointError(f"cannot read the checkpoint {path}: {exc}") from None
-    if not isinstance(data, dict) or data.get("version") != VERSION:
-        raise CheckpointError(
-            f"{path} is not a version {VERSION} export checkpoint; use --force to start over"
+    data = _parse(path, _read(path))
+    if not isinstance(data, dict):
+        raise refused(path, f"holds {_kind(data)}, not an object")
+    if "version" not in data:
+        raise refused(path, "has no version")
+    version = data["version"]
+    if type(version) is not int or version != VERSION:
+        raise refused(
+            path,
+            f"is of version {short(version)}, and this tengrai-async reads version {VERSION} only",
         )
-    if not isinstance(data.get("query"), dict):
-        raise CheckpointError(f"the checkpoint {path} has no query")
-    try:
-        checkpoint = Checkpoint(
-            query=data["query"],
-            next_offset=data["next_offset"],
-            part_bytes=data["part_bytes"],
-            items=data["items"],
-            rejects=data["rejects"],
-            rejects_bytes=data["rejects_bytes"],
-            recent_ids=tuple(data["recent_ids"]),
-        )
-    except (KeyError, TypeError) as exc:
-        raise CheckpointError(f"the checkpoint {path} is incomplete ({exc!r})") from None
-    counters = (
-        checkpoint.next_offset,
-        checkpoint.part_bytes,
-        checkpoint.items,
-        checkpoint.rejects,
-        checkpoint.rejects_bytes,
+    if set(data) != _KEYS:
+        problems = []
+        if missing := sorted(_KEYS - set(data)):
+            problems.append(f"lacks {', '.join(missing)}")
+        if unknown := sorted(set(data) - _KEYS):
+            problems.append(f"has unknown keys {short(unknown)}")
+        raise refused(path, "; ".join(problems))
+    if not isinstance(data["query"], dict):
+        raise refused(path, f"has a query that is {_kind(data['query'])}, not an object")
+    for key in _COUNTERS:
+        value = data[key]
+        if type(value) is not int or not 0 <= value <= MAX_COUNT:
+            raise refused(path, f"has {key} {short(value)}, not an integer from 0 to {MAX_COUNT}")
+    ids = data["recent_ids"]
+    if type(ids) is not list or not all(type(i) is str for i in ids):
+        raise refused(path, "has recent_ids that are not a list of strings")
+    checkpoint = Checkpoint(
+        query=data["query"],
+        next_offset=data["next_offset"],
+        part_bytes=data["part_bytes"],
+        items=data["items"],
+        rejects=data["rejects"],
+        rejects_bytes=data["rejects_bytes"],
+        recent_ids=tuple(ids),
     )
-    if not all(type(n) is int and n >= 0 for n in counters):
-        raise CheckpointError(f"the checkpoint {path} holds invalid values")
+    _check_consistent(path, checkpoint)
     return checkpoint
+
+
+def _check_consistent(path: Path, checkpoint: Checkpoint) -> None:
+    # What save() writes always holds these; a file that breaks one was not written by it.
+    if checkpoint.items > checkpoint.next_offset:
+        raise refused(path, "counts more artworks than listing offsets it went past")
+    if checkpoint.rejects > checkpoint.rejects_bytes or (
+        (checkpoint.rejects == 0) != (checkpoint.rejects_bytes == 0)
+    ):
+        raise refused(path, "counts rejects and rejects bytes that do not match")
+    if len(checkpoint.recent_ids) > checkpoint.items:
+        raise refused(path, "lists more recent ids than artworks written")
+
+
+def refused(path: Path, problem: str) -> CheckpointError:
+    """The error for a checkpoint with *problem*, saying what to do about it."""
+    return CheckpointError(
+        f"the checkpoint {path} {problem}: it cannot be resumed; run the same command with "
+        "--force to discard it and start over"
+    )
+
+
+def _read(path: Path) -> bytes:
+    try:
+        # O_NONBLOCK: a FIFO put at the name must not hang the command before it is refused.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise refused(path, f"cannot be read ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "rb") as file:
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise refused(path, "is not a regular file")
+            data = file.read(MAX_SIZE + 1)
+        except OSError as exc:
+            raise refused(path, f"cannot be read ({exc.strerror or exc})") from None
+    if len(data) > MAX_SIZE:
+        raise refused(path, f"is larger than any checkpoint ({MAX_SIZE} bytes)")
+    return data
+
+
+def _parse(path: Path, data: bytes) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise refused(path, "is not valid JSON (truncated or damaged)") from None
+
+
+def _kind(value: Any) -> str:
+    """What a JSON value is, in JSON's words."""
+    kinds = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
+    return "null" if value is None else kinds.get(type(value), "a list")
+
+
+def short(value: Any) -> str:
+    """*value*'s repr, cut to a length that fits a message."""
+    text = repr(value)
+    return text if len(text) <= _SHORT else text[: _SHORT - 3] + "..."
 
 
 def remove(path: Path) -> None:

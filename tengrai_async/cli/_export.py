@@ -2,6 +2,8 @@
 
 Each page is written whole and flushed to ``FILE.part``, then the checkpoint is replaced, so the
 checkpoint never claims more than the ``.part`` holds; a finished export is renamed to ``FILE``.
+One process at a time writes a file (an OS lock, see :mod:`._output`). Standard output and
+other streams (devices, FIFOs, ``/dev/fd/N``) are written to directly and cannot resume.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import contextlib
 import datetime as _dt
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Final, TextIO
+from typing import Any, BinaryIO, Final, TextIO
 
 import attrs
 import orjson
@@ -26,23 +29,46 @@ from . import _checkpoint
 from ._checkpoint import Checkpoint, CheckpointError
 from ._demo import DemoOptions
 from ._formats import Format, Writer, writer_for
+from ._output import (
+    STDOUT,
+    LocalFileError,
+    OutputClosedError,
+    Sink,
+    Target,
+    UsageError,
+    companion,
+    describe,
+    local_errors,
+    only_writer,
+    open_stream,
+    remove_temporaries,
+    resolve,
+    stdout_target,
+)
 from ._progress import Progress, Summary
 
-__all__ = ["STDOUT", "ExportOptions", "ExportPlan", "UsageError", "export", "plan"]
+__all__ = [
+    "STDOUT",
+    "ExportOptions",
+    "ExportPlan",
+    "LocalFileError",
+    "OutputClosedError",
+    "UsageError",
+    "export",
+    "plan",
+]
 
-#: The ``-o`` value that means standard output.
-STDOUT: Final = "-"
-#: Where invalid items go when the export itself goes to standard output.
+#: Where invalid items go when the export itself goes to standard output or another stream.
 STDOUT_REJECTS: Final = "tengrai-rejects.jsonl"
 # Ids of this many recent pages are kept in the checkpoint to drop repeats after a resume.
 _RECENT_PAGES: Final = 2
+# O_NOFOLLOW where there is one: a link planted at FILE.part is not followed into another file.
+_NOFOLLOW: Final = getattr(os, "O_NOFOLLOW", 0)
+# A query key one side lacks differs from any value the other side has, None included.
+_MISSING: Final = object()
 
 EXIT_OK: Final = 0
 EXIT_REJECTS: Final = 3
-
-
-class UsageError(Exception):
-    """The command cannot run as asked (exit code 2)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -104,31 +130,57 @@ def _utc_text(value: _dt.datetime | None) -> str | None:
     return None if value is None else value.astimezone(_dt.timezone.utc).isoformat()
 
 
-@attrs.define(kw_only=True)
+@attrs.frozen(kw_only=True)
 class _Paths:
-    output: Path | None  # None: standard output
-    part: Path | None
+    """The files of one export.
+
+    ``part``, ``checkpoint`` and the lock live beside the file the output leads to (a symbolic
+    link's target), so that the finished ``.part`` can be renamed onto it.
+    """
+
+    output: Target
+    part: Path | None  # None: a stream, written directly
     checkpoint: Path | None
-    rejects: Path
+    rejects: Target
 
 
 def _paths(options: ExportOptions) -> _Paths:
-    if options.output == STDOUT:
+    """Resolve ``-o`` and ``--rejects``: every check that needs no request and no lock."""
+    output = stdout_target() if options.output == STDOUT else resolve(options.output, option="-o")
+    if output.kind != "file":
         if options.resume:
+            if output.kind == "stdout":
+                raise UsageError(
+                    "--resume needs an output file (-o FILE): standard output cannot resume"
+                )
             raise UsageError(
-                "--resume needs an output file (-o FILE): standard output cannot resume"
+                f"--resume needs an output file (-o FILE): {output.name} is not a regular file, "
+                "so it is written directly, as a stream, and cannot resume"
             )
-        rejects = Path(options.rejects or STDOUT_REJECTS)
-        return _Paths(output=None, part=None, checkpoint=None, rejects=rejects)
-    output = Path(options.output)
-    if not output.parent.is_dir():
-        raise UsageError(f"cannot write {output}: there is no directory {output.parent}")
-    return _Paths(
-        output=output,
-        part=output.with_name(output.name + ".part"),
-        checkpoint=output.with_name(output.name + ".checkpoint.json"),
-        rejects=Path(options.rejects or output.with_name(output.name + ".rejects.jsonl")),
-    )
+        # Beside a device or a FIFO is no place for a file: the rejects go to the working
+        # directory, as with standard output, and are created only when there is one.
+        rejects = _rejects_target(options.rejects, default=STDOUT_REJECTS)
+        return _Paths(output=output, part=None, checkpoint=None, rejects=rejects)
+    assert output.path is not None  # noqa: S101 - a file target has a path
+    part = companion(output.path, ".part")
+    checkpoint = companion(output.path, ".checkpoint.json")
+    default = str(companion(output.path, ".rejects.jsonl"))
+    rejects = _rejects_target(options.rejects, default=default)
+    own = {output.path, part, checkpoint, *(companion(output.path, s) for s in (".lock", ".pid"))}
+    if rejects.path in own:
+        raise UsageError(f"--rejects {rejects.name} is one of the export's own files: name another")
+    for path in (part, checkpoint):
+        # A directory (or a FIFO) at a companion's name would fail the export after its start.
+        if path.exists() and not path.is_file():
+            raise UsageError(f"{path} is in the way and is not a regular file: remove it")
+    return _Paths(output=output, part=part, checkpoint=checkpoint, rejects=rejects)
+
+
+def _rejects_target(name: str | None, *, default: str) -> Target:
+    if name is not None:
+        return resolve(name, option="--rejects")
+    # The default is not probed: an export with no invalid item never creates it.
+    return resolve(default, option="--rejects", probe=False)
 
 
 def _starting_point(options: ExportOptions, paths: _Paths) -> Checkpoint:
@@ -142,17 +194,15 @@ def _starting_point(options: ExportOptions, paths: _Paths) -> Checkpoint:
             raise UsageError(f"nothing to resume: there is no checkpoint {paths.checkpoint}")
         try:
             saved = _checkpoint.load(paths.checkpoint)
+            _check_same_query(paths.checkpoint, saved.query, fresh.query)
+            _check_consistent(paths.checkpoint, saved, options)
         except CheckpointError as exc:
             raise UsageError(str(exc)) from None
-        _check_same_query(saved.query, fresh.query)
         if paths.part is not None:
-            _check_resumable(
-                paths.part, saved.part_bytes, _size(paths.part), what="the partial output"
-            )
-        if saved.rejects_bytes:
-            _check_resumable(
-                paths.rejects, saved.rejects_bytes, _size(paths.rejects), what="the rejects file"
-            )
+            _check_resumable(paths.part, saved.part_bytes, what="the partial output")
+        if saved.rejects_bytes and paths.rejects.kind == "file":
+            assert paths.rejects.path is not None  # noqa: S101 - a file target has a path
+            _check_resumable(paths.rejects.path, saved.rejects_bytes, what="the rejects file")
         return saved
     if exists and not options.force:
         raise UsageError(
@@ -162,71 +212,122 @@ def _starting_point(options: ExportOptions, paths: _Paths) -> Checkpoint:
     return fresh
 
 
-def _check_same_query(saved: dict[str, Any], asked: dict[str, Any]) -> None:
+def _check_same_query(path: Path, saved: dict[str, Any], asked: dict[str, Any]) -> None:
     differences = [
-        f"{key} was {saved.get(key)!r}, now {asked[key]!r}"
-        for key in asked
-        if saved.get(key) != asked[key]
+        f"{key} was {_checkpoint.short(saved.get(key))}, now {_checkpoint.short(asked.get(key))}"
+        for key in sorted(asked.keys() | saved.keys())
+        if saved.get(key, _MISSING) != asked.get(key, _MISSING)
     ]
     if differences:
-        raise UsageError(
-            "--resume must ask for the same export as the interrupted run: "
-            + "; ".join(differences)
-            + " (or use --force to start over)"
+        raise CheckpointError(
+            f"--resume must ask for the same export as the interrupted run: "
+            f"{'; '.join(differences)} (the checkpoint {path}); ask for the same, or use "
+            "--force to discard it and start over"
         )
 
 
-def _check_resumable(path: Path, size: int, actual: int | None, *, what: str) -> None:
-    if actual is None:
-        raise UsageError(f"cannot resume: {what} {path} is missing; use --force to start over")
-    if actual < size:
-        raise UsageError(
-            f"cannot resume: {what} {path} holds {actual} bytes, fewer than the {size} "
-            "the checkpoint recorded; use --force to start over"
+def _check_consistent(path: Path, saved: Checkpoint, options: ExportOptions) -> None:
+    """Refuse a checkpoint that the query it matches could not have produced."""
+    header = len(writer_for(options.fmt, options.types).header())
+    if options.max_items is not None and saved.items > options.max_items:
+        raise _checkpoint.refused(
+            path, f"counts more artworks than --max-items {options.max_items}"
         )
+    # Every artwork is at least one line ending: the .part holds the header and one per item.
+    if saved.part_bytes < header + saved.items or (saved.items == 0) != (
+        saved.part_bytes == header
+    ):
+        raise _checkpoint.refused(path, "counts bytes that cannot hold its artworks")
+    if len(saved.recent_ids) > _RECENT_PAGES * options.page_size:
+        raise _checkpoint.refused(path, "lists more recent ids than two pages hold")
 
 
-def _size(path: Path) -> int | None:
+def _check_resumable(path: Path, size: int, *, what: str) -> None:
+    """Make sure *path* holds at least *size* bytes of complete lines."""
     try:
-        return path.stat().st_size
+        with path.open("rb") as file:
+            actual = file.seek(0, os.SEEK_END)
+            last = b"\n"
+            if size and actual >= size:
+                file.seek(size - 1)
+                last = file.read(1)
     except FileNotFoundError:
-        return None
+        raise UsageError(
+            f"cannot resume: {what} {path} is missing; use --force to start over"
+        ) from None
+    except OSError as exc:
+        raise UsageError(f"cannot resume: cannot read {what} {path}: {describe(exc)}") from None
+    if actual < size:
+        raise _too_short(path, actual, size, what=what)
+    if last != b"\n":
+        raise UsageError(
+            f"cannot resume: {what} {path} has no line end at byte {size}, where the "
+            "checkpoint says its complete lines end; use --force to start over"
+        )
 
 
 def _open_resumable(path: Path, size: int, *, what: str) -> BinaryIO:
     """Open *path* for appending after its first *size* bytes, dropping any partial tail."""
     # plan() checked the file; checked again here, as truncate() would pad a shorter one.
-    file = path.open("r+b")
+    with local_errors(path, doing="open"):
+        file = os.fdopen(os.open(path, os.O_RDWR | _NOFOLLOW), "r+b")
     try:
-        _check_resumable(path, size, file.seek(0, os.SEEK_END), what=what)
-        file.truncate(size)
-        file.seek(size)
+        with local_errors(path):
+            actual = file.seek(0, os.SEEK_END)
+            if actual >= size:
+                file.truncate(size)
+                file.seek(size)
     except BaseException:
         file.close()
         raise
+    if actual < size:
+        file.close()
+        raise _too_short(path, actual, size, what=what)
     return file
+
+
+def _too_short(path: Path, actual: int, size: int, *, what: str) -> UsageError:
+    return UsageError(
+        f"cannot resume: {what} {path} holds {actual} bytes, fewer than the {size} "
+        "the checkpoint recorded; use --force to start over"
+    )
+
+
+def _open_new(path: Path, *, mode: int | None) -> BinaryIO:
+    """Create *path* afresh (whatever was there, a link included, is removed first)."""
+    with local_errors(path, doing="create"):
+        path.unlink(missing_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
+        if mode is not None:
+            # The file it replaces kept others out, say: so does its replacement.
+            with contextlib.suppress(OSError):
+                path.chmod(mode)
+        return os.fdopen(fd, "wb")
 
 
 class _Rejects:
     """The rejects file: opened on the first invalid item only, appended to, counted."""
 
-    def __init__(self, path: Path, *, count: int, size: int, resume: bool) -> None:
-        self.path = path
+    def __init__(self, target: Target, *, count: int, size: int, resume: bool) -> None:
+        assert target.path is not None  # noqa: S101 - never standard output
+        self.path = target.path
         self.count = count
         self.size = size
         self.new = 0
+        self._stream = target.kind == "stream"
         self._file: BinaryIO | None = None
+        if self._stream:
+            return  # a device or a FIFO: never removed, never cut short
         if resume and size:
-            self._file = _open_resumable(path, size, what="the rejects file")
-        elif path.exists():
+            self._file = _open_resumable(self.path, size, what="the rejects file")
+        elif self.path.exists():
             # Stale lines of an earlier run would read as this run's rejects.
-            path.unlink()
+            with local_errors(self.path, doing="remove"):
+                self.path.unlink()
 
     def write(self, errors: list[ResponseValidationError]) -> None:
         if not errors:
             return
-        if self._file is None:
-            self._file = self.path.open("wb")
         data = b"".join(
             orjson.dumps(
                 {"offset": e.offset, "path": e.path, "error": str(e), "raw": e.raw},
@@ -236,22 +337,23 @@ class _Rejects:
             )
             for e in errors
         )
-        self._file.write(data)
-        _sync(self._file)
+        with local_errors(self.path):
+            if self._file is None:
+                flags = os.O_WRONLY | (os.O_APPEND if self._stream else os.O_CREAT | os.O_TRUNC)
+                self._file = os.fdopen(os.open(self.path, flags, 0o666), "wb")
+            self._file.write(data)
+            self._file.flush()
+            if not self._stream:
+                os.fsync(self._file.fileno())
         self.size += len(data)
         self.count += len(errors)
         self.new += len(errors)
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
-
-
-def _sync(file: IO[bytes]) -> None:
-    file.flush()
-    # A pipe or a captured stream cannot be synced: flushed is as far as it goes.
-    with contextlib.suppress(OSError, ValueError):
-        os.fsync(file.fileno())
+            # Every line was flushed already; closing cannot lose any.
+            with contextlib.suppress(OSError):
+                self._file.close()
 
 
 def _artwork_id(artwork: Artwork) -> str | None:
@@ -266,21 +368,40 @@ class ExportPlan:
         options: What was asked.
         paths: The output, ``.part``, checkpoint and rejects paths.
         state: Where to start: a fresh checkpoint, or the saved one when resuming.
+        stream: The output when it is a stream, opened already.
     """
 
     options: ExportOptions
     paths: _Paths
     state: Checkpoint
+    stream: BinaryIO | None = None
 
 
-def plan(options: ExportOptions) -> ExportPlan:
-    """Check *options* against the files on disk, before any request.
+@contextlib.contextmanager
+def plan(options: ExportOptions) -> Iterator[ExportPlan]:
+    """Check *options* against the files on disk and take the output, before any request.
+
+    Inside, this process is the only writer of the output file (an OS lock, released on the
+    way out, or by the OS if the process dies); a stream output is open (a FIFO's reader has
+    come).
 
     Raises:
-        UsageError: A checkpoint is in the way, or there is none (or no usable one) to resume.
+        UsageError: The output cannot be written, another export is writing it, a checkpoint
+            is in the way, or there is none (or no usable one) to resume.
     """
     paths = _paths(options)
-    return ExportPlan(options=options, paths=paths, state=_starting_point(options, paths))
+    with contextlib.ExitStack() as stack:
+        if paths.output.kind == "file":
+            assert paths.output.path is not None  # noqa: S101 - a file target has a path
+            # Locked before the checkpoint is read: what it says is then this run's to change.
+            stack.enter_context(only_writer(paths.output.path))
+            if paths.checkpoint is not None:
+                remove_temporaries(paths.checkpoint)
+        state = _starting_point(options, paths)
+        stream = None
+        if paths.output.kind == "stream":
+            stream = stack.enter_context(open_stream(paths.output))
+        yield ExportPlan(options=options, paths=paths, state=state, stream=stream)
 
 
 async def export(client: TengrAI, ready: ExportPlan, *, stdout: BinaryIO, stderr: TextIO) -> int:
@@ -288,24 +409,30 @@ async def export(client: TengrAI, ready: ExportPlan, *, stdout: BinaryIO, stderr
 
     Raises:
         UsageError: The resumed files do not match the checkpoint.
+        LocalFileError: A local file could not be written; the checkpoint is kept.
+        OutputClosedError: The reader of the output went away; nothing was reported.
         TengrAIError: The API failed (after retries); the checkpoint is kept.
         asyncio.CancelledError: Interrupted; the checkpoint matches the ``.part`` file.
     """
     options, paths, state = ready.options, ready.paths, ready.state
+    output = paths.output
     if paths.part is not None:
-        out: BinaryIO = (
+        file = (
             _open_resumable(paths.part, state.part_bytes, what="the partial output")
             if options.resume
-            else paths.part.open("wb")
+            else _open_new(paths.part, mode=output.mode)
         )
+        out = Sink(file, label=str(paths.part), kind="file")
+    elif ready.stream is not None:
+        out = Sink(ready.stream, label=output.label, kind="stream")
     else:
-        out = stdout
+        out = Sink(stdout, label=output.label, kind="stdout")
     try:
         rejects = _Rejects(
             paths.rejects, count=state.rejects, size=state.rejects_bytes, resume=options.resume
         )
     except BaseException:
-        if out is not stdout:
+        with contextlib.suppress(LocalFileError):
             out.close()
         raise
     run = _Run(options=options, paths=paths, state=state, out=out, rejects=rejects)
@@ -343,11 +470,13 @@ async def export(client: TengrAI, ready: ExportPlan, *, stdout: BinaryIO, stderr
         # Ctrl-C reaches here as the main task's cancellation (asyncio.run's SIGINT handler).
         if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError):
             outcome = "interrupted"
+        elif isinstance(exc, OutputClosedError):
+            outcome = "closed"
         raise
     finally:
         progress.close()
         run.close()
-        if not options.quiet:
+        if outcome != "closed":  # `export | head`: the reader has what it wanted; no noise
             summary = Summary(
                 outcome=outcome,
                 stats=iterator.stats,
@@ -357,17 +486,23 @@ async def export(client: TengrAI, ready: ExportPlan, *, stdout: BinaryIO, stderr
                 duplicates=iterator.stats.duplicates_dropped,
                 elapsed=time.perf_counter() - started,
             )
-            stderr.write(summary.format() + "\n")
-        if outcome != "done" and paths.checkpoint is not None and paths.checkpoint.exists():
-            stderr.write(
-                f"tengrai-async: {paths.checkpoint} kept: run the same command with --resume "
-                "to continue\n"
-            )
-        if rejects.count and outcome != "failed":
-            stderr.write(
-                f"tengrai-async: {rejects.count} invalid artworks written to {rejects.path}\n"
-            )
+            _report(summary, paths, rejects, quiet=options.quiet, stderr=stderr)
     return EXIT_REJECTS if rejects.count else EXIT_OK
+
+
+def _report(
+    summary: Summary, paths: _Paths, rejects: _Rejects, *, quiet: bool, stderr: TextIO
+) -> None:
+    """The closing lines on stderr: the summary, a checkpoint kept, the rejects file."""
+    if not quiet:
+        stderr.write(summary.format() + "\n")
+    checkpoint = paths.checkpoint
+    if summary.outcome != "done" and checkpoint is not None and checkpoint.exists():
+        stderr.write(
+            f"tengrai-async: {checkpoint} kept: run the same command with --resume to continue\n"
+        )
+    if rejects.count and summary.outcome != "failed":
+        stderr.write(f"tengrai-async: {rejects.count} invalid artworks written to {rejects.path}\n")
 
 
 @attrs.define(kw_only=True)
@@ -377,7 +512,7 @@ class _Run:
     options: ExportOptions
     paths: _Paths
     state: Checkpoint
-    out: BinaryIO
+    out: Sink
     rejects: _Rejects
     _recent: collections.deque[tuple[str, ...]] = attrs.field(init=False)
     _writer: Writer = attrs.field(init=False)
@@ -392,14 +527,12 @@ class _Run:
         """Open a new output: its header, and the first checkpoint beside it."""
         header = self._writer.header()
         self.out.write(header)
-        _sync(self.out)
         self._save(part_bytes=len(header))
 
     def write_page(self, iterator: ArtworkIterator, items: tuple[Artwork, ...]) -> int:
         """Append one page (and its rejects), then checkpoint; return the artworks written."""
         data = self._writer.page(items)
         self.out.write(data)
-        _sync(self.out)
         # iterator.invalid holds this run's rejects; those past the ones written are new.
         self.rejects.write(iterator.invalid[self.rejects.new :])
         self._recent.append(tuple(i for a in items if (i := _artwork_id(a)) is not None))
@@ -419,24 +552,24 @@ class _Run:
             **changes,
         )
         if self.paths.checkpoint is not None:
-            _checkpoint.save(self.paths.checkpoint, self.state)
+            with local_errors(self.paths.checkpoint):
+                _checkpoint.save(self.paths.checkpoint, self.state)
 
     def finish(self) -> None:
         """Move the complete output into place and drop the checkpoint."""
-        if self.paths.part is None or self.paths.output is None:
+        if self.paths.part is None:
             return
+        target = self.paths.output.path
+        assert target is not None  # noqa: S101 - a .part belongs to a file target
         self.out.close()
-        self.paths.part.replace(self.paths.output)
+        with local_errors(target, doing=f"rename {self.paths.part} onto"):
+            self.paths.part.replace(target)
         if self.paths.checkpoint is not None:
-            _checkpoint.remove(self.paths.checkpoint)
+            with local_errors(self.paths.checkpoint, doing="remove"):
+                _checkpoint.remove(self.paths.checkpoint)
 
     def close(self) -> None:
-        """Close the files (the output stays open when it is standard output)."""
-        if self.paths.part is not None:
+        """Close the files; what was written is on disk already, so errors here add nothing."""
+        with contextlib.suppress(LocalFileError):
             self.out.close()
-        else:
-            # Every page was flushed already; a reader gone away (a broken pipe) is reported
-            # where the write failed, not again here.
-            with contextlib.suppress(OSError):
-                self.out.flush()
         self.rejects.close()
