@@ -9,6 +9,7 @@ an item is kept exactly instead of failing its whole page. The sans-I/O layer, t
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Final, NoReturn
 
 import orjson
@@ -47,17 +48,21 @@ def decode_json(body: bytes | str, *, offset: int = 0) -> Any:
         ) from None
 
 
-def encode_json(value: Any, *, newline: bool = False) -> bytes:
+def encode_json(
+    value: Any, *, newline: bool = False, default: Callable[[Any], Any] | None = None
+) -> bytes:
     """Encode decoded JSON back to compact UTF-8 bytes (a newline after it, if asked).
 
-    A lone surrogate, which UTF-8 cannot hold, is written back as its JSON escape.
+    A lone surrogate, which UTF-8 cannot hold, is written back as its JSON escape. *default*
+    turns what is not JSON into something that is (as in ``json.dumps``).
     """
+    option = orjson.OPT_APPEND_NEWLINE if newline else None
     try:
-        return orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE if newline else None)
+        return orjson.dumps(value, default=default, option=option)
     except (orjson.JSONEncodeError, TypeError):
-        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=default)
         try:
             data = text.encode("utf-8")
         except UnicodeEncodeError:
-            data = json.dumps(value, separators=(",", ":")).encode("ascii")
+            data = json.dumps(value, separators=(",", ":"), default=default).encode("ascii")
         return data + b"\n" if newline else data

@@ -128,3 +128,21 @@ def test_list_shows_the_kind_style_and_prompt_of_every_kind() -> None:
         prompt = obj["parameters"].get("prompt")
         if prompt:
             assert line.endswith(" ".join(prompt.split()))
+
+
+def test_list_into_a_reader_that_goes_away_exits_141_quietly(tmp_path: Any) -> None:
+    import os  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TENGRAI_")}
+    command = [sys.executable, "-m", "tengrai_async", "list", "--demo", "5000", "--limit", "500"]
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # gone before the table is written: one page fits a pipe buffer
+    assert process.wait(timeout=30) == 141
+    assert process.stderr is not None
+    assert process.stderr.read() == b""
+    process.stderr.close()

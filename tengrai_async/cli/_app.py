@@ -447,8 +447,11 @@ async def _run_list(args: argparse.Namespace, stderr: TextIO) -> int:
     async with _client(args) as client:
         page = await client.artworks.list(offset=args.offset, limit=args.limit, on_invalid="skip")
     stdout = sys.stdout
-    stdout.write(render(page.items, width=shutil.get_terminal_size().columns))
-    stdout.flush()
+    try:
+        stdout.write(render(page.items, width=shutil.get_terminal_size().columns))
+        stdout.flush()
+    except BrokenPipeError:  # list | head: the reader has what it wanted
+        raise OutputClosedError(stdout=True) from None
     for error in page.invalid:
         stderr.write(f"{PROG}: skipped an invalid artwork: {error}\n")
     if page.has_more:

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any, BinaryIO, Final, TextIO
 
 import attrs
-import orjson
 
 from .._client import TengrAI
 from .._errors import ResponseValidationError
+from .._json import encode_json
 from .._models import Artwork
 from .._pagination import ArtworkIterator
 from . import _checkpoint
@@ -329,11 +329,11 @@ class _Rejects:
         if not errors:
             return
         data = b"".join(
-            orjson.dumps(
+            encode_json(
                 {"offset": e.offset, "path": e.path, "error": str(e), "raw": e.raw},
-                # A raw value orjson cannot encode still lands in the file, as its repr.
+                newline=True,
+                # A raw value that is not JSON still lands in the file, as its repr.
                 default=repr,
-                option=orjson.OPT_APPEND_NEWLINE,
             )
             for e in errors
         )
