@@ -93,6 +93,15 @@ class RetryPolicy:
     wait_jitter: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
     retry_after_max: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
 
+    @classmethod
+    def instant(cls) -> RetryPolicy:
+        """Retries that do not wait: every retry still happens, at once (for tests).
+
+        ``Retry-After`` is capped to 0 too, so a test of a flaky API runs at full speed
+        while it still exercises every retry.
+        """
+        return cls(wait_initial=0.0, wait_max=0.0, wait_jitter=0.0, retry_after_max=0.0)
+
 
 class RequestCounter(Protocol):
     """What the transport counts into: the iterator's stats, or nothing."""

@@ -361,3 +361,19 @@ async def test_bad_request_error_is_raised_for_a_400_from_the_server() -> None:
     async with ScriptedServer([reply]) as server, make_client(server.url) as client:
         with pytest.raises(BadRequestError, match="invalid query parameter"):
             await client.artworks.list()
+
+
+async def test_instant_retries_retry_every_time_without_waiting() -> None:
+    import time  # noqa: PLC0415
+
+    from tengrai_async import RetryPolicy, TengrAI  # noqa: PLC0415
+    from tengrai_async.testing import FakeTengrAI  # noqa: PLC0415
+
+    async with FakeTengrAI(count=5, retry_after=30) as server:
+        server.queue_faults("503", "429", "500")
+        started = time.monotonic()
+        async with TengrAI("test-key", base_url=server.url, retry=RetryPolicy.instant()) as client:
+            page = await client.artworks.list(limit=5)
+        assert time.monotonic() - started < 1.0
+    assert page.count == 5
+    assert [r.fault for r in server.requests] == ["503", "429", "500", None]
