@@ -368,10 +368,13 @@ def test_a_file_that_cannot_grow_is_a_local_file_error_and_resumes(
     # RLIMIT_FSIZE makes a write past the limit fail with EFBIG (Python ignores SIGXFSZ):
     # a real write error on a regular file, as a full disk would give.
     limit = len(reference) // 2
+    # Only the soft limit, lifted again once main() returns: what runs at exit (coverage
+    # saving its data, under nox) must not hit it.
     code = (
-        "import resource, sys; "
-        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit})); "
-        "from tengrai_async.cli import main; sys.exit(main(sys.argv[1:]))"
+        "import resource, sys; unlimited = resource.RLIM_INFINITY; "
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, unlimited)); "
+        "from tengrai_async.cli import main; code = main(sys.argv[1:]); "
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (unlimited, unlimited)); sys.exit(code)"
     )
     out = tmp_path / "out.jsonl"
     failed = subprocess.run(  # noqa: S603 - our own interpreter and module
