@@ -95,7 +95,7 @@ def test_filters_mirror_iterate(server: FakeTengrAI, tmp_path: Path) -> None:
     assert lines
     assert {line["status"] for line in lines} <= {"succeeded", "failed"}
     for line in lines:
-        artwork: Artwork = converter.structure(line, Artwork)  # type: ignore[arg-type]
+        artwork: Artwork = converter.structure(line, Artwork)
         assert isinstance(artwork, SelenaArtwork)
         created = artwork.created_at
         assert dt.datetime.fromisoformat(since) <= created < dt.datetime.fromisoformat(until)
@@ -297,6 +297,22 @@ def test_bar_is_drawn_on_a_terminal(
     assert "artworks" in terminal.getvalue()
 
 
+def test_while_filtering_the_bar_shows_scanned_and_kept(
+    server: FakeTengrAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    out = tmp_path / "a.jsonl"
+    assert main(["export", "-o", str(out), "--type", "selena", "--page-size", "100"]) == 0
+    kept = len(jsonl(out))
+    bar = terminal.getvalue().split("\r")[-1]
+    assert f"kept: {kept} artworks" in bar
+    assert "1.00k scanned" in bar
+    terminal.truncate(0)
+    assert main(["export", "-o", str(out), "--max-items", "50"]) == 0
+    assert "scanned" not in terminal.getvalue()
+
+
 def test_without_tqdm_a_terminal_gets_a_hint(
     server: FakeTengrAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -325,7 +341,34 @@ def test_retries_are_silent_without_verbose(
         assert main(["export", "-o", str(tmp_path / "a.jsonl"), *FAST]) == 0
     err = capsys.readouterr().err
     assert "stamina" not in err
-    assert "1 retries" in err
+    assert ", 1 page, " in err
+    assert ", 1 retry, " in err
+
+
+def test_the_summary_says_one_of_each_in_the_singular(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    artworks = [make_artwork(0), make_artwork(1)]
+    artworks[1]["status"] = "lost"
+    with serve(monkeypatch, artworks=artworks):
+        assert main(["export", "-o", str(tmp_path / "a.jsonl"), "--prefetch", "1"]) == 3
+    err = capsys.readouterr().err
+    assert "done: 1 artwork, 1 page, 1 request, 0 retries, 0 duplicates dropped, 1 invalid" in err
+    assert "tengrai-async: 1 invalid artwork written to " in err
+
+
+def test_the_summary_counts_what_the_filters_dropped(
+    server: FakeTengrAI, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "a.jsonl"
+    assert main(["export", "-o", str(out), "--status", "succeeded", "--page-size", "300"]) == 0
+    kept = len(jsonl(out))
+    assert 0 < kept < 1000
+    err = capsys.readouterr().err
+    assert f"done: {kept} artworks, 1000 scanned, {1000 - kept} filtered out, 4 pages, " in err
+    # Without a filter the summary does not speak of scanning.
+    assert main(["export", "-o", str(out), "--max-items", "10"]) == 0
+    assert "scanned" not in capsys.readouterr().err
 
 
 def test_unknown_kinds_are_exported_as_sent(

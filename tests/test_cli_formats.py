@@ -23,7 +23,7 @@ from tengrai_async.testing import make_artwork, make_artworks
 
 
 def structured(objs: list[dict[str, Any]]) -> list[Artwork]:
-    return [converter.structure(obj, Artwork) for obj in objs]  # type: ignore[arg-type]
+    return [converter.structure(obj, Artwork) for obj in objs]
 
 
 def parse_csv(data: bytes) -> list[dict[str, str]]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tengrai_async.cli import main
-from tengrai_async.cli._export import ExportOptions, UsageError, plan
+from tengrai_async.cli._checkpoint import QUERY_KEYS
+from tengrai_async.cli._export import QUERY_OPTIONS, ExportOptions, UsageError, plan
 from tengrai_async.testing import FakeTengrAI, make_artworks
 
 COUNT = 1000
@@ -119,21 +121,107 @@ def test_a_checkpoint_is_not_overwritten_without_resume_or_force(
 
 
 @pytest.mark.parametrize(
-    "change",
-    [["--status", "failed"], ["--format", "csv"], ["--page-size", "50"], ["--max-items", "9"]],
+    ("change", "difference"),
+    [
+        (["--status", "failed"], "no --status where this command asks for --status failed"),
+        (["--format", "csv"], "--format jsonl where this command asks for --format csv"),
+        (["--page-size", "50"], "--page-size 100 where this command asks for --page-size 50"),
+        (["--max-items", "9"], "no --max-items where this command asks for --max-items 9"),
+        (["--scan-all"], "no --scan-all where this command asks for --scan-all"),
+        (["--demo", "1000"], "no --demo where this command asks for --demo 1000"),
+    ],
 )
 def test_resume_must_ask_for_the_same_export(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     change: list[str],
+    difference: str,
 ) -> None:
     with serve_slowly(monkeypatch) as server:
         out = tmp_path / "out.jsonl"
         interrupt(server, out)
         capsys.readouterr()
         assert main(["export", "-o", str(out), *FRAGILE, "--resume", *change]) == 2
-    assert "same export" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "same export" in err
+    assert f"which ran with {difference}: leave that option out" in err
+    assert_sentence(err)
+
+
+def assert_sentence(err: str) -> None:
+    """No Python repr of a dict, list or string, and one line."""
+    assert not re.search(r"[{\[]'|'[}\]]|: '|\bNone\b|\bTrue\b|\bFalse\b", err), err
+    assert err.count("\n") == 1
+
+
+def test_resume_takes_the_query_from_the_checkpoint(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    asked = ["--format", "csv", "--status", "succeeded", "--type", "selena", "--type", "hamilton"]
+    asked += ["--until", "2026-11-01T12:00+01:00", "--max-items", "150", "--page-size", "50"]
+    with serve_slowly(monkeypatch) as server:
+        reference = tmp_path / "reference"
+        assert main(["export", "-q", "-o", str(reference), *asked]) == 0
+        out = tmp_path / "out"
+        watcher = fail_after(server, 3)
+        fragile = ["--prefetch", "1", "--max-retries", "0"]
+        assert main(["export", "-q", "-o", str(out), *fragile, *asked]) == 1
+        watcher.join(timeout=1)
+        assert 0 < checkpoint_of(out)["items"] < 150
+        # One option given again (it agrees); the rest are taken from the checkpoint.
+        assert main(["export", "-q", "-o", str(out), "--resume", "--type", "selena"]) == 2
+        assert main(["export", "-q", "-o", str(out), "--resume", "--status", "succeeded"]) == 0
+    assert out.read_bytes() == reference.read_bytes()
+    assert reference.read_bytes().startswith(b"id,artworkType,")
+    assert len(reference.read_bytes().splitlines()) == 151  # the header, and --max-items rows
+
+
+def test_resume_of_a_demo_export_needs_neither_demo_nor_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("TENGRAI_API_KEY", raising=False)
+    out = tmp_path / "out.jsonl"
+    part_of(out).write_bytes(PART)
+    demo = {"count": COUNT, "seed": 0}  # the demo data is make_artworks(COUNT)
+    checkpoint_path(out).write_bytes(changed(query={**VALID["query"], "demo": demo}))
+    assert main(["export", "-o", str(out), "--resume", "--base-url", "http://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err
+    assert "the interrupted export read the built-in demo API (--demo 1000)" in err
+    assert "drop --base-url" in err
+    assert_sentence(err)
+    assert main(["export", "-q", "-o", str(out), "--resume"]) == 0
+    ids = [orjson.loads(line)["id"] for line in out.read_bytes().splitlines()]
+    assert ids == [a["id"] for a in make_artworks(COUNT)]
+
+
+def test_a_resume_that_disagrees_in_several_options_names_each(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("TENGRAI_API_KEY", raising=False)
+    out = tmp_path / "out.jsonl"
+    part_of(out).write_bytes(PART)
+    query = {
+        **VALID["query"],
+        "demo": {"count": 300000, "seed": 0},
+        "types": ["hamilton", "selena"],
+        "since": "2026-01-31T00:00:00+00:00",
+    }
+    checkpoint_path(out).write_bytes(changed(query=query))
+    args = ["--demo", "5", "--type", "selena", "--since", "2026-01-31T01:00+01:00"]
+    assert main(["export", "-o", str(out), "--resume", *args, "--page-size", "100"]) == 2
+    err = capsys.readouterr().err
+    assert_sentence(err)
+    assert (
+        "which ran with --type hamilton --type selena where this command asks for "
+        "--type selena, and with --demo 300000 where this command asks for --demo 5: "
+        "leave those options out to take them from the checkpoint, or use --force"
+    ) in err
+    assert "--since" not in err  # the same moment, written another way
+
+
+def test_the_query_keys_are_the_checkpoint_keys_and_each_names_its_option() -> None:
+    assert tuple(ExportOptions().query()) == QUERY_KEYS == tuple(QUERY_OPTIONS)
 
 
 def test_resume_needs_a_checkpoint_and_its_part_file(
@@ -173,6 +261,14 @@ VALID: dict[str, Any] = {
 COUNTERS = ("next_offset", "part_bytes", "items", "rejects", "rejects_bytes")
 MAX_COUNT = 2**53 - 1
 NOT_COUNTS: tuple[Any, ...] = (-1, -(2**63), 1.5, 300.0, "3", True, None, [], {}, MAX_COUNT + 1)
+
+
+def query(**changes: Any) -> bytes:
+    return changed(query={**VALID["query"], **changes})
+
+
+def json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def checkpoint_path(out: Path) -> Path:
@@ -215,7 +311,7 @@ def refuse(
     assert main(["export", "-o", str(out), *RESUME]) == 2
     err = capsys.readouterr().err
     assert err.startswith("tengrai-async: error: ")
-    assert err.count("\n") == 1  # one line: no traceback
+    assert_sentence(err)  # one line: no traceback, no Python repr
     assert way in err
     assert part_of(out).read_bytes() == PART
     return err
@@ -239,22 +335,52 @@ def refuse(
         (b"{}", "has no version"),
         (changed(version=99), "is of version 99"),
         (changed(version=0), "is of version 0"),
-        (changed(version="1"), "is of version '1'"),
-        (changed(version=True), "is of version True"),
+        (changed(version="1"), 'is of version "1"'),
+        (changed(version=True), "is of version true"),
         (changed(version=1.0), "is of version 1.0"),
-        (changed(version=None), "is of version None"),
+        (changed(version=None), "is of version null"),
         (without("version"), "has no version"),
         *[(without(key), f"lacks {key}") for key in VALID if key != "version"],
-        (changed(extra=1), "has unknown keys ['extra']"),
+        (changed(extra=1), 'has the unknown key "extra"'),
+        (changed(extra=1, more=2), 'has unknown keys "extra", "more"'),
         (changed(query=None), "has a query that is null"),
         (changed(query=[]), "has a query that is a list, not an object"),
         (changed(query="jsonl"), "has a query that is a string, not an object"),
-        (changed(query={}), "same export"),
-        (changed(query={**VALID["query"], "format": "csv"}), "format was 'csv', now 'jsonl'"),
-        (changed(query={**VALID["query"], "page_size": "100"}), "page_size was '100', now 100"),
-        (changed(query={**VALID["query"], "new": 1}), "new was 1, now None"),
+        (
+            changed(query={}),
+            (
+                "has a query that lacks format, types, statuses, since, until, scan_all, "
+                "page_size, max_items, demo"
+            ),
+        ),
+        (query(format="xml"), 'has a query whose format is "xml", not jsonl or csv'),
+        (query(format=None), "has a query whose format is null, not jsonl or csv"),
+        (query(page_size="100"), 'page_size is "100", not an integer from 1 to 500'),
+        (query(page_size=0), "page_size is 0, not an integer from 1 to 500"),
+        (query(page_size=501), "page_size is 501, not an integer from 1 to 500"),
+        (query(page_size=True), "page_size is true, not an integer from 1 to 500"),
+        (query(new=1), 'has a query that has the unknown key "new"'),
+        (query(types="selena"), 'types is "selena", not a list of artwork types'),
+        (query(types=[1]), "types is [1], not a list of artwork types"),
+        (query(types=[""]), 'types is [""], not a list of artwork types'),
+        (query(statuses=["lost"]), 'statuses is ["lost"], not a list of statuses (canceled, '),
+        (query(statuses=None), "statuses is null, not a list of statuses"),
+        (query(since="yesterday"), 'since is "yesterday", not null or a UTC time'),
+        (query(since="2026-01-01T00:00:00"), 'since is "2026-01-01T00:00:00", not null or'),
+        (query(until="2026-01-01T01:00:00+01:00"), 'until is "2026-01-01T01:00:00+01:00"'),
+        (query(until=0), "until is 0, not null or a UTC time"),
+        (query(scan_all=0), "scan_all is 0, not true or false"),
+        (query(scan_all=None), "scan_all is null, not true or false"),
+        (query(max_items=-1), "max_items is -1, not null or an integer from 0 to"),
+        (query(max_items=1.5), "max_items is 1.5, not null or an integer from 0 to"),
+        (query(max_items=MAX_COUNT + 1), "max_items is 9007199254740992, not null or"),
+        (query(demo=5), "demo is 5, not null or an object of a count and a seed"),
+        (query(demo={"count": 5}), 'demo is {"count":5}, not null or an object of a count'),
+        (query(demo={"count": -1, "seed": 0}), "not null or an object of a count and a seed"),
+        (query(demo={"count": 1, "seed": "0"}), "not null or an object of a count and a seed"),
+        (query(demo={"count": 1, "seed": 0, "x": 1}), "not null or an object of a count"),
         *[
-            (changed(**{key: value}), f"has {key} {value!r}, not an integer from 0 to")
+            (changed(**{key: value}), f"has {key} {json_text(value)}, not an integer from 0 to")
             for key in COUNTERS
             for value in NOT_COUNTS
         ],
@@ -300,7 +426,10 @@ def test_max_items_bounds_the_checkpoint(
     query = {**VALID["query"], "max_items": 200}
     checkpoint_path(out).write_bytes(changed(query=query))
     assert main(["export", "-o", str(out), *RESUME, "--max-items", "200"]) == 2
-    assert "counts more artworks than --max-items 200" in capsys.readouterr().err
+    assert "counts 300 artworks, more than its --max-items 200" in capsys.readouterr().err
+    # Without --max-items the checkpoint's is taken, and refused all the same.
+    assert main(["export", "-o", str(out), *RESUME]) == 2
+    assert "counts 300 artworks, more than its --max-items 200" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("kind", ["directory", "fifo"])

@@ -1,4 +1,4 @@
-"""The ``tengrai-async`` command line: ``export`` every artwork to JSONL or CSV, ``list`` a page.
+"""The ``tengrai-async`` command line: ``export`` to JSONL or CSV, ``archive``, ``list`` a page.
 
 Install the ``cli`` extra for a progress bar; ``python -m tengrai_async`` runs the same command.
 """

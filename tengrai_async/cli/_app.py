@@ -1,7 +1,8 @@
-"""The ``tengrai-async`` command: its argument parser, and the dispatch to ``export`` and ``list``.
+"""The ``tengrai-async`` command: its parser, ``list``, and the dispatch to ``export``, ``archive``.
 
 It also owns the exit codes: every failure is mapped here to 1 (API), 2 (usage), 4 (a local
-file), 130 (Ctrl-C) or 141 (the reader of the output went away).
+file), 130 (Ctrl-C) or 141 (the reader of the output went away). Each command's ``--help``
+lists its own options and exit codes, and the options every command shares.
 """
 
 from __future__ import annotations
@@ -25,14 +26,25 @@ from .. import _rules
 from .._client import API_KEY_ENV, BASE_URL_ENV, TengrAI
 from .._enums import ArtworkStatus, ArtworkType
 from .._errors import ConfigurationError, TengrAIError
+from .._models import Artwork
 from .._transport import RetryPolicy
 from .._version import __version__
 from ..archive import ArchiveDatabaseError, ArchiveLockedError
 from ._archive import ArchiveOptions, archive, check_directory
 from ._demo import DEFAULT_COUNT, DemoOptions, demo_server
-from ._export import STDOUT, ExportOptions, ExportPlan, UsageError, export, plan
-from ._formats import FORMATS, Format
-from ._output import LocalFileError, OutputClosedError, silence_stdout
+from ._export import (
+    DEFAULT_PAGE_SIZE,
+    STDOUT,
+    ExportOptions,
+    ExportPlan,
+    UsageError,
+    as_option,
+    export,
+    plan,
+)
+from ._formats import FORMATS, Format, JSONLWriter
+from ._output import LocalFileError, OutputClosedError, describe, silence_stdout
+from ._progress import plural
 from ._table import render
 
 __all__ = ["build_parser", "main"]
@@ -55,17 +67,35 @@ _KEY_NOTE: Final = textwrap.fill(
     f"history. The API root is --base-url, else {BASE_URL_ENV}, else https://api.tengr.ai.",
     width=78,
 )
-_EXIT_NOTE: Final = """exit codes:
+_EXIT_NOTE: Final = """exit codes (each COMMAND --help says more):
+  0    done
+  1    API or network failure after retries
+  2    usage error: bad arguments, no API key, ...
+  3    done, but some artworks were invalid
+  4    export: a local file failed while it was written
+  130  interrupted (Ctrl-C)
+  141  export, list: the reader of the output went away; nothing is printed"""
+_EPILOG: Final = f"{_KEY_NOTE}\n\n{_EXIT_NOTE}"
+_EXPORT_EXIT_NOTE: Final = """exit codes:
   0    done
   1    API or network failure after retries (a file export keeps its checkpoint)
   2    usage error: bad arguments, no API key, an output that cannot be written, another
-       export writing the same file (its pid is named), a checkpoint in the way or unusable
+       export writing the same file (its pid is named), a checkpoint in the way, unusable,
+       or not matching the options given with --resume
   3    done, but invalid artworks were set aside in the rejects file
   4    a local file failed while the export wrote it (disk full, I/O error; the file and the
        OS error are named); a file export keeps its checkpoint
   130  interrupted (Ctrl-C); a file export keeps its checkpoint
   141  the reader of the output went away (export | head); nothing is printed"""
-_EPILOG: Final = f"{_KEY_NOTE}\n\n{_EXIT_NOTE}"
+_EXPORT_EPILOG: Final = f"{_KEY_NOTE}\n\n{_EXPORT_EXIT_NOTE}"
+_LIST_EXIT_NOTE: Final = """exit codes:
+  0    done (an empty page too: stderr says so)
+  1    API or network failure after retries
+  2    usage error: bad arguments, no API key
+  3    done, but invalid artworks were left out (each is named on stderr)
+  130  interrupted (Ctrl-C)
+  141  the reader of the output went away (list | head); nothing is printed"""
+_LIST_EPILOG: Final = f"{_KEY_NOTE}\n\n{_LIST_EXIT_NOTE}"
 _ARCHIVE_EXIT_NOTE: Final = """exit codes:
   0    done (an image the host no longer has is recorded as gone, not a failure)
   1    API or network failure after retries (what was stored is kept)
@@ -127,8 +157,9 @@ def _timestamp(text: str) -> _dt.datetime:
 
 
 def _connection_options() -> argparse.ArgumentParser:
+    """The options every command takes: where the API is, and how requests are made."""
     parent = argparse.ArgumentParser(add_help=False)
-    group = parent.add_argument_group("connection")
+    group = parent.add_argument_group("connection (every command)")
     group.add_argument(
         "--base-url", metavar="URL", help=f"the API root (default: ${BASE_URL_ENV} or the real API)"
     )
@@ -164,7 +195,7 @@ def _connection_options() -> argparse.ArgumentParser:
     group.add_argument(
         "--demo-fault-rate", type=_number(minimum=0, maximum=1), default=0.0, help=hidden
     )
-    group.add_argument("--demo-seed", type=int, default=0, help=hidden)
+    group.add_argument("--demo-seed", type=_integer(_rules.OFFSET), default=None, help=hidden)
     group.add_argument("--retry-wait", type=_number(minimum=0), default=None, help=hidden)
     return parent
 
@@ -188,10 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
         description=textwrap.fill(
             "Stream every artwork, page by page, to a JSONL or CSV file or stdout. A file "
             "export writes FILE.part and FILE.checkpoint.json as it goes; after an interruption "
-            "or a failure, the same command with --resume continues where it stopped.",
+            "or a failure, -o FILE --resume continues where it stopped, with the format, "
+            "filters and paging the checkpoint recorded.",
             width=78,
         ),
-        epilog=_EPILOG,
+        epilog=_EXPORT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     output = exporter.add_argument_group("output")
@@ -207,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         choices=FORMATS,
         help="jsonl: the API's JSON, one object a line; csv: one row per artwork "
-        "(default: csv when FILE ends in .csv, else jsonl)",
+        "(default: csv when FILE ends in .csv, else jsonl; with --resume, the checkpoint's)",
     )
     output.add_argument(
         "--rejects",
@@ -218,7 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     restart = output.add_mutually_exclusive_group()
     restart.add_argument(
-        "--resume", action="store_true", help="continue an interrupted export of FILE"
+        "--resume",
+        action="store_true",
+        help="continue an interrupted export of FILE; the format, filters, --page-size, "
+        "--max-items and --demo are the checkpoint's: leave them out, or give the same",
     )
     restart.add_argument(
         "--force", action="store_true", help="discard an interrupted export of FILE and start over"
@@ -266,9 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
     tuning.add_argument(
         "--page-size",
         type=_integer(_rules.LIMIT),
-        default=500,
         metavar="N",
-        help="artworks per request, 1..500 (default: %(default)s)",
+        help=f"artworks per request, 1..500 (default: {DEFAULT_PAGE_SIZE})",
     )
     tuning.add_argument(
         "--prefetch",
@@ -334,11 +368,14 @@ def build_parser() -> argparse.ArgumentParser:
     lister = commands.add_parser(
         "list",
         parents=[connection],
-        help="print one page of artworks as a table",
-        description=(
-            "Print one page of artworks as a table: id, type, status, created, style, prompt."
+        help="print one page of artworks as a table, or as JSONL",
+        description=textwrap.fill(
+            "Print one page of artworks as a table (id, type, status, created, style, prompt) "
+            "or, with --json, as JSONL. An empty page prints nothing on stdout and says so on "
+            "stderr; when more artworks follow, stderr gives the --offset of the next page.",
+            width=78,
         ),
-        epilog=_EPILOG,
+        epilog=_LIST_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     lister.add_argument(
@@ -353,7 +390,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_integer(_rules.LIMIT),
         default=20,
         metavar="N",
-        help="rows to show, 1..500 (default: %(default)s)",
+        help="artworks to show, 1..500 (default: %(default)s)",
+    )
+    lister.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSONL instead of a table: each line one artwork exactly as the API sent it",
     )
     return parser
 
@@ -362,18 +404,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 @contextlib.asynccontextmanager
-async def _client(
-    args: argparse.Namespace, *, demo: DemoOptions | None = None
-) -> AsyncIterator[TengrAI]:
+async def _client(args: argparse.Namespace, *, demo: DemoOptions | None) -> AsyncIterator[TengrAI]:
+    """The client of a command: of the API, or of a demo server started for *demo*."""
     retry = None
     if args.retry_wait is not None:
         retry = RetryPolicy(wait_initial=args.retry_wait, wait_jitter=0.0)
     async with contextlib.AsyncExitStack() as stack:
         base_url, key = args.base_url, None
-        if args.demo is None and not os.environ.get(API_KEY_ENV):
+        if demo is None and not os.environ.get(API_KEY_ENV):
             raise UsageError(f"no API key: set {API_KEY_ENV} (or try --demo)")
-        if args.demo is not None:
-            base_url, key = await stack.enter_async_context(demo_server(demo or _demo(args)))
+        if demo is not None:
+            base_url, key = await stack.enter_async_context(demo_server(demo))
         client = TengrAI(
             key,
             base_url=base_url,
@@ -384,12 +425,36 @@ async def _client(
         yield await stack.enter_async_context(client)
 
 
-def _demo(args: argparse.Namespace) -> DemoOptions:
+def _demo(args: argparse.Namespace) -> DemoOptions | None:
+    """The demo server ``--demo`` asks for, or ``None``."""
+    if args.demo is None:
+        return None
     return DemoOptions(
         count=args.demo,
-        seed=args.demo_seed,
+        seed=args.demo_seed or 0,
         latency=args.demo_latency,
         fault_rate=args.demo_fault_rate,
+    )
+
+
+def _given(args: argparse.Namespace) -> frozenset[str]:
+    """The keys of the export's query its options give: a resume takes the rest."""
+    values = {
+        "format": args.format,
+        "types": args.types,
+        "statuses": args.statuses,
+        "since": args.since,
+        "until": args.until,
+        "scan_all": args.scan_all,
+        "page_size": args.page_size,
+        "max_items": args.max_items,
+        "demo": args.demo,
+    }
+    # None, False or [] is an option left out: none can be typed (but 0 can: --max-items 0).
+    return frozenset(
+        key
+        for key, value in values.items()
+        if value is not None and value is not False and value != []
     )
 
 
@@ -407,10 +472,11 @@ def _export_options(args: argparse.Namespace) -> ExportOptions:
         since=args.since,
         scan_all=args.scan_all,
         until=args.until,
-        page_size=args.page_size,
+        page_size=args.page_size or DEFAULT_PAGE_SIZE,
         prefetch=args.prefetch,
         max_items=args.max_items,
-        demo=None if args.demo is None else _demo(args),
+        demo=_demo(args),
+        given=_given(args),
     )
 
 
@@ -423,13 +489,24 @@ def _run_export(args: argparse.Namespace, stderr: TextIO) -> int:
 
 
 async def _export_with_client(args: argparse.Namespace, ready: ExportPlan, stderr: TextIO) -> int:
-    async with _client(args) as client:
+    demo = ready.options.demo  # a resume takes it from the checkpoint
+    if demo is not None:
+        if args.base_url is not None:
+            raise UsageError(
+                f"the interrupted export read the built-in demo API "
+                f"({as_option('demo', {'count': demo.count, 'seed': demo.seed})}), which "
+                "runs its own server: drop --base-url, or use --force to start over"
+            )
+        demo = attrs.evolve(demo, latency=args.demo_latency, fault_rate=args.demo_fault_rate)
+    async with _client(args, demo=demo) as client:
         return await export(client, ready, stdout=sys.stdout.buffer, stderr=stderr)
 
 
 async def _run_archive(args: argparse.Namespace, stderr: TextIO) -> int:
     # DIR is checked first: a directory that cannot hold an archive needs no connection.
-    demo = None if args.demo is None else attrs.evolve(_demo(args), images=args.images)
+    demo = _demo(args)
+    if demo is not None:
+        demo = attrs.evolve(demo, images=args.images)
     options = ArchiveOptions(
         directory=check_directory(args.directory),
         images=args.images,
@@ -444,19 +521,39 @@ async def _run_archive(args: argparse.Namespace, stderr: TextIO) -> int:
 
 
 async def _run_list(args: argparse.Namespace, stderr: TextIO) -> int:
-    async with _client(args) as client:
+    async with _client(args, demo=_demo(args)) as client:
         page = await client.artworks.list(offset=args.offset, limit=args.limit, on_invalid="skip")
-    stdout = sys.stdout
-    try:
-        stdout.write(render(page.items, width=shutil.get_terminal_size().columns))
-        stdout.flush()
-    except BrokenPipeError:  # list | head: the reader has what it wanted
-        raise OutputClosedError(stdout=True) from None
+    if page.items:
+        _print_page(page.items, as_json=args.json)
     for error in page.invalid:
         stderr.write(f"{PROG}: skipped an invalid artwork: {error}\n")
+    if not page.items:
+        # Nothing on stdout, in either mode: an empty page says so here.
+        if page.invalid:
+            why = f"{plural(len(page.invalid), 'invalid one')} left out"
+        elif page.offset:
+            why = "the listing ends before it"
+        else:
+            why = "the listing is empty"
+        stderr.write(f"{PROG}: no artworks at offset {page.offset} ({why})\n")
     if page.has_more:
         stderr.write(f"{PROG}: more after this page: --offset {page.next_offset}\n")
     return EXIT_REJECTS if page.invalid else EXIT_OK
+
+
+def _print_page(items: Sequence[Artwork], *, as_json: bool) -> None:
+    """Write the page to stdout: a table, or JSONL (each line the API's JSON of one artwork)."""
+    stdout = sys.stdout
+    try:
+        if as_json:
+            stdout.flush()
+            stdout.buffer.write(JSONLWriter().page(items))
+            stdout.buffer.flush()
+        else:
+            stdout.write(render(items, width=shutil.get_terminal_size().columns))
+            stdout.flush()
+    except BrokenPipeError:  # list | head: the reader has what it wanted
+        raise OutputClosedError(stdout=True) from None
 
 
 @contextlib.contextmanager
@@ -520,6 +617,9 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
         except LocalFileError as exc:
             stderr.write(f"{PROG}: error: {exc}\n")
             return EXIT_LOCAL_FILE
-        except (TengrAIError, OSError) as exc:
+        except TengrAIError as exc:
             stderr.write(f"{PROG}: failed: {exc}\n")
+            return EXIT_FAILURE
+        except OSError as exc:  # the OS's words, not "[Errno 98] ..."
+            stderr.write(f"{PROG}: failed: {describe(exc)}\n")
             return EXIT_FAILURE

@@ -1,12 +1,14 @@
 """The export checkpoint: what a resumed export needs, saved atomically after every page.
 
 It records where the listing stands (``next_offset``), how many bytes of the ``.part`` file and
-of the rejects file are complete, and the query it belongs to, so a resume cannot mix queries.
+of the rejects file are complete, and the query it belongs to: a resume takes the query from it,
+so the options need not be typed again, and cannot mix queries.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import os
 import stat
 import tempfile
@@ -16,8 +18,13 @@ from typing import Any, Final
 import attrs
 import orjson
 
+from .. import _rules
+from .._enums import ArtworkStatus
+from ._formats import FORMATS
+
 __all__ = [
     "MAX_COUNT",
+    "QUERY_KEYS",
     "VERSION",
     "Checkpoint",
     "CheckpointError",
@@ -26,6 +33,7 @@ __all__ = [
     "remove",
     "save",
     "short",
+    "utc_text",
 ]
 
 #: Bumped whenever the file's meaning changes; another version is refused, never guessed at.
@@ -38,6 +46,20 @@ MAX_SIZE: Final = 1 << 20
 _COUNTERS: Final = ("next_offset", "part_bytes", "items", "rejects", "rejects_bytes")
 _KEYS: Final = frozenset({"version", "query", "recent_ids", *_COUNTERS})
 _SHORT: Final = 60
+#: The keys of a checkpoint's query: everything that decides which bytes an export writes.
+QUERY_KEYS: Final = (
+    "format",
+    "types",
+    "statuses",
+    "since",
+    "until",
+    "scan_all",
+    "page_size",
+    "max_items",
+    "demo",
+)
+_DEMO_KEYS: Final = frozenset({"count", "seed"})
+_STATUSES: Final = frozenset(member.value for member in ArtworkStatus)
 
 
 class CheckpointError(Exception):
@@ -49,8 +71,9 @@ class Checkpoint:
     """The state of an interrupted export.
 
     Attributes:
-        query: What is exported: format, filters, page size, item budget, demo data.
-            A resume must ask for exactly the same.
+        query: What is exported (the keys of :data:`QUERY_KEYS`): format, filters, page size,
+            item budget, demo data. A resume takes it from here; options it is given must
+            agree.
         next_offset: The listing offset to continue from.
         part_bytes: How many bytes of the ``.part`` file are complete pages.
         items: How many artworks those bytes hold.
@@ -114,10 +137,11 @@ def load(path: Path) -> Checkpoint:
         if missing := sorted(_KEYS - set(data)):
             problems.append(f"lacks {', '.join(missing)}")
         if unknown := sorted(set(data) - _KEYS):
-            problems.append(f"has unknown keys {short(unknown)}")
+            problems.append(_unknown(unknown))
         raise refused(path, "; ".join(problems))
     if not isinstance(data["query"], dict):
         raise refused(path, f"has a query that is {_kind(data['query'])}, not an object")
+    _check_query(path, data["query"])
     for key in _COUNTERS:
         value = data[key]
         if type(value) is not int or not 0 <= value <= MAX_COUNT:
@@ -136,6 +160,76 @@ def load(path: Path) -> Checkpoint:
     )
     _check_consistent(path, checkpoint)
     return checkpoint
+
+
+def _check_query(path: Path, query: dict[str, Any]) -> None:
+    """Refuse a query :func:`save` could not have written: a resume runs what it says."""
+    if set(query) != set(QUERY_KEYS):
+        problems = []
+        if missing := [key for key in QUERY_KEYS if key not in query]:
+            problems.append(f"lacks {', '.join(missing)}")
+        if unknown := sorted(set(query) - set(QUERY_KEYS)):
+            problems.append(_unknown(unknown))
+        raise refused(path, f"has a query that {' and '.join(problems)}")
+    for key in QUERY_KEYS:
+        expected = _query_expected(key, query[key])
+        if expected is not None:
+            raise refused(path, f"has a query whose {key} is {short(query[key])}, not {expected}")
+
+
+def _query_expected(key: str, value: Any) -> str | None:  # noqa: PLR0911 - one rule a key
+    """What *value* should have been, when it is not a value *key* of a query can have."""
+    if key == "format":
+        return None if value in FORMATS else " or ".join(FORMATS)
+    if key == "types":
+        ok = type(value) is list and all(type(item) is str and item for item in value)
+        return None if ok else "a list of artwork types"
+    if key == "statuses":
+        ok = type(value) is list and all(type(item) is str and item in _STATUSES for item in value)
+        return None if ok else f"a list of statuses ({', '.join(sorted(_STATUSES))})"
+    if key in ("since", "until"):
+        return None if value is None or _is_utc_text(value) else "null or a UTC time"
+    if key == "scan_all":
+        return None if type(value) is bool else "true or false"
+    if key == "page_size":
+        return None if _rules.LIMIT.accepts(value) else _rules.LIMIT.expected
+    if key == "max_items":
+        return None if value is None or _is_count(value) else f"null or {_COUNT_WORDS}"
+    # demo: the synthetic data's size and seed
+    ok = value is None or (
+        isinstance(value, dict)
+        and set(value) == _DEMO_KEYS
+        and all(_is_count(value[k]) for k in _DEMO_KEYS)
+    )
+    return None if ok else f"null or an object of a count and a seed, each {_COUNT_WORDS}"
+
+
+_COUNT_WORDS: Final = f"an integer from 0 to {MAX_COUNT}"
+
+
+def _is_count(value: Any) -> bool:
+    return type(value) is int and 0 <= value <= MAX_COUNT
+
+
+def _is_utc_text(value: Any) -> bool:
+    """Whether *value* is a time exactly as :func:`utc_text` writes it."""
+    if type(value) is not str:
+        return False
+    try:
+        moment = _dt.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return moment.utcoffset() is not None and utc_text(moment) == value
+
+
+def utc_text(value: _dt.datetime | None) -> str | None:
+    """An aware datetime as a query holds it: ISO 8601 in UTC (``None`` stays ``None``)."""
+    return None if value is None else value.astimezone(_dt.timezone.utc).isoformat()
+
+
+def _unknown(keys: list[str]) -> str:
+    names = ", ".join(short(key) for key in keys)
+    return f"has the unknown key {names}" if len(keys) == 1 else f"has unknown keys {names}"
 
 
 def _check_consistent(path: Path, checkpoint: Checkpoint) -> None:
@@ -190,8 +284,11 @@ def _kind(value: Any) -> str:
 
 
 def short(value: Any) -> str:
-    """*value*'s repr, cut to a length that fits a message."""
-    text = repr(value)
+    """*value* as JSON writes it (a checkpoint is JSON), cut to a length that fits a message."""
+    try:
+        text = orjson.dumps(value).decode("utf-8")
+    except TypeError:  # nothing orjson.loads returns; kept to never fail a message
+        text = str(value)
     return text if len(text) <= _SHORT else text[: _SHORT - 3] + "..."
 
 

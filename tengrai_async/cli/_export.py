@@ -2,6 +2,8 @@
 
 Each page is written whole and flushed to ``FILE.part``, then the checkpoint is replaced, so the
 checkpoint never claims more than the ``.part`` holds; a finished export is renamed to ``FILE``.
+``--resume`` takes the query (format, filters, page size, budget, demo data) from the
+checkpoint: options left out are the checkpoint's, options given must agree with it.
 One process at a time writes a file (an OS lock, see :mod:`._output`). Standard output and
 other streams (devices, FIFOs, ``/dev/fd/N``) are written to directly and cannot resume.
 """
@@ -26,7 +28,7 @@ from .._json import encode_json
 from .._models import Artwork
 from .._pagination import ArtworkIterator
 from . import _checkpoint
-from ._checkpoint import Checkpoint, CheckpointError
+from ._checkpoint import QUERY_KEYS, Checkpoint, CheckpointError, utc_text
 from ._demo import DemoOptions
 from ._formats import Format, Writer, writer_for
 from ._output import (
@@ -45,9 +47,11 @@ from ._output import (
     resolve,
     stdout_target,
 )
-from ._progress import Progress, Summary
+from ._progress import Progress, Summary, plural
 
 __all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "QUERY_OPTIONS",
     "STDOUT",
     "ExportOptions",
     "ExportPlan",
@@ -64,8 +68,20 @@ STDOUT_REJECTS: Final = "tengrai-rejects.jsonl"
 _RECENT_PAGES: Final = 2
 # O_NOFOLLOW where there is one: a link planted at FILE.part is not followed into another file.
 _NOFOLLOW: Final = getattr(os, "O_NOFOLLOW", 0)
-# A query key one side lacks differs from any value the other side has, None included.
-_MISSING: Final = object()
+#: Artworks per request when ``--page-size`` is not given (and no checkpoint says otherwise).
+DEFAULT_PAGE_SIZE: Final = 500
+#: The command-line option of each key of a checkpoint's query, for messages.
+QUERY_OPTIONS: Final = {
+    "format": "--format",
+    "types": "--type",
+    "statuses": "--status",
+    "since": "--since",
+    "until": "--until",
+    "scan_all": "--scan-all",
+    "page_size": "--page-size",
+    "max_items": "--max-items",
+    "demo": "--demo",
+}
 
 EXIT_OK: Final = 0
 EXIT_REJECTS: Final = 3
@@ -92,6 +108,8 @@ class ExportOptions:
         prefetch: Requests in flight at once.
         max_items: Stop after this many artworks (over all resumed runs).
         demo: The demo data, when exporting from ``--demo``.
+        given: The keys of :meth:`query` the command line gave; on ``--resume`` the others
+            are taken from the checkpoint. ``None``: all of them (nothing is taken).
     """
 
     output: str = STDOUT
@@ -105,19 +123,26 @@ class ExportOptions:
     since: _dt.datetime | None = None
     scan_all: bool = False
     until: _dt.datetime | None = None
-    page_size: int = 500
+    page_size: int = DEFAULT_PAGE_SIZE
     prefetch: int = 4
     max_items: int | None = None
     demo: DemoOptions | None = None
+    given: frozenset[str] | None = None
+
+    @property
+    def filtering(self) -> bool:
+        """Whether a filter may drop artworks."""
+        return bool(self.types or self.statuses or self.since or self.until)
 
     def query(self) -> dict[str, Any]:
-        """What a checkpoint must match: everything that decides which bytes are written."""
+        """What the checkpoint records: everything that decides which bytes are written."""
         return {
             "format": self.fmt,
-            "types": sorted(self.types),
-            "statuses": sorted(self.statuses),
-            "since": _utc_text(self.since),
-            "until": _utc_text(self.until),
+            "types": sorted(set(self.types)),
+            "statuses": sorted(set(self.statuses)),
+            "since": utc_text(self.since),
+            "until": utc_text(self.until),
+            "scan_all": self.scan_all,
             "page_size": self.page_size,
             "max_items": self.max_items,
             "demo": None
@@ -125,9 +150,29 @@ class ExportOptions:
             else {"count": self.demo.count, "seed": self.demo.seed},
         }
 
+    def with_query(self, query: dict[str, Any]) -> ExportOptions:
+        """These options asking for *query* (one :func:`_checkpoint.load` let through)."""
+        demo = query["demo"]
+        if demo is not None:
+            # The demo server's latency and faults are not part of the query: they are kept.
+            base = self.demo or DemoOptions()
+            demo = attrs.evolve(base, count=demo["count"], seed=demo["seed"])
+        return attrs.evolve(
+            self,
+            fmt=query["format"],
+            types=tuple(query["types"]),
+            statuses=tuple(query["statuses"]),
+            since=_moment(query["since"]),
+            until=_moment(query["until"]),
+            scan_all=query["scan_all"],
+            page_size=query["page_size"],
+            max_items=query["max_items"],
+            demo=demo,
+        )
 
-def _utc_text(value: _dt.datetime | None) -> str | None:
-    return None if value is None else value.astimezone(_dt.timezone.utc).isoformat()
+
+def _moment(text: str | None) -> _dt.datetime | None:
+    return None if text is None else _dt.datetime.fromisoformat(text)
 
 
 @attrs.frozen(kw_only=True)
@@ -183,18 +228,22 @@ def _rejects_target(name: str | None, *, default: str) -> Target:
     return resolve(default, option="--rejects", probe=False)
 
 
-def _starting_point(options: ExportOptions, paths: _Paths) -> Checkpoint:
-    """The checkpoint to start from: a fresh one, or the saved one when resuming."""
+def _starting_point(options: ExportOptions, paths: _Paths) -> tuple[ExportOptions, Checkpoint]:
+    """The options to run and the checkpoint to start from.
+
+    A fresh checkpoint, or, when resuming, the saved one, with the query it records.
+    """
     fresh = Checkpoint(query=options.query())
     if paths.checkpoint is None:
-        return fresh
+        return options, fresh
     exists = paths.checkpoint.exists()
     if options.resume:
         if not exists:
             raise UsageError(f"nothing to resume: there is no checkpoint {paths.checkpoint}")
         try:
             saved = _checkpoint.load(paths.checkpoint)
-            _check_same_query(paths.checkpoint, saved.query, fresh.query)
+            _check_same_query(paths.checkpoint, saved.query, fresh.query, given=options.given)
+            options = options.with_query(saved.query)
             _check_consistent(paths.checkpoint, saved, options)
         except CheckpointError as exc:
             raise UsageError(str(exc)) from None
@@ -203,27 +252,55 @@ def _starting_point(options: ExportOptions, paths: _Paths) -> Checkpoint:
         if saved.rejects_bytes and paths.rejects.kind == "file":
             assert paths.rejects.path is not None  # noqa: S101 - a file target has a path
             _check_resumable(paths.rejects.path, saved.rejects_bytes, what="the rejects file")
-        return saved
+        return options, saved
     if exists and not options.force:
         raise UsageError(
             f"an interrupted export left {paths.checkpoint}: add --resume to continue it, "
             "or --force to start over"
         )
-    return fresh
+    return options, fresh
 
 
-def _check_same_query(path: Path, saved: dict[str, Any], asked: dict[str, Any]) -> None:
+def _check_same_query(
+    path: Path, saved: dict[str, Any], asked: dict[str, Any], *, given: frozenset[str] | None
+) -> None:
+    """Refuse a resume whose options disagree with the query the checkpoint records."""
     differences = [
-        f"{key} was {_checkpoint.short(saved.get(key))}, now {_checkpoint.short(asked.get(key))}"
-        for key in sorted(asked.keys() | saved.keys())
-        if saved.get(key, _MISSING) != asked.get(key, _MISSING)
+        f"{as_option(key, saved[key])} where this command asks for {as_option(key, asked[key])}"
+        for key in QUERY_KEYS
+        if (given is None or key in given) and _canonical(saved[key]) != _canonical(asked[key])
     ]
     if differences:
-        raise CheckpointError(
-            f"--resume must ask for the same export as the interrupted run: "
-            f"{'; '.join(differences)} (the checkpoint {path}); ask for the same, or use "
-            "--force to discard it and start over"
+        those = (
+            "that option out to take it"
+            if len(differences) == 1
+            else "those options out to take them"
         )
+        raise CheckpointError(
+            f"--resume must ask for the same export as the interrupted run (the checkpoint "
+            f"{path}), which ran with {', and with '.join(differences)}: leave {those} "
+            "from the checkpoint, or use --force to discard it and start over"
+        )
+
+
+def _canonical(value: Any) -> Any:
+    # --type a --type b asks for what --type b --type a --type a asks for.
+    return sorted(set(value)) if isinstance(value, list) else value
+
+
+def as_option(key: str, value: Any) -> str:
+    """A value of a checkpoint's query as the command line says it: ``--page-size 100``."""
+    option = QUERY_OPTIONS[key]
+    if value is None or value is False or value == []:
+        return f"no {option}"
+    if value is True:
+        return option
+    if isinstance(value, list):
+        return " ".join(f"{option} {item}" for item in value)
+    if key == "demo":
+        seed = f" --demo-seed {value['seed']}" if value["seed"] else ""
+        return f"--demo {value['count']}{seed}"
+    return f"{option} {value}"
 
 
 def _check_consistent(path: Path, saved: Checkpoint, options: ExportOptions) -> None:
@@ -231,7 +308,9 @@ def _check_consistent(path: Path, saved: Checkpoint, options: ExportOptions) -> 
     header = len(writer_for(options.fmt, options.types).header())
     if options.max_items is not None and saved.items > options.max_items:
         raise _checkpoint.refused(
-            path, f"counts more artworks than --max-items {options.max_items}"
+            path,
+            f"counts {plural(saved.items, 'artwork')}, more than its --max-items "
+            f"{options.max_items}",
         )
     # Every artwork is at least one line ending: the .part holds the header and one per item.
     if saved.part_bytes < header + saved.items or (saved.items == 0) != (
@@ -288,8 +367,8 @@ def _open_resumable(path: Path, size: int, *, what: str) -> BinaryIO:
 
 def _too_short(path: Path, actual: int, size: int, *, what: str) -> UsageError:
     return UsageError(
-        f"cannot resume: {what} {path} holds {actual} bytes, fewer than the {size} "
-        "the checkpoint recorded; use --force to start over"
+        f"cannot resume: {what} {path} holds {plural(actual, 'byte')}, fewer than the "
+        f"{size} the checkpoint recorded; use --force to start over"
     )
 
 
@@ -397,7 +476,7 @@ def plan(options: ExportOptions) -> Iterator[ExportPlan]:
             stack.enter_context(only_writer(paths.output.path))
             if paths.checkpoint is not None:
                 remove_temporaries(paths.checkpoint)
-        state = _starting_point(options, paths)
+        options, state = _starting_point(options, paths)
         stream = None
         if paths.output.kind == "stream":
             stream = stack.enter_context(open_stream(paths.output))
@@ -443,6 +522,8 @@ async def export(client: TengrAI, ready: ExportPlan, *, stdout: BinaryIO, stderr
         enabled=not options.quiet and stderr.isatty(),
         total=options.max_items,
         initial=state.items,
+        filtering=options.filtering,
+        scanned=state.next_offset,
     )
     iterator = client.artworks.iterate(
         offset=state.next_offset,
@@ -458,12 +539,15 @@ async def export(client: TengrAI, ready: ExportPlan, *, stdout: BinaryIO, stderr
         # After a resume the listing may have shifted: what the last run wrote is dropped.
         seen_ids=state.recent_ids,
     )
+    before = 0
     try:
         if not options.resume:
             run.start()
         async with iterator:
             async for page in iterator.pages():
-                progress.update(run.write_page(iterator, page.items))
+                scanned = iterator.stats.items_received
+                progress.update(run.write_page(iterator, page.items), scanned=scanned - before)
+                before = scanned
         run.finish()
         outcome = "done"
     except BaseException as exc:
@@ -480,6 +564,7 @@ async def export(client: TengrAI, ready: ExportPlan, *, stdout: BinaryIO, stderr
             summary = Summary(
                 outcome=outcome,
                 stats=iterator.stats,
+                filtering=options.filtering,
                 items=run.state.items - state.items,
                 total_items=run.state.items,
                 rejects=rejects.new,
@@ -502,7 +587,8 @@ def _report(
             f"tengrai-async: {checkpoint} kept: run the same command with --resume to continue\n"
         )
     if rejects.count and summary.outcome != "failed":
-        stderr.write(f"tengrai-async: {rejects.count} invalid artworks written to {rejects.path}\n")
+        invalid = plural(rejects.count, "invalid artwork")
+        stderr.write(f"tengrai-async: {invalid} written to {rejects.path}\n")
 
 
 @attrs.define(kw_only=True)
