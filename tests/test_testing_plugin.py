@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import asyncio
 import textwrap
 
 import aiohttp
 import orjson
 import pytest
 
-from tengrai_async.testing import FakeTengrAI, make_artworks
+from tengrai_async import TengrAI
+from tengrai_async.testing import FakeTengrAI, _plugin, make_artworks
 
 # The inner test files fetch with urllib so they need no event loop plugin.
 FETCH = textwrap.dedent(
@@ -127,3 +129,94 @@ async def test_marker_configures_the_fixture(tengrai_server: FakeTengrAI) -> Non
     ):
         body = await response.read()
     assert orjson.loads(body) == make_artworks(7, seed=2)
+
+
+# -- the tengrai_client fixture ------------------------------------------------------------
+
+# The inner runs of the client fixture load pytest-asyncio (the `tests` extra); each sets its
+# loop scopes, so that pytest-asyncio's reminder to set them does not fail the `-W error` run.
+ASYNC_ARGS: tuple[str, ...] = ("-W", "error", "--strict-markers", "-p", "no:cacheprovider")
+ASYNC_ARGS += ("-p", "no:aiohttp")
+
+CLIENT_TESTS = """
+import asyncio
+import time
+
+import pytest
+
+from tengrai_async import ServerError, TengrAI
+
+MARK = pytest.mark.asyncio if MODE == "strict" else (lambda test: test)
+
+
+@MARK
+@pytest.mark.tengrai_server(count=7, seed=2, retry_after=30)
+async def test_client_talks_to_the_same_server_with_instant_retries(
+    tengrai_client, tengrai_server
+):
+    assert isinstance(tengrai_client, TengrAI)
+    assert tengrai_client.base_url == tengrai_server.url
+    tengrai_server.queue_faults("503", "429", "500")
+    started = time.perf_counter()
+    page = await tengrai_client.artworks.list()
+    assert time.perf_counter() - started < 0.5
+    assert [str(artwork.id) for artwork in page.items] == tengrai_server.ids()
+    assert [r.fault for r in tengrai_server.requests] == ["503", "429", "500", None]
+
+
+@MARK
+@pytest.mark.tengrai_client(max_retries=0)
+async def test_the_client_marker_passes_tengrai_options(tengrai_client, tengrai_server):
+    tengrai_server.queue_faults("503")
+    with pytest.raises(ServerError):
+        await tengrai_client.artworks.list()
+
+
+@MARK
+@pytest.mark.tengrai_server(api_key="sk-marker", count=3)
+async def test_the_client_uses_the_servers_key(tengrai_client, tengrai_server):
+    assert len((await tengrai_client.artworks.list()).items) == 3
+    assert tengrai_server.requests[0].headers["Authorization"] == "Bearer sk-marker"
+
+
+@MARK
+async def test_the_client_alone_starts_a_default_server(tengrai_client):
+    assert len((await tengrai_client.artworks.list(limit=500)).items) == 100
+"""
+
+
+@pytest.mark.parametrize(
+    ("mode", "loop_scope"), [("strict", "function"), ("auto", "function"), ("strict", "session")]
+)
+def test_client_fixture_works_in_pytest_asyncios_strict_and_auto_modes(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mode: str, loop_scope: str
+) -> None:
+    closes: list[bool] = []
+    close = TengrAI.close
+
+    async def spy(self: TengrAI) -> None:
+        await close(self)
+        # Closed on a running loop (the test's), not left to the loop's end.
+        closes.append(self.closed and asyncio.get_running_loop().is_running())
+
+    monkeypatch.setattr(TengrAI, "close", spy)
+    pytester.makepyfile(f"MODE = {mode!r}\n" + CLIENT_TESTS)
+    result = pytester.runpytest(
+        *ASYNC_ARGS,
+        *("-o", f"asyncio_mode={mode}"),
+        # The client runs on the loop of the async fixtures, the tests on theirs: the same.
+        *("-o", f"asyncio_default_fixture_loop_scope={loop_scope}"),
+        *("-o", f"asyncio_default_test_loop_scope={loop_scope}"),
+    )
+    result.assert_outcomes(passed=4)
+    assert closes == [True] * 4
+
+
+def test_client_fixture_without_pytest_asyncio_says_what_to_install() -> None:
+    with pytest.raises(pytest.fail.Exception, match=r"pip install 'tengrai-async\[tests\]'"):
+        _plugin._tengrai_client_unavailable()
+
+
+def test_plugin_registers_the_client_marker(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--markers", *ARGS)
+    result.stdout.fnmatch_lines(["@pytest.mark.tengrai_client(**kwargs):*"])

@@ -19,6 +19,7 @@ from tengrai_async._models import KINDS
 from tengrai_async.testing import (
     DEFAULT_KINDS,
     FakeTengrAI,
+    Fault,
     RecordedRequest,
     make_artwork,
     make_artworks,
@@ -444,7 +445,7 @@ async def test_429_fault_carries_retry_after(session: aiohttp.ClientSession) -> 
 
 @pytest.mark.parametrize("fault", ["500", "503"])
 async def test_server_error_fault_is_that_status_with_a_json_error(
-    session: aiohttp.ClientSession, fault: str
+    session: aiohttp.ClientSession, fault: Fault
 ) -> None:
     async with FakeTengrAI(count=5) as server:
         server.queue_faults(fault)
@@ -572,13 +573,13 @@ async def test_fault_rate_one_faults_every_get_by_id(session: aiohttp.ClientSess
     assert statuses == [429] * 3
 
 
-async def test_random_faults_are_drawn_from_the_given_kinds_reproducibly(
+async def test_a_fault_seed_shuffles_the_order_of_the_faults_reproducibly(
     session: aiohttp.ClientSession,
 ) -> None:
     async def faults_seen(fault_seed: int) -> list[str | None]:
         options: dict[str, Any] = {
             "fault_rate": 0.5,
-            "faults": ("500", "503"),
+            "faults": ("500", "503", "429"),
             "fault_seed": fault_seed,
         }
         async with FakeTengrAI(count=5, **options) as server:
@@ -589,7 +590,12 @@ async def test_random_faults_are_drawn_from_the_given_kinds_reproducibly(
     first, again, other = await faults_seen(1), await faults_seen(1), await faults_seen(2)
     assert first == again
     assert first != other
-    assert {"500", "503", None} == set(first)
+    for seen in (first, other):
+        # Which requests fault does not depend on the seed: every other one, from the first.
+        assert seen[1::2] == [None] * 20
+        faults = [str(fault) for fault in seen[::2]]
+        # Each round of three gives every fault once, in a shuffled order.
+        assert all(sorted(faults[i : i + 3]) == ["429", "500", "503"] for i in range(0, 18, 3))
 
 
 async def test_fault_rate_one_faults_every_request(session: aiohttp.ClientSession) -> None:
@@ -600,9 +606,9 @@ async def test_fault_rate_one_faults_every_request(session: aiohttp.ClientSessio
 
 def test_unknown_fault_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown faults"):
-        FakeTengrAI(faults=("418",))
+        FakeTengrAI(faults=("418",))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown faults"):
-        FakeTengrAI().queue_faults("timeout")
+        FakeTengrAI().queue_faults("hang")  # type: ignore[arg-type]
 
 
 def test_artworks_and_count_together_are_refused() -> None:
@@ -891,12 +897,14 @@ def test_module_runs_the_server_until_terminated(
         try:
             assert process.stdout is not None
             url = process.stdout.readline().strip()
+            key = process.stdout.readline().strip()
             artworks = sync_get(f"{url}/v2/artworks?limit=30")
         finally:
             process.terminate()
         assert process.wait(timeout=10) == 0
         assert process.stdout.read() == ""
     assert url.startswith("http://127.0.0.1:")
+    assert key == "test-key"
     assert artworks == make_artworks(25, seed=4, kinds=kinds, extras=extras)
 
 

@@ -2,7 +2,9 @@
 
 ``make_artworks`` builds valid, deterministic artworks; ``FakeTengrAI`` and the pytest plugin's
 ``tengrai_server`` fixture serve them over real loopback HTTP, and the images of their
-``results`` too (``image_bytes`` tells which bytes each image has).
+``results`` too (``image_bytes`` tells which bytes each image has). The plugin's
+``tengrai_client`` fixture is a ``TengrAI`` wired to that server, with instant retries.
+``python -m tengrai_async.testing`` runs the server in a process of its own.
 """
 
 from __future__ import annotations
@@ -10,15 +12,18 @@ from __future__ import annotations
 from ._data import DEFAULT_KINDS, EPOCH, KindMix, index_of, make_artwork, make_artworks
 from ._images import IMAGE_CONTENT_TYPES, IMAGE_EXTS, image_bytes, image_ext
 from ._server import (
+    DEFAULT_FAULTS,
     FAULTS,
     IMAGE_FAULTS,
     JOB_OUTCOMES,
     FakeTengrAI,
+    Fault,
     ImageKey,
     RecordedRequest,
 )
 
 __all__ = [
+    "DEFAULT_FAULTS",
     "DEFAULT_KINDS",
     "EPOCH",
     "FAULTS",
@@ -27,6 +32,7 @@ __all__ = [
     "IMAGE_FAULTS",
     "JOB_OUTCOMES",
     "FakeTengrAI",
+    "Fault",
     "ImageKey",
     "KindMix",
     "RecordedRequest",

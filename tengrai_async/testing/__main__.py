@@ -1,20 +1,54 @@
 """Run the fake Tengr.ai server from the command line, for benchmarks and manual tries.
 
-It prints its URL as the one line on stdout, then serves until SIGTERM or SIGINT.
+It prints two lines on stdout, its base URL and then the API key it requires, then serves
+until SIGTERM or SIGINT (Ctrl-C) and exits 0::
+
+    $ python -m tengrai_async.testing --count 1000 --fault-rate 0.2 --faults 503,429
+    http://127.0.0.1:54321
+    test-key
+
+A program reads the URL from the first line (the benchmarks do) and the key from the second.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import signal
 import sys
 from collections.abc import Sequence
 
-from ._server import FakeTengrAI
+from ._server import DEFAULT_FAULTS, FAULTS, FakeTengrAI, Fault
 
 
-def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+def _faults(text: str) -> list[Fault]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    chosen: list[Fault] = []
+    for name in names:
+        fault = next((fault for fault in FAULTS if fault == name), None)
+        if fault is None:
+            msg = f"unknown fault {name!r}; the faults are {','.join(FAULTS)}"
+            raise argparse.ArgumentTypeError(msg)
+        chosen.append(fault)
+    if not chosen:
+        msg = "give at least one fault"
+        raise argparse.ArgumentTypeError(msg)
+    return chosen
+
+
+def _rate(text: str) -> float:
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = math.nan
+    if not 0.0 <= rate <= 1.0:
+        msg = f"a fault rate is a number from 0 to 1, not {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return rate
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tengrai_async.testing", description="Serve fake Tengr.ai artworks."
     )
@@ -23,7 +57,42 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
     parser.add_argument("--host", default="127.0.0.1", help="the interface to listen on")
     parser.add_argument("--port", type=int, default=0, help="the port (default: a free one)")
-    parser.add_argument("--api-key", default="test-key", help="the bearer token to require")
+    parser.add_argument(
+        "--key",
+        "--api-key",
+        dest="api_key",
+        metavar="KEY",
+        default="test-key",
+        help="the bearer token to require (default: test-key)",
+    )
+    parser.add_argument(
+        "--fault-rate",
+        type=_rate,
+        default=0.0,
+        help="the share of API requests that get a fault, from the first one on (default: 0)",
+    )
+    parser.add_argument(
+        "--faults",
+        type=_faults,
+        default=list(DEFAULT_FAULTS),
+        help=f"comma-separated faults that take turns, of {','.join(FAULTS)} "
+        f"(default: {','.join(DEFAULT_FAULTS)})",
+    )
+    parser.add_argument(
+        "--fault-seed",
+        type=int,
+        default=0,
+        help="0 takes the faults in the order given; another seed shuffles each round",
+    )
+    parser.add_argument(
+        "--fault-timeout",
+        type=float,
+        default=5.0,
+        help="seconds a timeout fault holds its request before closing it (default: 5)",
+    )
+    parser.add_argument(
+        "--retry-after", type=int, default=0, help="the Retry-After seconds of a 429 fault"
+    )
     parser.add_argument(
         "--kinds",
         type=lambda text: [kind.strip() for kind in text.split(",") if kind.strip()],
@@ -53,20 +122,21 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         default=None,
         help="grow every image to about this many bytes (default: about 1 KiB or less)",
     )
-    return parser.parse_args(argv)
+    return parser
 
 
-async def _serve(args: argparse.Namespace) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    server = FakeTengrAI(
+def _server(args: argparse.Namespace) -> FakeTengrAI:
+    return FakeTengrAI(
         count=args.count,
         seed=args.seed,
         kinds=args.kinds or None,
         extras=args.extras,
         latency=args.latency,
+        fault_rate=args.fault_rate,
+        faults=args.faults,
+        fault_seed=args.fault_seed,
+        fault_timeout=args.fault_timeout,
+        retry_after=args.retry_after,
         host=args.host,
         port=args.port,
         api_key=args.api_key,
@@ -74,16 +144,29 @@ async def _serve(args: argparse.Namespace) -> None:
         image_origin=args.image_origin,
         image_size=args.image_size,
     )
+
+
+async def _serve(server: FakeTengrAI, api_key: str) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
     async with server:
-        # The parent process reads this line to learn the port.
-        sys.stdout.write(f"{server.url}\n")
+        # A parent process reads the first line to learn the port, the second for the key.
+        sys.stdout.write(f"{server.url}\n{api_key}\n")
         sys.stdout.flush()
         await stop.wait()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Serve until SIGTERM or SIGINT; return the exit status."""
-    asyncio.run(_serve(_parse(argv)))
+    """Serve until SIGTERM or SIGINT; return the exit status (2 for bad arguments)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        server = _server(args)
+    except (TypeError, ValueError) as error:
+        parser.error(str(error))
+    asyncio.run(_serve(server, args.api_key))
     return 0
 
 

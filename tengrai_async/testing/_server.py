@@ -19,7 +19,8 @@ import threading
 import time
 import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, Literal
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 import attrs
 import orjson
@@ -28,7 +29,9 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from .. import _rules
+from .._client import TengrAI
 from .._sansio import ARTWORKS_PATH
+from .._transport import RetryPolicy
 from ._data import KindMix, index_of, make_artwork
 from ._images import IMAGE_CONTENT_TYPES, IMAGE_EXTS, _filler, image_bytes, image_ext
 
@@ -40,10 +43,23 @@ if TYPE_CHECKING:
     else:
         from typing_extensions import Self
 
-__all__ = ["FAULTS", "IMAGE_FAULTS", "JOB_OUTCOMES", "FakeTengrAI", "ImageKey", "RecordedRequest"]
+__all__ = [
+    "DEFAULT_FAULTS",
+    "FAULTS",
+    "IMAGE_FAULTS",
+    "JOB_OUTCOMES",
+    "FakeTengrAI",
+    "Fault",
+    "ImageKey",
+    "RecordedRequest",
+]
 
-#: Every fault the server can inject, in the order of the default ``faults``.
-FAULTS: Final = ("429", "500", "503", "malformed", "drop")
+#: A fault the server can give an API request (see :class:`FakeTengrAI` for what each does).
+Fault = Literal["429", "500", "503", "malformed", "drop", "timeout", "401", "403", "404"]
+#: Every :data:`Fault`.
+FAULTS: Final[tuple[Fault, ...]] = get_args(Fault)
+#: The default ``faults`` of ``fault_rate``: those a client should retry through, at once.
+DEFAULT_FAULTS: Final[tuple[Fault, ...]] = ("429", "500", "503", "malformed", "drop")
 #: Every fault :meth:`FakeTengrAI.queue_image_faults` can give an image request.
 IMAGE_FAULTS: Final = ("404", "410", "429", "500", "503", "drop", "slow", "html", "huge")
 #: An image named by ``(artwork_id, n)``, or by its URL (or just the URL's path).
@@ -65,6 +81,10 @@ _HTML: Final = (
 
 _DEFAULT_OFFSET: Final = 0
 _DEFAULT_LIMIT: Final = 10
+#: How much longer than the answers are delayed the timeout of :meth:`FakeTengrAI.client` is.
+_CLIENT_TIMEOUT_MARGIN: Final = 1.0
+#: ``fault_rate`` is read as a fraction with at most this denominator (0.2 is exactly 1/5).
+_RATE_DENOMINATOR: Final = 1_000_000
 #: How a job can end (see :meth:`FakeTengrAI.start_job`).
 JOB_OUTCOMES: Final = ("succeeded", "failed", "canceled")
 
@@ -79,7 +99,8 @@ class RecordedRequest:
         query: The query parameters (the first value of a repeated one).
         headers: The request headers, looked up case-insensitively.
         status: The status code answered (200 for a ``"malformed"`` or ``"drop"`` fault, and
-            for the image faults ``"drop"``, ``"slow"``, ``"html"`` and ``"huge"``).
+            for the image faults ``"drop"``, ``"slow"``, ``"html"`` and ``"huge"``; 0 for a
+            ``"timeout"`` fault, which answers nothing).
         fault: The fault injected into the answer, or ``None`` (also for a gone image).
     """
 
@@ -105,6 +126,41 @@ def _error(status: int, message: str, **attributes: Any) -> _Answer:
     # The body every error of the API shares (NestJS's): the reason phrase goes in "error".
     body = {"message": message, "statusCode": status, "error": http.HTTPStatus(status).phrase}
     return _Answer(status, orjson.dumps(body), **attributes)
+
+
+class _FaultSchedule:
+    # Which requests fault at fault_rate, by error diffusion: after n requests exactly
+    # ceil(n * rate) faults, the first on the first request, the others evenly spread. The
+    # faults take turns, round after round, each round shuffled when a seed is given.
+
+    def __init__(self, rate: float, faults: Sequence[Fault], seed: int) -> None:
+        if not 0.0 <= rate <= 1.0:
+            msg = f"fault_rate must be in 0..=1, got {rate!r}"
+            raise ValueError(msg)
+        _check_faults(faults)
+        if rate and not faults:
+            msg = "a fault_rate needs at least one fault to draw"
+            raise ValueError(msg)
+        self._rate = Fraction(rate).limit_denominator(_RATE_DENOMINATOR)
+        self._faults = tuple(faults)
+        self._shuffle = random.Random(seed) if seed else None
+        self._requests = 0
+        self._given = 0
+        self._round: list[Fault] = []
+
+    def next(self) -> Fault | None:
+        if not self._rate:
+            return None
+        self._requests += 1
+        due = math.ceil(self._requests * self._rate)
+        if due == self._given:
+            return None
+        self._given = due  # one more, as the rate is at most 1
+        if not self._round:
+            self._round = list(self._faults)
+            if self._shuffle is not None:
+                self._shuffle.shuffle(self._round)
+        return self._round.pop(0)
 
 
 @attrs.frozen
@@ -178,11 +234,14 @@ class FakeTengrAI:
         assert [artwork["id"] for artwork in exported] == server.ids()
         assert server.requests[0].query == {"offset": "0", "limit": "500"}
 
+    :meth:`client` gives a :class:`~tengrai_async.TengrAI` wired to the server, with instant
+    retries.
+
     ``GET /v2/artworks/{id}`` answers any listed artwork (explicit ones by their string
     ``id``) with exactly the bytes the listing holds for it, or 404. Every error answer has the
     API's body, ``{"message": ..., "statusCode": ..., "error": <reason phrase>}``: 400 for a bad
-    ``offset`` or ``limit``, 401, 404 (an unknown artwork or endpoint), and the 429, 500 and 503
-    faults. :meth:`start_job` adds an artwork that moves through its statuses as it is polled;
+    ``offset`` or ``limit``, 401, 404 (an unknown artwork or endpoint), and the HTTP faults.
+    :meth:`start_job` adds an artwork that moves through its statuses as it is polled;
     :meth:`finish_jobs` and :meth:`set_status` move artworks on at once (between two runs of the
     code under test, say).
 
@@ -205,13 +264,28 @@ class FakeTengrAI:
         host: The interface to listen on.
         port: The port to listen on; 0 picks a free one (read it back from :attr:`url`).
         latency: Seconds to wait before each answer.
-        fault_rate: The probability that a valid, authenticated API request (a listing or a
-            found artwork by id) gets one of ``faults`` instead.
-        faults: The faults to draw from: ``"429"`` (with ``Retry-After``), ``"500"``,
-            ``"503"``, ``"malformed"`` (a 200 whose body is not JSON) and ``"drop"`` (a 200
-            whose connection is closed halfway through the body).
+        fault_rate: The share of valid, authenticated API requests (listings and found
+            artworks by id) that get one of ``faults`` instead, on a fixed schedule: the n-th
+            such request faults when ``ceil(n * fault_rate)`` goes up, so the first one
+            faults, then one in every ``1 / fault_rate`` (with 0.2: the 1st, 6th, 11th...),
+            and after n requests exactly ``ceil(n * fault_rate)`` have. The faults take turns
+            in the order of ``faults``. Requests answered from :meth:`queue_faults` do not
+            count.
+        faults: The faults ``fault_rate`` injects (default :data:`DEFAULT_FAULTS`): any
+            :data:`Fault`. ``"429"`` (with ``Retry-After``), ``"500"``, ``"503"``, ``"401"``
+            (with ``WWW-Authenticate: Bearer``), ``"403"`` and ``"404"`` answer that status
+            with the API's error body; ``"malformed"`` a 200 whose body is not JSON;
+            ``"drop"`` a 200 whose connection is closed halfway through the body;
+            ``"timeout"`` nothing: the request is held ``fault_timeout`` seconds, then its
+            connection is closed unanswered.
         retry_after: The ``Retry-After`` seconds sent with a 429.
-        fault_seed: The seed of the fault draws, for reproducible runs.
+        fault_seed: The order of the faults: 0 takes them in the order of ``faults``, round
+            after round; another seed shuffles each round with ``random.Random(fault_seed)``,
+            reproducibly. Which requests fault does not depend on it.
+        fault_timeout: How long a ``"timeout"`` fault holds its request (after ``latency``)
+            before closing the connection unanswered, in seconds (default 5): a client whose
+            timeout is shorter (:meth:`client`'s is) sees a timeout. Closing the server ends
+            every held request at once, so a test never waits longer than its client does.
         insert_every: Insert ``insert_batch`` new artworks before every n-th valid listing
             request (0: never), shifting the offsets as new artworks do during a long listing.
         insert_batch: How many artworks each of those insertions adds.
@@ -244,9 +318,10 @@ class FakeTengrAI:
         port: int = 0,
         latency: float = 0.0,
         fault_rate: float = 0.0,
-        faults: Sequence[str] = FAULTS,
+        faults: Sequence[Fault] = DEFAULT_FAULTS,
         retry_after: int = 0,
         fault_seed: int = 0,
+        fault_timeout: float = 5.0,
         insert_every: int = 0,
         insert_batch: int = 1,
         redirect_to: str | None = None,
@@ -263,12 +338,8 @@ class FakeTengrAI:
         if count < 0 or insert_every < 0 or insert_batch < 0 or latency < 0:
             msg = "count, insert_every, insert_batch and latency must be >= 0"
             raise ValueError(msg)
-        if not 0.0 <= fault_rate <= 1.0:
-            msg = f"fault_rate must be in 0..=1, got {fault_rate!r}"
-            raise ValueError(msg)
-        _check_faults(faults)
-        if fault_rate and not faults:
-            msg = "a fault_rate needs at least one fault to draw"
+        if not (math.isfinite(fault_timeout) and fault_timeout > 0):
+            msg = f"fault_timeout must be a positive number of seconds, got {fault_timeout!r}"
             raise ValueError(msg)
         self._explicit = list(artworks) if artworks is not None else None
         self._count = len(self._explicit) if self._explicit is not None else count
@@ -286,10 +357,9 @@ class FakeTengrAI:
         self._host = host
         self._port = port
         self._latency = latency
-        self._fault_rate = fault_rate
-        self._faults = tuple(faults)
+        self._schedule = _FaultSchedule(fault_rate, faults, fault_seed)
         self._retry_after = retry_after
-        self._fault_rng = random.Random(fault_seed)
+        self._fault_timeout = fault_timeout
         self._insert_every = insert_every
         self._insert_batch = insert_batch
         self._redirect_to = redirect_to
@@ -304,7 +374,7 @@ class FakeTengrAI:
         self._queued_image_faults: list[str] = []
         # set_status() overrides, by index.
         self._statuses: dict[int, str] = {}
-        self._queued: list[str] = []
+        self._queued: list[Fault] = []
         self._inserted = 0
         self._listings = 0
         # Serialized items by index (negative for inserted ones): each is dumped once. Jobs
@@ -318,6 +388,8 @@ class FakeTengrAI:
         self._image_runner: web.AppRunner | None = None
         self._url: yarl.URL | None = None
         self._image_base: yarl.URL | None = None
+        # Set by close(), to end the requests a "timeout" fault holds.
+        self._closing: asyncio.Event | None = None
         #: Every API request, in order of arrival.
         self.requests: list[RecordedRequest] = []
         #: Every request to the image route (or to any path of the image origin), in order.
@@ -341,11 +413,44 @@ class FakeTengrAI:
             raise RuntimeError(msg)
         return self._image_base
 
+    @property
+    def api_key(self) -> str | None:
+        """The bearer token the server requires, or ``None`` when it accepts any."""
+        return self._api_key
+
+    def client(self, **options: Any) -> TengrAI:
+        """A :class:`~tengrai_async.TengrAI` for this running server; close it when done.
+
+        It has the server's :attr:`url` and :attr:`api_key` (``"test-key"`` when any key is
+        accepted), instant retries (:meth:`tengrai_async.RetryPolicy.instant`: every retry
+        still happens, without waiting), a ``timeout`` of 1 second more than the
+        server's ``latency`` and ``image_latency`` (shorter than ``fault_timeout``, so a
+        ``"timeout"`` fault times out), and ``trust_env=False`` (no proxy)::
+
+            async with FakeTengrAI(count=50) as server, server.client() as client:
+                ids = [str(artwork.id) async for artwork in client.artworks.iterate()]
+
+        Build it on the event loop that will use it (it opens its session there).
+
+        Args:
+            **options: Any :class:`~tengrai_async.TengrAI` keyword argument, over these
+                (``max_retries=0``, say).
+        """
+        settings: dict[str, Any] = {
+            "api_key": self._api_key or "test-key",
+            "base_url": self.url,
+            "retry": RetryPolicy.instant(),
+            "timeout": _CLIENT_TIMEOUT_MARGIN + self._latency + self._image.latency,
+            "trust_env": False,
+        }
+        return TengrAI(**{**settings, **options})
+
     async def start(self) -> None:
         """Start listening; :attr:`url` then holds the port actually bound."""
         if self._runner is not None:
             msg = "the fake server is already running"
             raise RuntimeError(msg)
+        self._closing = asyncio.Event()
         app = web.Application()
         app.router.add_get(ARTWORKS_PATH, self._handle_artworks)
         app.router.add_get(ARTWORKS_PATH + "/{id}", self._handle_artwork)
@@ -375,6 +480,8 @@ class FakeTengrAI:
 
     async def close(self) -> None:
         """Stop listening; closing a server that is not running does nothing."""
+        if self._closing is not None:
+            self._closing.set()  # the requests that "timeout" faults hold end now
         runner, self._runner, self._url = self._runner, None, None
         image_runner, self._image_runner, self._image_base = self._image_runner, None, None
         try:
@@ -510,8 +617,16 @@ class FakeTengrAI:
             )
             return str(artwork["id"])
 
-    def queue_faults(self, *faults: str) -> None:
-        """Give the next valid API requests (listing or by id) these faults, in order."""
+    def queue_faults(self, *faults: Fault) -> None:
+        """Give the next valid API requests (listing or by id) these faults, in order.
+
+        Once they are used up, normal service resumes (or the ``fault_rate`` schedule, which
+        the requests they answer do not count). So ``queue_faults("503")`` is one 503, then
+        success: a client that retries gets its answer on the second request. Requests
+        refused before a fault could apply (a wrong key, a bad ``offset`` or ``limit``, an
+        unknown artwork) do not use one up; concurrent requests take them in the order they
+        arrive. See ``faults`` in :class:`FakeTengrAI` for what each :data:`Fault` does.
+        """
         _check_faults(faults)
         with self._lock:
             self._queued.extend(faults)
@@ -735,7 +850,8 @@ class FakeTengrAI:
         if self._insert_every and self._listings % self._insert_every == 0:
             self._insert(self._insert_batch)
         fault = self._draw_fault()
-        if fault is not None and (answer := _fault_answer(fault, self._retry_after)):
+        not_found = f"Cannot GET {request.path}"
+        if fault is not None and (answer := _fault_answer(fault, self._retry_after, not_found)):
             return answer
         body = self._window(offset, limit)
         return _Answer(200, _malformed(body) if fault == "malformed" else body, fault=fault)
@@ -749,7 +865,8 @@ class FakeTengrAI:
             return _error(404, "artwork not found")
         # Like a rejected listing, a 404 does not use up a fault: only a found artwork does.
         fault = self._draw_fault()
-        if fault is not None and (answer := _fault_answer(fault, self._retry_after)):
+        not_found = "artwork not found"
+        if fault is not None and (answer := _fault_answer(fault, self._retry_after, not_found)):
             return answer
         body = self._item(index, time.monotonic())
         job = self._jobs.get(index)
@@ -824,18 +941,30 @@ class FakeTengrAI:
                 await asyncio.sleep(self._image.chunk_delay)
             await response.write(body[start : start + size])
 
-    def _draw_fault(self) -> str | None:
+    def _draw_fault(self) -> Fault | None:
         if self._queued:
             return self._queued.pop(0)
-        if self._fault_rate and self._fault_rng.random() < self._fault_rate:
-            return self._fault_rng.choice(self._faults)
-        return None
+        return self._schedule.next()
+
+    async def _hold(self) -> None:
+        # A "timeout" fault: wait out fault_timeout, or until the server closes.
+        closing = self._closing
+        if closing is None:  # pragma: no cover - requests come only while running
+            return
+        with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
+            await asyncio.wait_for(closing.wait(), self._fault_timeout)
 
     async def _send(self, request: web.Request, answer: _Answer) -> web.StreamResponse:
         # Recorded before any await, so the record keeps the order of arrival.
         self.requests.append(_record(request, answer))
         if self._latency:
             await asyncio.sleep(self._latency)
+        if answer.fault == "timeout":
+            await self._hold()
+            if request.transport is not None:
+                request.transport.close()
+            # Nothing reaches the client: its connection is closed before any answer.
+            return web.Response(status=504)
         headers = {"X-Request-Id": str(uuid.uuid4()), **answer.headers}
         if answer.fault != "drop":
             return web.Response(
@@ -920,17 +1049,31 @@ def _gone_images(gone: Mapping[ImageKey, int] | Collection[ImageKey]) -> dict[tu
     return result
 
 
-def _fault_answer(fault: str, retry_after: int) -> _Answer | None:
-    # The error answer a fault replaces the body with; None for the faults that spoil a 200.
-    if fault == "429":
-        return _error(
-            429, "rate limit exceeded", fault=fault, headers={"Retry-After": str(retry_after)}
-        )
-    if fault == "500":
-        return _error(500, "internal server error", fault=fault)
-    if fault == "503":
-        return _error(503, "service unavailable", fault=fault)
-    return None
+#: The message of each HTTP fault's error body (a 404's depends on the route).
+_FAULT_MESSAGES: Final[Mapping[str, str]] = {
+    "401": "missing or invalid API key",
+    "403": "Forbidden resource",  # NestJS's words for a guard's refusal
+    "429": "rate limit exceeded",
+    "500": "internal server error",
+    "503": "service unavailable",
+}
+
+
+def _fault_answer(fault: Fault, retry_after: int, not_found: str) -> _Answer | None:
+    # The answer a fault replaces the body with; None for the faults that spoil a 200.
+    if fault == "timeout":
+        return _Answer(0, b"", fault=fault)
+    if not fault.isdigit():
+        return None
+    headers = (
+        {"Retry-After": str(retry_after)}
+        if fault == "429"
+        else {"WWW-Authenticate": "Bearer"}
+        if fault == "401"
+        else {}
+    )
+    message = _FAULT_MESSAGES.get(fault, not_found)
+    return _error(int(fault), message, fault=fault, headers=headers)
 
 
 def _malformed(body: bytes) -> bytes:
@@ -953,14 +1096,14 @@ def _parameter(request: web.Request, name: str, rule: _rules.IntRange, default: 
 
 
 def _check_faults(faults: Sequence[str]) -> None:
-    unknown = sorted(set(faults) - set(FAULTS))
+    unknown = sorted(set(faults) - set(FAULTS), key=repr)
     if unknown:
         msg = f"unknown faults {unknown}; the faults are {', '.join(FAULTS)}"
         raise ValueError(msg)
 
 
 def _check_image_faults(faults: Sequence[str]) -> None:
-    unknown = sorted(set(faults) - set(IMAGE_FAULTS))
+    unknown = sorted(set(faults) - set(IMAGE_FAULTS), key=repr)
     if unknown:
         msg = f"unknown image faults {unknown}; they are {', '.join(IMAGE_FAULTS)}"
         raise ValueError(msg)
