@@ -18,7 +18,7 @@ from typing import Final
 import aiohttp
 import yarl
 
-from . import _sansio
+from . import _logging, _sansio
 from ._converter import converter
 from ._enums import ArtworkStatus, ArtworkType
 from ._errors import ConfigurationError, WaitTimeoutError
@@ -52,14 +52,16 @@ class ArtworksResource:
                 ``"skip"`` it into ``page.invalid``.
 
         Raises:
-            ValueError: A bad ``offset``, ``limit`` or ``on_invalid``, before any request.
+            InvalidArgumentError: A bad ``offset``, ``limit`` or ``on_invalid``, before any
+                request (a ``ValueError``; :class:`InvalidArgumentTypeError`, a ``TypeError``
+                too, for a value of the wrong type).
             APIError: The server answered with an error status.
             TransportError: The connection failed or timed out (after retries).
             ResponseValidationError: The answer breaks the spec.
         """
         _sansio.check_window(offset, limit)
         if on_invalid not in ("raise", "skip"):
-            raise ValueError(f"on_invalid must be 'raise' or 'skip', not {on_invalid!r}")
+            raise _sansio.bad_argument("on_invalid", on_invalid, "'raise' or 'skip'", types=(str,))
         data = await self._transport.get_window(offset=offset, limit=limit)
         return converter.structure_page(
             data, offset=offset, limit=limit, skip_invalid=on_invalid == "skip"
@@ -75,7 +77,7 @@ class ArtworksResource:
             The artwork, of whichever kind it is (an unknown kind comes back whole).
 
         Raises:
-            ValueError: *artwork_id* is not a UUID (checked before any request).
+            InvalidArgumentError: *artwork_id* is not a UUID (checked before any request).
             NotFoundError: No such artwork: a wrong id, or one deleted after the 8-day
                 retention.
             APIError: Any other error status.
@@ -105,16 +107,15 @@ class ArtworksResource:
             poll_interval: Seconds before the second poll.
 
         Raises:
-            ValueError: A bad argument (checked before any request).
+            InvalidArgumentError: A bad argument (checked before any request).
             WaitTimeoutError: No final status within *timeout* (also a ``TimeoutError``); its
                 ``artwork`` is the last one fetched.
             NotFoundError: No such artwork.
             APIError, TransportError, ResponseValidationError: As for :meth:`get`.
         """
         key = _sansio.check_artwork_id(artwork_id)
-        for name, value in (("timeout", timeout), ("poll_interval", poll_interval)):
-            if not (type(value) in (int, float) and 0 < value < math.inf):
-                raise ValueError(f"{name} must be a number of seconds > 0, not {value!r}")
+        _check_seconds("timeout", timeout)
+        _check_seconds("poll_interval", poll_interval)
         last: list[Artwork] = []
 
         async def poll() -> Artwork:
@@ -169,7 +170,7 @@ class ArtworksResource:
                 is not ordered.
 
         Raises:
-            ValueError: A bad argument (checked here, before any request).
+            InvalidArgumentError: A bad argument (checked here, before any request).
         """
         return ArtworkIterator(
             self._transport,
@@ -192,7 +193,9 @@ class TengrAI:
     """The async client of the Tengr.ai API v2.
 
     Use it as an async context manager, or call :meth:`close` yourself. One client may be
-    shared by every task of an application (a web backend's handlers, say).
+    shared by every task of an application (a web backend's handlers, say);
+    :meth:`with_options` gives a client with other timeout or retry settings over the same
+    connections.
 
     Args:
         api_key: The API key; defaults to the ``TENGRAI_API_KEY`` environment variable.
@@ -210,9 +213,15 @@ class TengrAI:
             loopback ``base_url`` is never sent to a proxy that is not on loopback too. A
             borrowed session keeps its own settings.
 
+    The first client created reads ``TENGRAI_LOG`` (``debug``, ``info`` or ``warning``): set,
+    it sends the ``tengrai_async`` logger's lines (each retry, at WARNING) to stderr.
+
     Raises:
         ConfigurationError: No API key, a key with control characters, or a base URL that
             carries credentials or would send the key in clear text.
+        InvalidArgumentError: A bad ``timeout``, ``max_retries``, ``retry``,
+            ``max_response_bytes`` or ``trust_env`` (a ``ValueError``;
+            :class:`InvalidArgumentTypeError`, a ``TypeError`` too, for the wrong type).
     """
 
     def __init__(
@@ -227,6 +236,7 @@ class TengrAI:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         trust_env: bool = True,
     ) -> None:
+        _logging.setup_from_env()
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not key:
             raise ConfigurationError(
@@ -238,16 +248,15 @@ class TengrAI:
         url = _sansio.check_base_url(
             base_url or os.environ.get(BASE_URL_ENV) or _sansio.DEFAULT_BASE_URL
         )
-        if not timeout > 0:
-            raise ValueError(f"timeout must be > 0 seconds, not {timeout!r}")
-        if type(max_retries) is not int or max_retries < 0:
-            raise ValueError(f"max_retries must be an integer >= 0, not {max_retries!r}")
+        _check_seconds("timeout", timeout)
+        _check_max_retries(max_retries)
+        _check_retry(retry)
         if type(max_response_bytes) is not int or max_response_bytes < 1:
-            raise ValueError(
-                f"max_response_bytes must be an integer >= 1, not {max_response_bytes!r}"
+            raise _sansio.bad_argument(
+                "max_response_bytes", max_response_bytes, "an integer >= 1", types=(int,)
             )
         if trust_env is not True and trust_env is not False:
-            raise ValueError(f"trust_env must be True or False, not {trust_env!r}")
+            raise _sansio.bad_argument("trust_env", trust_env, "True or False", types=(bool,))
         self._transport = Transport(
             api_key=key,
             base_url=url,
@@ -260,6 +269,46 @@ class TengrAI:
         )
         self.artworks = ArtworksResource(self._transport)
 
+    @classmethod
+    def _over(cls, transport: Transport) -> TengrAI:
+        client = cls.__new__(cls)
+        client._transport = transport  # noqa: SLF001 - a constructor of this very class
+        client.artworks = ArtworksResource(transport)
+        return client
+
+    def with_options(
+        self,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> TengrAI:
+        """A client with these settings that shares this one's session and connection pool.
+
+        Each argument left ``None`` keeps this client's value. The copy is cheap: make one per
+        call if you like (``await client.with_options(timeout=5).artworks.get(id)``).
+
+        Closing the copy (or leaving its ``async with``) ends the copy's own requests only; the
+        session stays open, and this client keeps working. Closing this client closes the
+        session, and with it every copy: their requests end at once, and they raise
+        :class:`ClientStateError` from then on. A copy of a copy shares the same session and
+        depends on this client alike. If this client is gone without being closed (say
+        ``TengrAI().with_options(...)`` kept no reference to it), closing the last copy
+        closes the session.
+
+        Raises:
+            InvalidArgumentError: A bad ``timeout``, ``max_retries`` or ``retry``.
+            ClientStateError: This client is closed.
+        """
+        if timeout is not None:
+            _check_seconds("timeout", timeout)
+        if max_retries is not None:
+            _check_max_retries(max_retries)
+        _check_retry(retry)
+        return self._over(
+            self._transport.derive(timeout=timeout, max_retries=max_retries, retry=retry)
+        )
+
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
         return f"<TengrAI {state} base_url={str(self.base_url)!r}>"
@@ -268,6 +317,21 @@ class TengrAI:
     def base_url(self) -> yarl.URL:
         """The API root the client talks to."""
         return self._transport.base_url
+
+    @property
+    def timeout(self) -> float:
+        """Seconds for one request, body included."""
+        return self._transport.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a transient failure is retried."""
+        return self._transport.max_retries
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The backoff settings of the retries."""
+        return self._transport.retry
 
     @property
     def closed(self) -> bool:
@@ -291,6 +355,23 @@ class TengrAI:
 
         A request asleep before a retry (backoff, ``Retry-After``, a 429 cooldown) or in
         flight raises :class:`ClientStateError`; then the client's own session is closed (a
-        borrowed one stays open).
+        borrowed one stays open). For a copy made by :meth:`with_options`, only the copy's
+        requests end, and the shared session stays open.
         """
         await self._transport.close()
+
+
+def _check_seconds(name: str, value: object) -> None:
+    """Refuse anything but a finite number of seconds > 0."""
+    if not (type(value) in (int, float) and 0 < value < math.inf):  # type: ignore[operator]
+        raise _sansio.bad_argument(name, value, "a number of seconds > 0", types=(int, float))
+
+
+def _check_max_retries(value: object) -> None:
+    if type(value) is not int or value < 0:
+        raise _sansio.bad_argument("max_retries", value, "an integer >= 0", types=(int,))
+
+
+def _check_retry(value: object) -> None:
+    if value is not None and not isinstance(value, RetryPolicy):
+        raise _sansio.bad_argument("retry", value, "a RetryPolicy", types=(RetryPolicy,))

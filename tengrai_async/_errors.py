@@ -4,15 +4,17 @@ This module is a leaf: it imports nothing else of the package, so every layer ca
 
 The hierarchy::
 
-    TengrAIError
+    TengrAIError                          .attempts: requests made, when retried
     ├── ConfigurationError (ValueError)   bad client settings: no API key, key over plain http
-    ├── ClientStateError (RuntimeError)   a client used before opening or after closing
+    ├── InvalidArgumentError (ValueError) a bad argument, refused before any request
+    │   └── InvalidArgumentTypeError      ... of the wrong type (also a TypeError)
+    ├── ClientStateError (RuntimeError)   a client used after closing, or in another loop
     ├── ValidationError (ValueError)      a value breaks a rule of the spec
     │   └── ResponseValidationError       ... in a response: JSON path, value, raw item, offset
     │       └── MalformedResponseError    a 2xx body that is not JSON at all (retried)
     ├── TransportError                    the request never got an HTTP answer
     │   ├── APIConnectionError            connection refused, reset or dropped mid-body
-    │   ├── APITimeoutError               no complete answer within the timeout
+    │   │   └── APITimeoutError           no complete answer within the timeout
     │   └── ResponseTooLargeError         a body over ``max_response_bytes`` (not retried)
     ├── StalledListingError               windows that bring nothing new: offset ignored?
     ├── WaitTimeoutError (TimeoutError)   ``artworks.wait()`` ran out of time
@@ -23,6 +25,11 @@ The hierarchy::
         ├── NotFoundError                 404: no such artwork (or gone after 8 days)
         ├── RateLimitError                429, with ``retry_after``
         └── ServerError                   5xx
+
+``str()`` of each is one sentence saying what happened: for an :class:`APIError` the status,
+its reason and the server's message; for a :class:`TransportError` what went wrong on the
+connection (never an HTTP-looking status: aiohttp's own codes are left out). An error raised
+once retries ran out ends with ``(after N attempts)``, and its ``attempts`` says the same.
 
 No message or ``repr`` here ever includes request headers, so the API key cannot leak through
 an exception.
@@ -44,6 +51,8 @@ __all__ = [
     "BadRequestError",
     "ClientStateError",
     "ConfigurationError",
+    "InvalidArgumentError",
+    "InvalidArgumentTypeError",
     "MalformedResponseError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -62,11 +71,56 @@ _BODY_PREVIEW = 200
 
 
 class TengrAIError(Exception):
-    """The base of every exception tengrai-async raises on purpose."""
+    """The base of every exception tengrai-async raises on purpose.
+
+    Attributes:
+        attempts: For the error of a request, how many times it was sent (retries included);
+            ``None`` for anything else. Above 1, ``str(exc)`` ends with ``(after N attempts)``.
+    """
+
+    attempts: int | None = None
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.attempts is not None and self.attempts > 1:
+            return f"{text} (after {self.attempts} attempts)"
+        return text
+
+    def _state(self) -> dict[str, Any] | None:
+        """What ``__reduce__`` adds to the constructor's arguments: the attempts, if known."""
+        return None if self.attempts is None else {"attempts": self.attempts}
 
 
 class ConfigurationError(TengrAIError, ValueError):
     """The client cannot be built as configured (no API key, or a key over plain http)."""
+
+
+class InvalidArgumentError(TengrAIError, ValueError):
+    """An argument the SDK cannot use, refused before any request is made.
+
+    Also a ``ValueError``, so ``except ValueError`` keeps catching it.
+
+    Attributes:
+        argument: The argument's name (``"offset"``, ``"timeout"``, ...).
+        value: What was passed.
+        expected: What the argument takes, in words.
+    """
+
+    def __init__(self, argument: str, value: Any, expected: str) -> None:
+        self.argument = argument
+        self.value = value
+        self.expected = expected
+        super().__init__(f"{argument} must be {expected}, not {_preview(value)}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.argument, self.value, self.expected), self._state())
+
+
+class InvalidArgumentTypeError(InvalidArgumentError, TypeError):
+    """An argument of a type the call does not take (a string for a number, say).
+
+    Both a ``TypeError`` and, through :class:`InvalidArgumentError`, a ``ValueError``.
+    """
 
 
 class ClientStateError(TengrAIError, RuntimeError):
@@ -92,7 +146,7 @@ class ValidationError(TengrAIError, ValueError):
         return f"invalid value {_preview(self.value)} @ {self.path}: expected {self.expected}"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.path, self.value, self.expected))
+        return (type(self), (self.path, self.value, self.expected), self._state())
 
 
 class ResponseValidationError(ValidationError):
@@ -127,6 +181,7 @@ class ResponseValidationError(ValidationError):
         return (
             _rebuild_rve,
             (type(self), self.path, self.value, self.expected, self.raw, self.offset),
+            self._state(),
         )
 
 
@@ -156,8 +211,8 @@ class APIConnectionError(TransportError):
     """The connection failed: refused, reset, or dropped in the middle of a body."""
 
 
-class APITimeoutError(TransportError):
-    """No complete answer arrived within the configured timeout."""
+class APITimeoutError(APIConnectionError):
+    """No complete answer arrived within the configured timeout (an :class:`APIConnectionError`)."""
 
 
 class ResponseTooLargeError(TransportError):
@@ -172,7 +227,7 @@ class ResponseTooLargeError(TransportError):
         super().__init__(message)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (str(self), self.limit))
+        return (type(self), (self.args[0], self.limit), self._state())
 
 
 class StalledListingError(TengrAIError):
@@ -190,7 +245,7 @@ class StalledListingError(TengrAIError):
         super().__init__(message)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (str(self), self.offsets))
+        return (type(self), (self.args[0], self.offsets), self._state())
 
 
 class APIError(TengrAIError):
@@ -238,7 +293,11 @@ class APIError(TengrAIError):
         return text
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.status, self.body, dict(self.headers), self.request_id))
+        return (
+            type(self),
+            (self.status, self.body, dict(self.headers), self.request_id),
+            self._state(),
+        )
 
 
 class BadRequestError(APIError):
@@ -279,6 +338,7 @@ class RateLimitError(APIError):
         return (
             type(self),
             (self.status, self.body, dict(self.headers), self.request_id, self.retry_after),
+            self._state(),
         )
 
 
@@ -307,7 +367,7 @@ class WaitTimeoutError(TengrAIError, TimeoutError):
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.artwork_id, self.timeout, self.artwork))
+        return (type(self), (self.artwork_id, self.timeout, self.artwork), self._state())
 
 
 def _server_message(body: Any) -> str | None:

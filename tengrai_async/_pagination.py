@@ -23,8 +23,9 @@ import attrs
 from . import _rules
 from ._converter import converter
 from ._enums import ArtworkStatus, ArtworkType
-from ._errors import ResponseValidationError, StalledListingError
+from ._errors import InvalidArgumentError, ResponseValidationError, StalledListingError
 from ._models import Artwork, ArtworkPage
+from ._sansio import bad_argument
 from ._transport import Cooldown, Transport
 
 __all__ = ["STALLED_WINDOWS", "ArtworkIterator", "IterationStats"]
@@ -77,7 +78,7 @@ def _aware(name: str, value: _dt.datetime | None) -> _dt.datetime | None:
     if candidate is not None and (
         not isinstance(candidate, _dt.datetime) or candidate.utcoffset() is None
     ):
-        raise ValueError(f"{name} must be a timezone-aware datetime, not {value!r}")
+        raise bad_argument(name, value, "a timezone-aware datetime", types=(_dt.datetime,))
     return value
 
 
@@ -125,17 +126,17 @@ def _as_list(value: Iterable[Any], name: str) -> list[Any]:
     try:
         return list(value)
     except TypeError:
-        raise ValueError(
-            f"{name} must be one value or an iterable of values, not {value!r}"
-        ) from None
+        raise bad_argument(name, value, "one value or an iterable of values", types=()) from None
 
 
 def _type_values(value: ArtworkType | str | Iterable[ArtworkType | str] | None) -> frozenset[str]:
     if value is None:
         return frozenset()
     items = [value] if isinstance(value, str) else _as_list(value, "artwork_type")
-    if not items or not all(isinstance(item, str) for item in items):
-        raise ValueError(f"artwork_type must be a type name or several, not {value!r}")
+    if not all(isinstance(item, str) for item in items):
+        raise bad_argument("artwork_type", value, "a type name or several", types=())
+    if not items:
+        raise InvalidArgumentError("artwork_type", value, "a type name or several")
     # Plain strings are allowed beyond the enum: kinds newer than this SDK can be filtered too.
     return frozenset(str(item) for item in items)
 
@@ -150,9 +151,9 @@ def _status_values(
     for item in items:
         candidate: object = item  # callers without a type checker may pass anything
         if not isinstance(candidate, str) or candidate not in known.by_value:
-            raise ValueError(f"status must be {known.expected} (or several), not {item!r}")
+            raise bad_argument("status", item, f"{known.expected} (or several)", types=(str,))
     if not items:
-        raise ValueError("status must name at least one status")
+        raise InvalidArgumentError("status", value, "one status or several")
     return frozenset(str(item) for item in items)
 
 
@@ -185,17 +186,19 @@ class ArtworkIterator:
         newest_first: bool = True,
     ) -> None:
         if not _rules.OFFSET.accepts(offset):
-            raise ValueError(f"offset must be {_rules.OFFSET.expected}, not {offset!r}")
+            raise bad_argument("offset", offset, _rules.OFFSET.expected, types=(int,))
         if not _rules.LIMIT.accepts(page_size):
-            raise ValueError(f"page_size must be {_rules.LIMIT.expected}, not {page_size!r}")
+            raise bad_argument("page_size", page_size, _rules.LIMIT.expected, types=(int,))
         if type(prefetch) is not int or prefetch < 1:
-            raise ValueError(f"prefetch must be an integer >= 1, not {prefetch!r}")
+            raise bad_argument("prefetch", prefetch, "an integer >= 1", types=(int,))
         if max_items is not None and (type(max_items) is not int or max_items < 0):
-            raise ValueError(f"max_items must be None or an integer >= 0, not {max_items!r}")
+            raise bad_argument(
+                "max_items", max_items, "None or an integer >= 0", types=(int, type(None))
+            )
         if on_invalid not in ("raise", "skip"):
-            raise ValueError(f"on_invalid must be 'raise' or 'skip', not {on_invalid!r}")
+            raise bad_argument("on_invalid", on_invalid, "'raise' or 'skip'", types=(str,))
         if type(dedupe_window) is not int or dedupe_window < 0:
-            raise ValueError(f"dedupe_window must be an integer >= 0, not {dedupe_window!r}")
+            raise bad_argument("dedupe_window", dedupe_window, "an integer >= 0", types=(int,))
         self._transport = transport
         self._start = offset
         self._page_size = page_size
@@ -209,7 +212,7 @@ class ArtworkIterator:
         self._dedupe_window = dedupe_window
         self._filtering = bool(self._types or self._statuses or self._after or self._before)
         if newest_first is not True and newest_first is not False:
-            raise ValueError(f"newest_first must be True or False, not {newest_first!r}")
+            raise bad_argument("newest_first", newest_first, "True or False", types=(bool,))
         # The listing is newest first: the first artwork older than created_after ends it.
         self._stop_before = self._after if newest_first else None
         self._past_bound = False

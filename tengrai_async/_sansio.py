@@ -29,6 +29,8 @@ from ._errors import (
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
     MalformedResponseError,
     NotFoundError,
     PermissionDeniedError,
@@ -46,6 +48,7 @@ __all__ = [
     "RETRYABLE_STATUSES",
     "RETRY_AFTER_CEILING",
     "artwork_url",
+    "bad_argument",
     "check_api_key",
     "check_artwork_id",
     "check_base_url",
@@ -135,16 +138,30 @@ def check_base_url(base_url: str | yarl.URL) -> yarl.URL:
     return url
 
 
+def bad_argument(
+    argument: str, value: object, expected: str, *, types: tuple[type, ...]
+) -> InvalidArgumentError:
+    """The error refusing *value* as *argument*, whose accepted types are *types*.
+
+    A value of another type gets the :class:`InvalidArgumentTypeError` flavour (a ``TypeError``
+    too); a ``bool`` counts as another type unless *types* names it, though it is an ``int``.
+    """
+    right_type = isinstance(value, types) and (bool in types or not isinstance(value, bool))
+    cls = InvalidArgumentError if right_type else InvalidArgumentTypeError
+    return cls(argument, value, expected)
+
+
 def check_window(offset: int, limit: int) -> None:
     """Check ``offset`` and ``limit`` against the spec before any request.
 
     Raises:
-        ValueError: ``offset`` is not an integer >= 0 or ``limit`` not an integer in 1..=500.
+        InvalidArgumentError: ``offset`` is not an integer >= 0 or ``limit`` not an integer in
+            1..=500 (:class:`InvalidArgumentTypeError` when it is no integer at all).
     """
     if not _rules.OFFSET.accepts(offset):
-        raise ValueError(f"offset must be {_rules.OFFSET.expected}, not {offset!r}")
+        raise bad_argument("offset", offset, _rules.OFFSET.expected, types=(int,))
     if not _rules.LIMIT.accepts(limit):
-        raise ValueError(f"limit must be {_rules.LIMIT.expected}, not {limit!r}")
+        raise bad_argument("limit", limit, _rules.LIMIT.expected, types=(int,))
 
 
 def list_url(base_url: yarl.URL, *, offset: int, limit: int) -> yarl.URL:
@@ -161,14 +178,18 @@ def check_artwork_id(artwork_id: object) -> uuid.UUID:
     """Read an artwork id: a ``uuid.UUID``, or its 8-4-4-4-12 hex text.
 
     Raises:
-        ValueError: Anything else (checked before any request is made).
+        InvalidArgumentError: Anything else, checked before any request is made
+            (:class:`InvalidArgumentTypeError` for neither a ``UUID`` nor a string).
     """
     if isinstance(artwork_id, uuid.UUID):
         return artwork_id
     if isinstance(artwork_id, str) and _UUID_TEXT.fullmatch(artwork_id):
         return uuid.UUID(artwork_id)
-    raise ValueError(
-        f"artwork_id must be a uuid.UUID or its 8-4-4-4-12 hex string, not {artwork_id!r}"
+    raise bad_argument(
+        "artwork_id",
+        artwork_id,
+        "a uuid.UUID or its 8-4-4-4-12 hex string",
+        types=(uuid.UUID, str),
     )
 
 

@@ -1,8 +1,8 @@
 """The aiohttp session manager: owns or borrows a session, guards its state, retries GETs.
 
 It maps every aiohttp error and timeout to the package's own exceptions, retries what is worth
-retrying through stamina, and lets a shared :class:`Cooldown` pause sibling requests on a 429.
-Beyond that it keeps these promises:
+retrying (logging each retry on the ``tengrai_async`` logger), and lets a shared
+:class:`Cooldown` pause sibling requests on a 429. Beyond that it keeps these promises:
 
 * The API key never reaches an exception: aiohttp's errors carry the request headers, so they
   are described (the key masked) and never chained, neither as ``__cause__`` nor ``__context__``.
@@ -10,6 +10,8 @@ Beyond that it keeps these promises:
   decompression: memory follows the cap, not what the server sends.
 * ``close()`` ends every request of the transport at once, sleeping or in flight: it cancels
   the task each runs in, and the request turns that cancellation into :class:`ClientStateError`.
+* ``TengrAI.with_options()`` copies share the session (see :meth:`Transport.derive`): closing a
+  copy ends its own requests only; closing the original closes the session and every copy.
 * A session belongs to the event loop it was made in: using it from another one is a
   :class:`ClientStateError` saying so, and an owned session is closed when its loop shuts
   down (``asyncio.run()`` ending), so that it is never left for the garbage collector.
@@ -21,18 +23,22 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import logging
+import errno
+import os
 import platform
+import random
+import ssl
 import time
 import urllib.request
 import uuid
+import weakref
 from collections.abc import AsyncGenerator, Coroutine
 from typing import Any, Final, Protocol, TypeVar
 
 import aiohttp
 import attrs
-import stamina
 import yarl
+from aiohttp.http_exceptions import ContentEncodingError, HttpProcessingError
 
 from . import _sansio
 from ._errors import (
@@ -47,6 +53,7 @@ from ._errors import (
     TengrAIError,
     TransportError,
 )
+from ._logging import logger
 from ._version import __version__
 
 __all__ = [
@@ -58,7 +65,6 @@ __all__ = [
     "Transport",
 ]
 
-logger = logging.getLogger("tengrai_async")
 T = TypeVar("T")
 
 USER_AGENT = (
@@ -75,6 +81,12 @@ _LOOP_ENDED: Final = (
     "this TengrAI client was closed when the event loop it was used in ended (each "
     "asyncio.run() runs a new loop); create the client inside the loop that uses it"
 )
+_ORIGINAL_CLOSED: Final = (
+    "the TengrAI client this one was made from with with_options() is closed, and with it "
+    "the session they shared; create a new client"
+)
+# 2**64 times any wait is beyond any wait_max: the doubling stops there (no float overflow).
+_MAX_DOUBLINGS: Final = 64
 
 
 @attrs.frozen(kw_only=True)
@@ -92,6 +104,16 @@ class RetryPolicy:
     wait_max: float = attrs.field(default=8.0, validator=attrs.validators.ge(0))
     wait_jitter: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
     retry_after_max: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
+
+    def backoff(self, attempt: int) -> float:
+        """The wait after failed attempt number *attempt* (1-based), jitter included.
+
+        ``wait_initial`` doubled for each attempt before, plus up to ``wait_jitter`` at random,
+        capped at ``wait_max``. A ``Retry-After`` replaces it (see ``retry_after_max``).
+        """
+        doublings = min(max(attempt - 1, 0), _MAX_DOUBLINGS)
+        jitter = random.uniform(0, self.wait_jitter) if self.wait_jitter else 0.0  # noqa: S311
+        return min(self.wait_max, self.wait_initial * 2.0**doublings + jitter)
 
     @classmethod
     def instant(cls) -> RetryPolicy:
@@ -173,32 +195,177 @@ def _encoded(response: aiohttp.ClientResponse) -> bool:
     return coding not in ("", "identity")
 
 
+class _Pool:
+    """The session of a client and of its ``with_options()`` copies, and its lifecycle.
+
+    Every :class:`Transport` made from one by :meth:`Transport.derive` shares it: one session,
+    one connection pool, one event loop. The transport it was created for (the *root*) closes it;
+    when the root is gone (garbage, never closed), the last of its copies to close does.
+    """
+
+    __slots__ = (
+        "base_url",
+        "closed_reason",
+        "closing",
+        "guard",
+        "loop",
+        "owns_session",
+        "proxy",
+        "root",
+        "session",
+        "state",
+        "trust_env",
+        "views",
+    )
+
+    def __init__(
+        self, *, base_url: yarl.URL, session: aiohttp.ClientSession | None, trust_env: bool
+    ) -> None:
+        self.base_url = base_url
+        self.session = session
+        self.owns_session = session is None
+        self.trust_env = trust_env
+        self.proxy: yarl.URL | None = None  # the API's, looked up when the session opens
+        self.state = _State.UNOPENED
+        self.closed_reason = _CLOSED
+        self.closing: asyncio.Future[None] | None = None  # a close() from another loop
+        # The loop the session belongs to, known once open.
+        self.loop: asyncio.AbstractEventLoop | None = None
+        # Closes an owned session when its loop shuts down (see _close_with_loop).
+        self.guard: AsyncGenerator[None, None] | None = None
+        # Every transport using the session (held weakly: a dropped copy needs no closing).
+        self.views: weakref.WeakSet[Transport] = weakref.WeakSet()
+        self.root: weakref.ref[Transport] | None = None
+
+    def proxy_for(self, url: yarl.URL) -> yarl.URL | None:
+        """See :meth:`Transport.proxy_for`."""
+        if not self.trust_env or not self.owns_session:
+            return None
+        # On macOS and Windows this reads the system settings too: cheap, but not free.
+        proxy = _env_proxy(url)
+        if proxy is None or not _sansio.is_loopback(url.host):
+            return proxy
+        if _sansio.is_loopback(proxy.host):
+            return proxy
+        logger.debug(
+            "not using the proxy at %s:%s for the loopback host %s",
+            proxy.host,
+            proxy.port,
+            url.host,
+        )
+        return None
+
+    def check_usable(self) -> None:
+        """Raise :class:`ClientStateError` if the session is closed or of another loop."""
+        if self.state is _State.CLOSED:
+            raise ClientStateError(self.closed_reason)
+        if self.loop is not None and self.loop is not asyncio.get_running_loop():
+            raise _other_loop(self.loop, "this TengrAI client's session")
+
+    async def open(self) -> None:
+        """Create the owned session in the running loop (a no-op if already open)."""
+        self.check_usable()
+        if self.state is _State.OPENED:
+            return
+        loop = asyncio.get_running_loop()
+        if self.session is None:
+            # Not aiohttp's trust_env: that also reads ~/.netrc, whose credentials aiohttp
+            # refuses to combine with the Authorization header (every request would fail for a
+            # user with an entry for the API's host), and it looks the proxy up in a thread for
+            # each request. The API's proxy is looked up once, here.
+            self.session = aiohttp.ClientSession()
+            self.proxy = self.proxy_for(self.base_url)
+            self.loop = loop
+            self.state = _State.OPENED
+            self.guard = self._close_with_loop()
+            await self.guard.asend(None)
+            return
+        if self.session.closed:
+            raise ClientStateError("the aiohttp session passed to TengrAI is already closed")
+        if _loop_of(self.session) is not loop:
+            raise _other_loop(_loop_of(self.session), "the aiohttp session passed to TengrAI")
+        self.loop = loop
+        self.state = _State.OPENED
+
+    async def _close_with_loop(self) -> AsyncGenerator[None, None]:
+        """Close the session when the loop it belongs to shuts down.
+
+        This generator yields once and then waits: an event loop closes the async generators
+        still open when it shuts down (``asyncio.run()`` does, before closing the loop), which
+        runs the ``finally`` below while the loop can still close the session's connections.
+        """
+        try:
+            yield
+        finally:
+            if self.state is not _State.CLOSED:
+                self.state = _State.CLOSED
+                self.closed_reason = _LOOP_ENDED
+                self.guard = None
+                await self._shut()
+
+    async def close(self) -> None:
+        """End the requests of every transport sharing the session, then close it if owned."""
+        if self.state is _State.CLOSED:
+            return
+        self.state = _State.CLOSED
+        await self._shut()
+
+    async def _shut(self) -> None:
+        loop = self.loop
+        if loop is not None and loop is not asyncio.get_running_loop():
+            await self._shut_from_elsewhere(loop)
+            return
+        for view in list(self.views):
+            view._interrupt()  # noqa: SLF001 - the pool and its views work as one
+        guard, self.guard = self.guard, None
+        if guard is not None:
+            await guard.aclose()
+        if self.owns_session and self.session is not None:
+            await self.session.close()
+
+    def _shut_soon(self) -> None:
+        self.closing = asyncio.ensure_future(self._shut())
+
+    async def _shut_from_elsewhere(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Close from a loop the session does not belong to: its connections are *loop*'s."""
+        if not loop.is_closed():
+            # Thread-safe, and done by that loop whenever it runs next (if ever: hence a
+            # callback, not a coroutine that might never be awaited).
+            loop.call_soon_threadsafe(self._shut_soon)
+            return
+        # The loop ended without shutting its async generators down (no asyncio.run()): its
+        # tasks are gone, and aiohttp can still mark the session closed without it.
+        self.guard = None
+        if self.owns_session and self.session is not None:
+            try:
+                await self.session.close()
+            except RuntimeError:  # the closed loop refused a callback: drop the connector
+                self.session.detach()
+
+
 class Transport:
     """Sends ``GET /v2/artworks`` windows over one aiohttp session, with retries.
 
     The session is created inside the running loop on first use (or on ``open()``) and closed
     by ``close()``; a session passed in is borrowed, used as is and never closed.
+    :meth:`derive` makes a transport with other timeout and retry settings over the same
+    session (``TengrAI.with_options()``).
     """
 
     __slots__ = (
+        "__weakref__",
         "_base_url",
-        "_closed_reason",
-        "_closing",
-        "_guard",
+        "_closed",
         "_headers",
         "_interrupted",
-        "_loop",
         "_max_response_bytes",
         "_max_retries",
-        "_owns_session",
-        "_proxy",
+        "_pool",
         "_requests",
         "_retry",
+        "_root",
         "_secret",
-        "_session",
-        "_state",
         "_timeout",
-        "_trust_env",
     )
 
     def __init__(
@@ -220,24 +387,57 @@ class Transport:
         self._max_retries = max_retries
         self._retry = retry
         self._max_response_bytes = max_response_bytes
-        self._trust_env = trust_env
-        self._session = session
-        self._owns_session = session is None
-        self._proxy: yarl.URL | None = None  # the API's, looked up when the session opens
-        self._state = _State.UNOPENED
-        self._closed_reason = _CLOSED
-        self._closing: asyncio.Future[None] | None = None  # a close() from another loop
-        # The loop the session belongs to, known once open.
-        self._loop: asyncio.AbstractEventLoop | None = None
-        # Closes an owned session when its loop shuts down (see _close_with_loop).
-        self._guard: AsyncGenerator[None, None] | None = None
+        self._pool = _Pool(base_url=base_url, session=session, trust_env=trust_env)
+        self._pool.root = weakref.ref(self)
+        self._pool.views.add(self)
+        self._root = True
+        self._closed = False  # this transport's own close(), for a copy (derive())
         # The tasks inside get_json() or sleep() now, and those of them close() has cancelled:
         # a request runs in its caller's task, so close() can end it wherever it waits.
         self._requests: set[asyncio.Task[Any]] = set()
         self._interrupted: set[asyncio.Task[Any]] = set()
 
+    def derive(
+        self,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Transport:
+        """A transport over the same session with these settings (``None`` keeps this one's).
+
+        Closing the copy ends its own requests and leaves the session open; closing this
+        transport (the root of the copy) closes the session and every copy with it.
+
+        Raises:
+            ClientStateError: This transport is closed.
+        """
+        if self.closed:
+            raise ClientStateError(self._reason())
+        copy = object.__new__(Transport)
+        copy._base_url = self._base_url
+        copy._secret = self._secret
+        copy._headers = self._headers
+        copy._timeout = self._timeout if timeout is None else aiohttp.ClientTimeout(total=timeout)
+        copy._max_retries = self._max_retries if max_retries is None else max_retries
+        copy._retry = self._retry if retry is None else retry
+        copy._max_response_bytes = self._max_response_bytes
+        copy._pool = self._pool
+        copy._root = False
+        copy._closed = False
+        copy._requests = set()
+        copy._interrupted = set()
+        self._pool.views.add(copy)
+        return copy
+
     def __repr__(self) -> str:  # the headers hold the key: never show them
-        return f"<Transport {self._state.value} {str(self._base_url)!r}>"
+        state = "closed" if self.closed else self._pool.state.value
+        return f"<Transport {state} {str(self._base_url)!r}>"
+
+    @property
+    def _session(self) -> aiohttp.ClientSession | None:
+        """The session, once open (or the borrowed one): for tests and benchmarks."""
+        return self._pool.session
 
     @property
     def base_url(self) -> yarl.URL:
@@ -246,8 +446,8 @@ class Transport:
 
     @property
     def closed(self) -> bool:
-        """Whether ``close()`` has been called (or the event loop of the session has ended)."""
-        return self._state is _State.CLOSED
+        """Whether ``close()`` has been called, the session closed, or its event loop ended."""
+        return self._closed or self._pool.state is _State.CLOSED
 
     @property
     def retry(self) -> RetryPolicy:
@@ -272,7 +472,7 @@ class Transport:
     @property
     def trust_env(self) -> bool:
         """Whether the owned session takes its proxies from the environment."""
-        return self._trust_env
+        return self._pool.trust_env
 
     async def session(self) -> aiohttp.ClientSession:
         """The open session (opening the transport if needed), for requests beyond the API's.
@@ -282,8 +482,8 @@ class Transport:
                 event loop.
         """
         await self.open()
-        assert self._session is not None  # noqa: S101 - open() sets it
-        return self._session
+        assert self._pool.session is not None  # noqa: S101 - open() sets it
+        return self._pool.session
 
     def proxy_for(self, url: yarl.URL) -> yarl.URL | None:
         """The proxy for a GET of *url* through the owned session, or ``None`` to go direct.
@@ -295,21 +495,7 @@ class Transport:
         plain-http request (allowed only because it stays on this machine) would cross the
         network in clear. A borrowed session keeps its own settings: always ``None``.
         """
-        if not self._trust_env or not self._owns_session:
-            return None
-        # On macOS and Windows this reads the system settings too: cheap, but not free.
-        proxy = _env_proxy(url)
-        if proxy is None or not _sansio.is_loopback(url.host):
-            return proxy
-        if _sansio.is_loopback(proxy.host):
-            return proxy
-        logger.debug(
-            "not using the proxy at %s:%s for the loopback host %s",
-            proxy.host,
-            proxy.port,
-            url.host,
-        )
-        return None
+        return self._pool.proxy_for(url)
 
     def headers_for(self, url: yarl.URL) -> dict[str, str]:
         """The headers for a GET of *url*: the API key only when *url* is the API's origin."""
@@ -325,95 +511,56 @@ class Transport:
                 passed in) belongs to another event loop.
         """
         self._check_usable()
-        if self._state is _State.OPENED:
-            return
-        loop = asyncio.get_running_loop()
-        if self._session is None:
-            # Not aiohttp's trust_env: that also reads ~/.netrc, whose credentials aiohttp
-            # refuses to combine with the Authorization header (every request would fail for a
-            # user with an entry for the API's host), and it looks the proxy up in a thread for
-            # each request. The API's proxy is looked up once, here.
-            self._session = aiohttp.ClientSession()
-            self._proxy = self.proxy_for(self._base_url)
-            self._loop = loop
-            self._state = _State.OPENED
-            self._guard = self._close_with_loop()
-            await self._guard.asend(None)
-            return
-        if self._session.closed:
-            raise ClientStateError("the aiohttp session passed to TengrAI is already closed")
-        if _loop_of(self._session) is not loop:
-            raise _other_loop(_loop_of(self._session), "the aiohttp session passed to TengrAI")
-        self._loop = loop
-        self._state = _State.OPENED
+        await self._pool.open()
+
+    def _reason(self) -> str:
+        """Why this transport is closed, in words."""
+        pool = self._pool
+        if self._closed or pool.state is not _State.CLOSED:
+            return _CLOSED
+        if pool.closed_reason == _CLOSED and not self._root:
+            return _ORIGINAL_CLOSED  # closed with the original, not by its own close()
+        return pool.closed_reason
 
     def _check_usable(self) -> None:
-        if self._state is _State.CLOSED:
-            raise ClientStateError(self._closed_reason)
-        if self._loop is not None and self._loop is not asyncio.get_running_loop():
-            raise _other_loop(self._loop, "this TengrAI client's session")
+        if self._closed:
+            raise ClientStateError(_CLOSED)
+        if self._pool.state is _State.CLOSED:
+            raise ClientStateError(self._reason())
+        self._pool.check_usable()
 
-    async def _close_with_loop(self) -> AsyncGenerator[None, None]:
-        """Close the transport when the loop of its owned session shuts down.
-
-        This generator yields once and then waits: an event loop closes the async generators
-        still open when it shuts down (``asyncio.run()`` does, before closing the loop), which
-        runs the ``finally`` below while the loop can still close the session's connections.
-        """
-        try:
-            yield
-        finally:
-            if self._state is not _State.CLOSED:
-                self._state = _State.CLOSED
-                self._closed_reason = _LOOP_ENDED
-                self._guard = None
-                await self._shut()
+    def _interrupt(self) -> None:
+        """Cancel every request of this transport (they raise :class:`ClientStateError`)."""
+        current = asyncio.current_task()
+        for task in self._requests - self._interrupted - {current}:
+            self._interrupted.add(task)
+            task.cancel()
 
     async def close(self) -> None:
         """Close: end every request at once, then close the owned session. Idempotent.
 
         A request waiting (on a retry, a ``Retry-After`` or a 429 cooldown) or in flight
         raises :class:`ClientStateError`. A borrowed session is left open.
+
+        A copy made by :meth:`derive` ends only its own requests and leaves the session open
+        for the others, unless the transport it came from is gone and no other copy is open:
+        then the session is closed too. Closing the transport the copies came from closes
+        them all.
         """
-        if self._state is _State.CLOSED:
+        pool = self._pool
+        if self._root:
+            await pool.close()
             return
-        self._state = _State.CLOSED
-        await self._shut()
-
-    async def _shut(self) -> None:
-        loop = self._loop
-        if loop is not None and loop is not asyncio.get_running_loop():
-            await self._shut_from_elsewhere(loop)
+        if self._closed:
             return
-        # Each request ends in its caller's task, which then goes on with whatever it does
-        # next: close() does not wait for that.
-        for task in self._requests - self._interrupted - {asyncio.current_task()}:
-            self._interrupted.add(task)
-            task.cancel()
-        guard, self._guard = self._guard, None
-        if guard is not None:
-            await guard.aclose()
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-
-    def _shut_soon(self) -> None:
-        self._closing = asyncio.ensure_future(self._shut())
-
-    async def _shut_from_elsewhere(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Close from a loop the session does not belong to: its connections are *loop*'s."""
-        if not loop.is_closed():
-            # Thread-safe, and done by that loop whenever it runs next (if ever: hence a
-            # callback, not a coroutine that might never be awaited).
-            loop.call_soon_threadsafe(self._shut_soon)
-            return
-        # The loop ended without shutting its async generators down (no asyncio.run()): its
-        # tasks are gone, and aiohttp can still mark the session closed without it.
-        self._guard = None
-        if self._owns_session and self._session is not None:
-            try:
-                await self._session.close()
-            except RuntimeError:  # the closed loop refused a callback: drop the connector
-                self._session.detach()
+        self._closed = True
+        loop = pool.loop
+        if loop is None or loop is asyncio.get_running_loop():
+            self._interrupt()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self._interrupt)
+        if pool.root is not None and pool.root() is None and all(v.closed for v in pool.views):
+            await pool.close()
 
     async def get_window(
         self,
@@ -442,7 +589,9 @@ class Transport:
         """GET *url*, retrying transient failures; return its decoded, unchecked JSON.
 
         A body that is not JSON is retried like a transport error; a well-formed one is left
-        for the caller to structure (and validate) when it needs it.
+        for the caller to structure (and validate) when it needs it. Each retry is logged at
+        WARNING on the ``tengrai_async`` logger; the error raised when retries run out says
+        how many attempts were made (its ``attempts``).
 
         Raises:
             APIError: A non-2xx answer that is not retried, or the last one after retries.
@@ -487,7 +636,7 @@ class Transport:
             self._requests.discard(task)
             self._interrupted.discard(task)
         # Raised outside the handler: the cancellation was close()'s, not the caller's.
-        raise ClientStateError(self._closed_reason)
+        raise ClientStateError(self._reason())
 
     async def _get_with_retries(
         self,
@@ -496,61 +645,83 @@ class Transport:
         cooldown: Cooldown,
         counter: RequestCounter | None,
     ) -> Any:
-        attempts = 0
-        async for attempt in stamina.retry_context(
-            on=self._backoff_hook(cooldown),
-            attempts=self._max_retries + 1,
-            timeout=None,
-            wait_initial=self._retry.wait_initial,
-            wait_max=self._retry.wait_max,
-            wait_jitter=self._retry.wait_jitter,
-        ):
-            with attempt:
-                await cooldown.wait()
-                attempts += 1
-                if counter is not None:
-                    counter.requests += 1
-                    counter.retries += attempts > 1
-                return await self._send(url, attempts, offset)
-        raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
+        # A loop of its own rather than stamina's: stamina reports every retry to its global
+        # hooks (logging, structlog, prometheus), which would print bare lines for users who
+        # set no logging up; this loop logs each retry itself, with what a reader needs.
+        attempts = self._max_retries + 1
+        attempt = 0
+        while True:
+            await cooldown.wait()
+            attempt += 1
+            if counter is not None:
+                counter.requests += 1
+                counter.retries += attempt > 1
+            try:
+                return await self._send(url, attempt, offset)
+            except (APIError, TransportError, MalformedResponseError) as exc:
+                error: TengrAIError = exc
+            wait = self._retry_wait(error, attempt, cooldown)
+            if wait is None or attempt >= attempts:
+                error.attempts = attempt
+                raise error
+            seconds, asked = wait
+            logger.warning(
+                "GET %s (attempt %d of %d): %s; retrying in %.3g s%s",
+                url,
+                attempt,
+                attempts,
+                _reason(error, url),
+                seconds,
+                _why(seconds, asked),
+            )
+            await asyncio.sleep(seconds)
 
-    def _backoff_hook(self, cooldown: Cooldown) -> Any:
-        cap = self._retry.retry_after_max
+    def _retry_wait(
+        self, error: TengrAIError, attempt: int, cooldown: Cooldown
+    ) -> tuple[float, float | None] | None:
+        """The wait before retrying after *error*, and the ``Retry-After`` asked, if any.
 
-        def hook(exc: Exception) -> bool | float:
-            if isinstance(exc, RateLimitError):
-                wait = min(exc.retry_after, cap) if exc.retry_after is not None else None
-                # Siblings of this request wait too, instead of each retrying into the limit.
-                cooldown.extend(wait if wait is not None else self._retry.wait_initial)
-                return True if wait is None else wait
-            if isinstance(exc, APIError):
-                if exc.status not in _sansio.RETRYABLE_STATUSES:
-                    return False
-                asked = _sansio.parse_retry_after(exc.headers.get("Retry-After"))
-                return True if asked is None else min(asked, cap)
-            if isinstance(exc, ResponseTooLargeError):
-                return False  # the same request brings the same body: no point asking again
-            return isinstance(exc, TransportError | MalformedResponseError)
-
-        return hook
+        ``None`` when *error* is not worth another try. A 429 also extends *cooldown*, so that
+        the siblings of the request wait too, instead of each retrying into the limit.
+        """
+        policy = self._retry
+        asked: float | None
+        if isinstance(error, RateLimitError):
+            asked = error.retry_after
+            cooldown.extend(
+                min(asked, policy.retry_after_max) if asked is not None else policy.wait_initial
+            )
+        elif isinstance(error, APIError):
+            if error.status not in _sansio.RETRYABLE_STATUSES:
+                return None
+            asked = _sansio.parse_retry_after(error.headers.get("Retry-After"))
+        elif isinstance(error, ResponseTooLargeError):
+            return None  # the same request brings the same body: no point asking again
+        elif isinstance(error, TransportError | MalformedResponseError):
+            asked = None
+        else:  # pragma: no cover - _get_with_retries catches nothing else
+            return None
+        if asked is not None:
+            return min(asked, policy.retry_after_max), asked
+        return policy.backoff(attempt), None
 
     async def _send(self, url: yarl.URL, attempt: int, offset: int) -> Any:
-        session = self._session
-        if session is None or self._state is not _State.OPENED:  # closed while waiting
-            raise ClientStateError(self._closed_reason)
+        session = self._pool.session
+        if session is None or self.closed or self._pool.state is not _State.OPENED:
+            raise ClientStateError(self._reason())  # closed while waiting
         started = time.perf_counter()
         status: int | None = None
         error: TengrAIError | None = None
         try:
             async with session.get(
-                url, headers=self._headers, timeout=self._timeout, proxy=self._proxy
+                url, headers=self._headers, timeout=self._timeout, proxy=self._pool.proxy
             ) as resp:
                 status = resp.status
                 headers = resp.headers
                 body = await self._read_body(resp, url)
         except asyncio.TimeoutError:
             error = APITimeoutError(
-                f"GET {url} got no complete answer within {self._timeout.total} s"
+                f"GET {url} failed: no complete answer within {self._timeout.total:g} s"
             )
         except (aiohttp.ClientError, OSError) as exc:
             error = APIConnectionError(f"GET {url} failed: {self._describe(exc)}")
@@ -601,11 +772,8 @@ class Transport:
         return b"".join(chunks)
 
     def _describe(self, exc: BaseException) -> str:
-        """``Type: message`` of an aiohttp error, on one line, clipped, with the key masked."""
-        text = _sansio.redact(" ".join(str(exc).split()), self._secret)
-        if len(text) > _DESCRIPTION_LIMIT:
-            text = f"{text[:_DESCRIPTION_LIMIT]}..."
-        return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+        """What happened, in words, then aiohttp's error: one line, clipped, the key masked."""
+        return _sansio.redact(describe_failure(exc), self._secret)
 
     def _refused(self, url: yarl.URL, exc: ValueError, *, answered: bool) -> TengrAIError:
         """The error for a ``ValueError`` out of aiohttp: mostly, it would not send the request.
@@ -616,3 +784,96 @@ class Transport:
         if answered:
             return APIConnectionError(f"GET {url} failed: {self._describe(exc)}")
         return ConfigurationError(f"aiohttp refused to send GET {url}: {self._describe(exc)}")
+
+
+def _reason(error: TengrAIError, url: yarl.URL) -> str:
+    """What went wrong with one attempt, for the retry's log line (the URL is said already)."""
+    if isinstance(error, MalformedResponseError):
+        return "the body is not JSON"
+    text = str(error.args[0]) if error.args else type(error).__name__
+    return text.removeprefix(f"GET {url} failed: ")
+
+
+def _why(seconds: float, asked: float | None) -> str:
+    """Where a wait came from, when a ``Retry-After`` set it."""
+    if asked is None:
+        return ""
+    if asked <= seconds:
+        return ", as its Retry-After asked"
+    return f", not the {asked:g} s its Retry-After asked (retry_after_max)"
+
+
+def _one_line(text: str) -> str:
+    text = " ".join(text.split())
+    return f"{text[:_DESCRIPTION_LIMIT]}..." if len(text) > _DESCRIPTION_LIMIT else text
+
+
+def _os_text(error: OSError) -> str:
+    """An OS error's own words: ``Connection refused``, not ``[Errno 111] Connect call ...``.
+
+    A TLS error keeps its text: its number is OpenSSL's, not the system's.
+    """
+    if isinstance(error, ssl.SSLError):
+        return str(error.strerror or error.reason or error)
+    if error.errno is not None and error.errno > 0:
+        try:
+            return os.strerror(error.errno)
+        except ValueError:  # pragma: no cover - an errno the platform does not know
+            pass
+    return str(error.strerror or error)
+
+
+def _detail(exc: BaseException) -> str:
+    """The text of aiohttp's error, without the ``400, message=`` it gives parser errors."""
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        text = str(exc.certificate_error)
+    elif isinstance(exc, aiohttp.ClientConnectorError):
+        text = _os_text(exc.os_error)
+    elif isinstance(exc, aiohttp.ClientResponseError | HttpProcessingError):
+        text = exc.message
+    elif isinstance(exc, aiohttp.ClientPayloadError) and isinstance(
+        exc.__cause__, HttpProcessingError
+    ):
+        text = exc.__cause__.message
+    elif isinstance(exc, OSError):
+        text = _os_text(exc)
+    else:
+        text = str(exc)
+    text = _one_line(text)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def describe_failure(exc: BaseException) -> str:  # noqa: PLR0911, PLR0912 - one per kind
+    """One sentence saying what went wrong on the connection, then aiohttp's error in brackets.
+
+    Never an HTTP-looking status: aiohttp gives its parser and payload errors the code 400,
+    which no server sent. The text is not redacted: callers mask the key.
+    """
+    detail = f"({_detail(exc)})"
+    if isinstance(exc, aiohttp.TooManyRedirects):
+        return f"too many redirects, {len(exc.history)} followed {detail}"
+    if isinstance(exc, aiohttp.ClientHttpProxyError):
+        return f"the proxy answered HTTP {exc.status} {detail}"
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return f"the answer is not valid HTTP {detail}"
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return f"could not resolve the host {exc.host} {detail}"
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientConnectorSSLError):
+        return f"the TLS handshake with {exc.host}:{exc.port} failed {detail}"
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return f"could not connect to the proxy {exc.host}:{exc.port} {detail}"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"could not connect to {exc.host}:{exc.port} {detail}"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return f"the server closed the connection before a complete answer {detail}"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        if isinstance(exc.__cause__, ContentEncodingError):
+            return f"the body could not be decompressed {detail}"
+        return f"the connection broke off in the middle of the body {detail}"
+    if isinstance(exc, ConnectionResetError) or getattr(exc, "errno", None) == errno.ECONNRESET:
+        return f"the connection was reset {detail}"
+    if isinstance(exc, aiohttp.ClientConnectionError | OSError):
+        return f"the connection failed {detail}"
+    if isinstance(exc, ValueError):
+        return f"the answer could not be read {detail}"
+    return _detail(exc)

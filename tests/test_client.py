@@ -27,6 +27,7 @@ from tengrai_async import (
     BadRequestError,
     ClientStateError,
     ConfigurationError,
+    InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -134,13 +135,13 @@ def test_the_new_arguments_have_their_documented_defaults() -> None:
 
 @pytest.mark.parametrize("timeout", [0, -1.0, float("nan")])
 def test_timeout_must_be_positive(timeout: float) -> None:
-    with pytest.raises(ValueError, match="timeout"):
+    with pytest.raises(InvalidArgumentError, match="timeout"):
         TengrAI("k", timeout=timeout)
 
 
 @pytest.mark.parametrize("max_retries", [-1, 1.5, True, "3"])
 def test_max_retries_must_be_a_non_negative_integer(max_retries: Any) -> None:
-    with pytest.raises(ValueError, match="max_retries"):
+    with pytest.raises(InvalidArgumentError, match="max_retries"):
         TengrAI("k", max_retries=max_retries)
 
 

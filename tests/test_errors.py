@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import pickle
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,16 @@ from tengrai_async import (
     BadRequestError,
     ClientStateError,
     ConfigurationError,
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
     MalformedResponseError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseTooLargeError,
     ResponseValidationError,
     ServerError,
+    StalledListingError,
     TengrAIError,
     TransportError,
     ValidationError,
@@ -38,6 +43,10 @@ HEADERS = {"Authorization": f"Bearer {SECRET}", "X-Request-Id": "req-1", "X-Api-
 TREE: list[tuple[type[BaseException], type[BaseException]]] = [
     (ConfigurationError, TengrAIError),
     (ConfigurationError, ValueError),
+    (InvalidArgumentError, TengrAIError),
+    (InvalidArgumentError, ValueError),
+    (InvalidArgumentTypeError, InvalidArgumentError),
+    (InvalidArgumentTypeError, TypeError),
     (ClientStateError, TengrAIError),
     (ClientStateError, RuntimeError),
     (ValidationError, TengrAIError),
@@ -46,6 +55,7 @@ TREE: list[tuple[type[BaseException], type[BaseException]]] = [
     (MalformedResponseError, ResponseValidationError),
     (TransportError, TengrAIError),
     (APIConnectionError, TransportError),
+    (APITimeoutError, APIConnectionError),
     (APITimeoutError, TransportError),
     (APIError, TengrAIError),
     (BadRequestError, APIError),
@@ -314,3 +324,62 @@ def test_every_package_error_is_caught_by_the_root() -> None:
         value = getattr(tengrai_async, name)
         if isinstance(value, type) and issubclass(value, BaseException):
             assert issubclass(value, TengrAIError), name
+
+
+def test_the_tree_in_the_module_docstring_names_every_exported_error() -> None:
+    assert _errors.__doc__ is not None
+    for name in _errors.__all__:
+        assert re.search(rf"\b{name}\b", _errors.__doc__), name
+
+
+def test_an_invalid_argument_error_names_argument_value_and_expectation() -> None:
+    error = InvalidArgumentError("offset", -1, "an integer >= 0")
+    assert str(error) == "offset must be an integer >= 0, not -1"
+    assert (error.argument, error.value, error.expected) == ("offset", -1, "an integer >= 0")
+    assert not isinstance(error, TypeError)
+    wrong_type = InvalidArgumentTypeError("limit", "10", "an integer in 1..=500")
+    assert str(wrong_type) == "limit must be an integer in 1..=500, not '10'"
+    assert isinstance(wrong_type, TypeError)
+    assert isinstance(wrong_type, ValueError)
+
+
+def test_an_invalid_argument_error_previews_a_long_value() -> None:
+    error = InvalidArgumentError("status", ["x"] * 1000, "one status or several")
+    assert len(str(error)) < 300
+
+
+@pytest.mark.parametrize("cls", [InvalidArgumentError, InvalidArgumentTypeError])
+def test_an_invalid_argument_error_pickles_with_its_attributes(
+    cls: type[InvalidArgumentError],
+) -> None:
+    error = cls("timeout", "soon", "a number of seconds > 0")
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+    assert type(copy) is cls
+    assert (copy.argument, copy.value, copy.expected) == ("timeout", "soon", error.expected)
+    assert str(copy) == str(error)
+
+
+ATTEMPTED: list[TengrAIError] = [
+    APIConnectionError("GET x failed: the connection was reset"),
+    APITimeoutError("GET x failed: no complete answer within 5 s"),
+    ServerError(503, {"message": "busy"}, HEADERS, "req-1"),
+    RateLimitError(429, None, None, None, retry_after=2.0),
+    MalformedResponseError("$", "<html>", "a JSON body", raw="<html>", offset=0),
+    ResponseTooLargeError("GET x: the body is over max_response_bytes (5 bytes)", 5),
+    StalledListingError("windows repeat", (0, 10, 20)),
+]
+
+
+@pytest.mark.parametrize("error", ATTEMPTED, ids=lambda e: type(e).__name__)
+def test_an_error_after_retries_says_how_many_attempts_and_pickles_them(
+    error: TengrAIError,
+) -> None:
+    plain = str(error)
+    assert error.attempts is None
+    error.attempts = 1
+    assert str(error) == plain  # a single attempt says nothing of retries
+    error.attempts = 4
+    assert str(error) == f"{plain} (after 4 attempts)"
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+    assert (type(copy), copy.attempts, str(copy)) == (type(error), 4, str(error))
+    assert SECRET not in repr(copy)

@@ -342,7 +342,7 @@ async def test_each_request_logs_method_url_status_attempt_and_elapsed_at_debug(
     assert all(
         record.levelno == logging.DEBUG
         for record in caplog.records
-        if record.name == "tengrai_async"
+        if record.name == "tengrai_async" and LOG_LINE.fullmatch(record.getMessage())
     )
     assert "test-key" not in caplog.text
 
