@@ -303,7 +303,7 @@ async def test_the_key_is_reachable_from_no_exception(
         error = await failure(server.url, timeout=0.3)
     assert type(error) is expected
     assert_keyless(error)
-    # Nor from the log records, stamina's retry warnings (which show the error) included.
+    # Nor from the log records, the SDK's retry warnings (which show the error) included.
     for record in caplog.records:
         assert_keyless(record.getMessage())
         for value in vars(record).values():

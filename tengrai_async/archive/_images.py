@@ -20,11 +20,11 @@ from typing import BinaryIO, Final
 
 import aiohttp
 import attrs
-import stamina
 import yarl
 
 from .. import _sansio
 from .._errors import ClientStateError
+from .._logging import logger
 from .._transport import Transport
 
 __all__ = [
@@ -153,25 +153,35 @@ async def _download(
         proxy=transport.proxy_for(target),
     )
     destination = _Destination(directory, artwork_id, position, max_bytes, on_bytes)
-    policy = transport.retry
-    try:
-        async for attempt in stamina.retry_context(
-            on=(_Transient, aiohttp.ClientError, asyncio.TimeoutError),
-            attempts=transport.max_retries + 1,
-            timeout=None,
-            wait_initial=policy.wait_initial,
-            wait_max=policy.wait_max,
-            wait_jitter=policy.wait_jitter,
-        ):
-            with attempt:
-                return await _fetch(request, destination)
-    except _Transient as exc:
-        return ImageOutcome("failed", reason=f"{exc} after {transport.max_retries + 1} attempts")
-    except asyncio.TimeoutError:
-        return ImageOutcome("failed", reason="no answer within the timeout, after retries")
-    except aiohttp.ClientError as exc:
-        return ImageOutcome("failed", reason=f"{type(exc).__name__} after retries")
-    raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
+    attempts = transport.max_retries + 1
+    # The API's retry policy, in a loop of the SDK's own (as the transport's), logged the same.
+    for attempt in range(1, attempts + 1):
+        try:
+            return await _fetch(request, destination)
+        except (_Transient, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            reason = _reason(exc)
+            if attempt == attempts:
+                return ImageOutcome("failed", reason=f"{reason} after {attempts} attempts")
+            wait = transport.retry.backoff(attempt)
+            logger.warning(
+                "GET %s (attempt %d of %d): %s; retrying in %.2g s",
+                target.with_query(None),
+                attempt,
+                attempts,
+                reason,
+                wait,
+            )
+            await transport.sleep(wait)
+    raise AssertionError("unreachable: the last attempt returns")  # pragma: no cover
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong with one attempt, in words (never the request's headers)."""
+    if isinstance(exc, _Transient):
+        return str(exc)
+    if isinstance(exc, asyncio.TimeoutError):
+        return "no answer within the timeout"
+    return type(exc).__name__
 
 
 def _fetchable(url: str) -> yarl.URL | ImageOutcome:

@@ -558,7 +558,7 @@ def _print_page(items: Sequence[Artwork], *, as_json: bool) -> None:
 
 @contextlib.contextmanager
 def _logging(stderr: TextIO, *, verbose: bool) -> Iterator[None]:
-    loggers = [logging.getLogger(name) for name in ("tengrai_async", "stamina")]
+    loggers = [logging.getLogger("tengrai_async")]
     levels = [logger.level for logger in loggers]
     handler: logging.Handler
     if verbose:
@@ -566,8 +566,7 @@ def _logging(stderr: TextIO, *, verbose: bool) -> Iterator[None]:
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
         level = logging.DEBUG
     else:
-        # Unconfigured, logging would print stamina's bare retry warnings; the summary counts
-        # the retries instead.
+        # Without -v the retry warnings stay off stderr: the summary counts the retries.
         handler = logging.NullHandler()
         level = logging.NOTSET
     for logger in loggers:
