@@ -1,4 +1,4 @@
-"""Nox sessions: lint, mypy and tests run by default; bench on demand.
+"""Nox sessions: lint, mypy, pyright and tests run by default; bench on demand.
 
 Sessions carry no Python version list: they run on the interpreter nox itself runs on, so the
 same command works on any machine with one supported Python (CI included).
@@ -12,7 +12,7 @@ nox.needs_version = ">=2024.10.9"
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_external_run = True
-nox.options.sessions = ["lint", "mypy", "tests"]
+nox.options.sessions = ["lint", "mypy", "pyright", "tests"]
 
 
 @nox.session
@@ -28,6 +28,13 @@ def mypy(session: nox.Session) -> None:
     """Mypy --strict on the package and its tests."""
     session.install(".[cli]", *nox.project.dependency_groups(PYPROJECT, "typing"))
     session.run("mypy", "tengrai_async", "tests")
+
+
+@nox.session
+def pyright(session: nox.Session) -> None:
+    """Pyright on the package and tests/typing_sample.py, strict where pyproject.toml says."""
+    session.install(".[cli]", *nox.project.dependency_groups(PYPROJECT, "typing"))
+    session.run("pyright")
 
 
 @nox.session

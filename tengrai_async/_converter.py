@@ -11,7 +11,7 @@ from __future__ import annotations
 import collections.abc
 import enum
 from collections.abc import Callable, Iterator
-from typing import Any, Final, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast, get_args, get_origin, overload
 
 import attrs
 import cattrs
@@ -34,6 +34,8 @@ from ._models import KINDS, Artwork, ArtworkPage, KnownArtwork, UnknownArtwork
 from ._readonly import thaw, view
 
 __all__ = ["TengrAIConverter", "camel_case", "converter", "make_converter", "wire_object"]
+
+T = TypeVar("T")
 
 _structure_cache: dict[type, Callable[[Any], Any]] = {}
 _unstructure_cache: dict[type, Callable[[Any], dict[str, Any]]] = {}
@@ -99,13 +101,14 @@ def _structure_artwork(obj: Any) -> Artwork:
     """Dispatch one JSON item on ``artworkType``; raise :class:`Invalid` with a relative path."""
     if type(obj) is not dict:
         raise Invalid("", obj, "a JSON object")
-    kind = obj.get("artworkType", MISSING)
+    item = cast("dict[str, Any]", obj)
+    kind: object = item.get("artworkType", MISSING)
     if type(kind) is not str:
         raise Invalid(".artworkType", kind, "a string naming the artwork type")
     cls = KINDS.get(kind)
     if cls is None:
-        return _structure_unknown(obj, kind)
-    result: Artwork = _structure_fn(cls)(obj)
+        return _structure_unknown(item, kind)
+    result: Artwork = _structure_fn(cls)(item)
     return result
 
 
@@ -120,7 +123,8 @@ def wire_object(artwork: Artwork) -> dict[str, Any]:
     The API's own object, not a copy, when the artwork came from the API (callers must not
     change it); else the canonical JSON.
     """
-    raw: dict[str, Any] | None = artwork._raw  # noqa: SLF001 - the converter is the models' other half
+    # The converter is the models' other half: it may read their private slot.
+    raw: dict[str, Any] | None = artwork._raw  # noqa: SLF001  # pyright: ignore[reportPrivateUsage]
     return raw if raw is not None else _unstructure_artwork(artwork)
 
 
@@ -136,15 +140,29 @@ class TengrAIConverter(cattrs.Converter):
 
     ``structure(obj, Artwork)`` dispatches on ``artworkType``; ``unstructure(model)`` returns
     the camelCase JSON object. Every failure is a :class:`ResponseValidationError`.
+
+    For type checkers, ``structure(obj, SelenaArtwork)`` returns a ``SelenaArtwork``, and
+    ``structure(obj, Artwork)`` (or any other union or special form) returns ``Any``: no
+    annotation can single out one union among all. :meth:`structure_artwork` is typed
+    ``Artwork``.
     """
 
+    if TYPE_CHECKING:
+        # Typing only: cattrs types ``cl`` as ``type[T]``, which a Union is not.
+
+        @overload
+        def structure(self, obj: Any, cl: type[T]) -> T: ...
+        @overload
+        def structure(self, obj: Any, cl: Any) -> Any: ...
+        def structure(self, obj: Any, cl: Any) -> Any: ...
+
     def structure_artwork(self, obj: Any) -> Artwork:
-        """Structure one JSON artwork: ``structure(obj, Artwork)``, typed for checkers.
+        """Structure one JSON artwork: ``structure(obj, Artwork)``, typed ``Artwork``.
 
         Raises:
             ResponseValidationError: The object breaks a rule, with its JSON path.
         """
-        result: Artwork = self.structure(obj, Artwork)  # type: ignore[arg-type]  # a Union
+        result: Artwork = self.structure(obj, Artwork)
         return result
 
     def structure_page(
@@ -174,18 +192,19 @@ class TengrAIConverter(cattrs.Converter):
             raise ResponseValidationError(
                 "$", data, "a JSON array of artworks", raw=data, offset=offset
             )
+        data_list = cast("list[object]", data)
         items: list[Artwork] = []
         invalid: list[ResponseValidationError] = []
         index = 0
-        count = len(data)
+        count = len(data_list)
         while index < count:
             try:
-                _structure_items(data, index, items)
+                _structure_items(data_list, index, items)
                 break
             except Invalid as exc:
                 # The generated loop appends in order, so the failing item is the next index.
                 index = len(items) + len(invalid)
-                obj = data[index]
+                obj = data_list[index]
                 error = ResponseValidationError(
                     f"$[{index}]{exc.path}",
                     exc.value,
@@ -293,17 +312,21 @@ def _enums(classes: collections.abc.Iterable[type]) -> dict[type[enum.Enum], Non
     found: dict[type[enum.Enum], None] = {}
     for cls in classes:
         for field in attrs.fields(cls):
-            rule = field.metadata.get(RULE)
+            rule: _rules.Rule | None = field.metadata.get(RULE)
             if isinstance(rule, _rules.OneOf):
-                found[rule.enum] = None
+                found[cast("_rules.OneOf[enum.Enum]", rule).enum] = None
     return found
+
+
+def _model_structure_hook(cls: type) -> Callable[[Any, Any], Any]:
+    return _wrap_structure(_structure_fn(cls))
 
 
 def make_converter() -> TengrAIConverter:
     """Build the package's converter with every hook registered."""
     conv = TengrAIConverter()
     conv.register_structure_hook_func(_is_artwork_sequence, _artwork_sequence_hook(conv))
-    conv.register_structure_hook_factory(is_model, lambda cls: _wrap_structure(_structure_fn(cls)))
+    conv.register_structure_hook_factory(is_model, _model_structure_hook)
     conv.register_unstructure_hook_factory(is_model, _unstructure_fn)
     conv.register_structure_hook(Artwork, _wrap_structure(_structure_artwork))
     conv.register_unstructure_hook(Artwork, _unstructure_artwork)

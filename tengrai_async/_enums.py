@@ -2,26 +2,52 @@
 
 Each member's value is the JSON string, so ``Style("stained-glass")`` and ``Style.STAINED_GLASS``
 are the same thing and a member compares equal to its wire value.
+
+Each enum has a ``Literal`` alias of its values (``StyleName`` for ``Style``), and the enums
+that each kind accepts only part of have one per subset (``HamiltonStyleName``): the models'
+constructors take a member or its wire string, and these aliases are how type checkers know
+which strings. They are written out because checkers cannot compute them; a test pins each to
+its enum, or to its subset in the rule table.
 """
 
 from __future__ import annotations
 
 import enum
+from typing import Literal, TypeAlias
 
 __all__ = [
     "ArtworkStatus",
+    "ArtworkStatusName",
     "ArtworkType",
+    "ArtworkTypeName",
     "AspectRatio",
+    "AspectRatioName",
     "CameraAngle",
+    "CameraAngleName",
     "ColorTone",
+    "ColorToneName",
     "DepthModel",
+    "DepthModelName",
+    "HamiltonStyleName",
+    "ImageFormatName",
     "Model",
+    "ModelName",
     "NormalizationMode",
+    "NormalizationModeName",
     "OutputFormat",
+    "OutputFormatName",
     "ProcessingMode",
+    "ProcessingModeName",
     "PromptMode",
+    "PromptModeName",
+    "QuantumAspectRatioName",
+    "QuantumStyleName",
     "SegmentationMethod",
+    "SegmentationMethodName",
+    "SelenaAspectRatioName",
+    "SelenaStyleName",
     "Style",
+    "StyleName",
 ]
 
 
@@ -53,6 +79,23 @@ class ArtworkType(_WireEnum):
     DEPTH_MAP = "depth_map"
 
 
+#: The wire values of :class:`ArtworkType`.
+ArtworkTypeName: TypeAlias = Literal[
+    "selena",
+    "selena_variete",
+    "quantum",
+    "hamilton",
+    "photo_pilot",
+    "face_refiner",
+    "face_swap",
+    "upscaling_v2",
+    "detailer_upscaler",
+    "remove_background",
+    "segmentation",
+    "depth_map",
+]
+
+
 class ArtworkStatus(_WireEnum):
     """Where an artwork's generation stands."""
 
@@ -63,6 +106,10 @@ class ArtworkStatus(_WireEnum):
     CANCELED = "canceled"
 
 
+#: The wire values of :class:`ArtworkStatus`.
+ArtworkStatusName: TypeAlias = Literal["starting", "processing", "succeeded", "failed", "canceled"]
+
+
 class Model(_WireEnum):
     """The generation models of the selena family and ``face_refiner``."""
 
@@ -70,11 +117,21 @@ class Model(_WireEnum):
     M_F_20240423 = "tengrai-20240423-m-f.safetensors"
 
 
+#: The wire values of :class:`Model`.
+ModelName: TypeAlias = Literal[
+    "tengrai-20231128-m-d.safetensors", "tengrai-20240423-m-f.safetensors"
+]
+
+
 class PromptMode(_WireEnum):
     """How the prompt is interpreted."""
 
     SEER = "seer"
     SERVITOR = "servitor"
+
+
+#: The wire values of :class:`PromptMode`.
+PromptModeName: TypeAlias = Literal["seer", "servitor"]
 
 
 class Style(_WireEnum):
@@ -120,6 +177,90 @@ class Style(_WireEnum):
     SURREAL = "surreal"
 
 
+#: The 25 styles of ``selena`` and ``selena_variete``.
+SelenaStyleName: TypeAlias = Literal[
+    "default",
+    "portraiture",
+    "landscape",
+    "photographer",
+    "analog",
+    "car",
+    "food",
+    "horror",
+    "stained-glass",
+    "impasto",
+    "abstract-ink",
+    "illustration",
+    "aquarelle",
+    "water-cute",
+    "sphericute",
+    "fairytale",
+    "machinart",
+    "isometric",
+    "logo",
+    "abstractpen",
+    "lineart",
+    "manga",
+    "infiny-weave",
+    "infiny-pattern",
+    "infiny-flow",
+]
+#: The styles of ``quantum``: selena's and two more.
+QuantumStyleName: TypeAlias = Literal[SelenaStyleName, "tengrai-anime", "folktale"]
+#: The twelve styles of ``hamilton``.
+HamiltonStyleName: TypeAlias = Literal[
+    "default",
+    "photographer",
+    "analog",
+    "stained-glass",
+    "manga",
+    "line-drawing",
+    "simple-sketch",
+    "hand-sketch",
+    "coloring-book",
+    "plasticine",
+    "abstract-flat",
+    "surreal",
+]
+#: The wire values of :class:`Style`: every kind's styles.
+StyleName: TypeAlias = Literal[
+    "default",
+    "portraiture",
+    "landscape",
+    "photographer",
+    "analog",
+    "car",
+    "food",
+    "horror",
+    "stained-glass",
+    "impasto",
+    "abstract-ink",
+    "illustration",
+    "aquarelle",
+    "water-cute",
+    "sphericute",
+    "fairytale",
+    "machinart",
+    "isometric",
+    "logo",
+    "abstractpen",
+    "lineart",
+    "manga",
+    "infiny-weave",
+    "infiny-pattern",
+    "infiny-flow",
+    "tengrai-anime",
+    "folktale",
+    "line-drawing",
+    "simple-sketch",
+    "hand-sketch",
+    "coloring-book",
+    "plasticine",
+    "abstract-flat",
+    "surreal",
+]
+
+
 class AspectRatio(_WireEnum):
     """Width-to-height ratios of every kind; each kind accepts its own subset (see ``_rules``).
 
@@ -142,6 +283,18 @@ class AspectRatio(_WireEnum):
     R_4_3 = "4:3"
 
 
+#: The eleven ratios of ``selena`` and ``selena_variete``.
+SelenaAspectRatioName: TypeAlias = Literal[
+    "1:1", "7:9", "2:3", "4:7", "9:16", "9:21", "9:7", "3:2", "7:4", "16:9", "21:9"
+]
+#: The seven ratios of ``quantum``, also those of ``hamilton`` and ``photo_pilot``.
+QuantumAspectRatioName: TypeAlias = Literal["1:1", "2:3", "9:16", "3:2", "16:9", "3:4", "4:3"]
+#: The wire values of :class:`AspectRatio`: every kind's ratios.
+AspectRatioName: TypeAlias = Literal[
+    "1:1", "7:9", "2:3", "4:7", "9:16", "9:21", "9:7", "3:2", "7:4", "16:9", "21:9", "3:4", "4:3"
+]
+
+
 class ColorTone(_WireEnum):
     """A colour tone prepended to the prompt."""
 
@@ -153,6 +306,19 @@ class ColorTone(_WireEnum):
     SEPIA = "sepia"
     MUTED_COLORS = "mutedColors"
     NEON_COLORS = "neonColors"
+
+
+#: The wire values of :class:`ColorTone`.
+ColorToneName: TypeAlias = Literal[
+    "cool",
+    "warm",
+    "blackAndWhite",
+    "pastel",
+    "vibrantColors",
+    "sepia",
+    "mutedColors",
+    "neonColors",
+]
 
 
 class CameraAngle(_WireEnum):
@@ -170,12 +336,33 @@ class CameraAngle(_WireEnum):
     FIRST_PERSON_VIEW = "firstPersonView"
 
 
+#: The wire values of :class:`CameraAngle`.
+CameraAngleName: TypeAlias = Literal[
+    "closeUp",
+    "eyeLevel",
+    "lowAngle",
+    "highAngle",
+    "wormsEye",
+    "birdsEye",
+    "fishEye",
+    "aerialView",
+    "dutchAngle",
+    "firstPersonView",
+]
+
+
 class OutputFormat(_WireEnum):
     """The image format asked for; ``auto`` lets the server choose (a high-quality WebP)."""
 
     AUTO = "auto"
     PNG = "png"
     WEBP = "webp"
+
+
+#: The wire values of :class:`OutputFormat`.
+OutputFormatName: TypeAlias = Literal["auto", "png", "webp"]
+#: The formats of ``remove_background``'s ``image_format``: no ``auto``.
+ImageFormatName: TypeAlias = Literal["png", "webp"]
 
 
 class ProcessingMode(_WireEnum):
@@ -189,11 +376,21 @@ class ProcessingMode(_WireEnum):
     RETAKE = "retake"
 
 
+#: The wire values of :class:`ProcessingMode`.
+ProcessingModeName: TypeAlias = Literal[
+    "sketch-to-image", "reimagine", "3d", "ai-rchitect", "human-pose", "retake"
+]
+
+
 class SegmentationMethod(_WireEnum):
     """How a ``segmentation`` artwork chooses what to mask."""
 
     TEXT = "text"
     POINTS = "points"
+
+
+#: The wire values of :class:`SegmentationMethod`.
+SegmentationMethodName: TypeAlias = Literal["text", "points"]
 
 
 class DepthModel(_WireEnum):
@@ -208,9 +405,19 @@ class DepthModel(_WireEnum):
     NESTED_GIANT_LARGE = "nested_giant_large"
 
 
+#: The wire values of :class:`DepthModel`.
+DepthModelName: TypeAlias = Literal[
+    "giant", "large", "base", "small", "mono_large", "metric_large", "nested_giant_large"
+]
+
+
 class NormalizationMode(_WireEnum):
     """How ``depth_map`` (V3) normalizes depth values."""
 
     STANDARD = "Standard"
     V2_STYLE = "V2-Style"
     RAW = "Raw"
+
+
+#: The wire values of :class:`NormalizationMode`.
+NormalizationModeName: TypeAlias = Literal["Standard", "V2-Style", "Raw"]

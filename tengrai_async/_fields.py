@@ -3,12 +3,19 @@
 ``checked`` builds an attrs field that validates (and, for enums, converts) through its rule and
 records the rule in its metadata, where the converter's code generator reads it. ``WireModel``
 gives every model a hidden slot for the JSON object the API sent.
+
+A field that takes a member's wire string (``style="car"``) is spelled out for type checkers
+instead: ``attrs.field(default=..., converter=<a typed function>, **ruled(rule))``. Mypy's attrs
+plugin and pyright read a constructor parameter's type from the converter's annotation only
+when they see ``attrs.field`` itself with a named function as its converter; ``checked``
+returns ``Any``, so its fields' parameters take the annotated (attribute) type.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, TypedDict, TypeVar
 
 import attrs
 
@@ -16,22 +23,49 @@ from . import _rules
 from ._errors import ValidationError
 from ._readonly import view
 
-__all__ = ["NESTED", "RULE", "WireModel", "checked", "nested", "wire_order"]
+__all__ = [
+    "NESTED",
+    "RULE",
+    "Checks",
+    "WireModel",
+    "checked",
+    "member",
+    "nested",
+    "ruled",
+    "wire_order",
+]
 
 #: The metadata key under which a field keeps its :class:`~tengrai_async._rules.Rule`.
 RULE: Final = "tengrai_async.rule"
 #: The metadata key under which a field holding another model keeps that model's class.
 NESTED: Final = "tengrai_async.nested"
 
+E = TypeVar("E", bound=enum.Enum)
 
-def _validator(rule: _rules.Rule, *, optional: bool) -> Any:
+
+class Checks(TypedDict):
+    """What ``ruled`` gives ``attrs.field``: typed, so that checkers still infer the field."""
+
+    validator: Callable[[Any, attrs.Attribute[Any], Any], None]
+    metadata: Mapping[str, Any]
+
+
+def _validator(rule: _rules.Rule) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
     def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if optional and value is None:
+        if value is None and attribute.default is None:  # a field defaulting to None
             return
         if not rule.accepts(value):
             raise ValidationError(attribute.name, value, rule.expected)
 
     return check
+
+
+def ruled(rule: _rules.Rule) -> Checks:
+    """The keyword arguments of ``attrs.field`` that check a field by *rule* and record it.
+
+    A field whose default is ``None`` is optional. The converter is left to the caller.
+    """
+    return {"validator": _validator(rule), "metadata": {RULE: rule}}
 
 
 def checked(rule: _rules.Rule, *, default: Any = attrs.NOTHING) -> Any:
@@ -41,12 +75,17 @@ def checked(rule: _rules.Rule, *, default: Any = attrs.NOTHING) -> Any:
     anything else is left as it is for the validator to reject.
     """
     converter = None if type(rule).convert is _rules.Rule.convert else rule.convert
-    return attrs.field(
-        default=default,
-        converter=converter,
-        validator=_validator(rule, optional=default is None),
-        metadata={RULE: rule},
-    )
+    return attrs.field(default=default, converter=converter, **ruled(rule))
+
+
+def member(rule: _rules.OneOf[E], value: object) -> E:
+    """*rule*'s conversion, typed: a wire string becomes its member, anything else stays.
+
+    The body of the typed converters of the enum fields; what stays is the validator's to
+    reject, so the result is the member whenever construction succeeds.
+    """
+    converted: E = rule.convert(value)
+    return converted
 
 
 def nested(cls: type, *, optional: bool = False) -> Any:

@@ -16,9 +16,9 @@ from typing import Any, Final, TypeVar, Union
 import attrs
 
 from . import _rules as R  # noqa: N812 - the rule table reads best as R.STATUS
-from ._enums import ArtworkStatus, ArtworkType
+from ._enums import ArtworkStatus, ArtworkStatusName, ArtworkType, ArtworkTypeName
 from ._errors import ResponseValidationError
-from ._fields import WireModel, checked, nested, wire_order
+from ._fields import Checks, WireModel, checked, member, nested, ruled, wire_order
 from ._parameters import (
     DepthMapParameters,
     DetailerUpscalerParameters,
@@ -87,6 +87,18 @@ def _artwork(cls: _K) -> _K:
     return cls
 
 
+# The enum fields take a member or its wire string; their converters say which strings, for
+# type checkers (see ``_fields``), and convert through the field's rule as ``checked`` would.
+
+
+def _status(value: ArtworkStatus | ArtworkStatusName) -> ArtworkStatus:
+    return member(R.STATUS, value)
+
+
+def _artwork_type(value: ArtworkType | ArtworkTypeName) -> ArtworkType:
+    return member(R.KIND, value)
+
+
 @attrs.frozen(kw_only=True, field_transformer=_WIRE_ORDER)
 class KnownArtwork(WireModel):
     """The fields every documented kind shares; each kind adds its type and its parameters.
@@ -102,12 +114,13 @@ class KnownArtwork(WireModel):
     id: uuid.UUID = checked(R.Uuid())
     duration: float = checked(R.Number())
     results: tuple[str, ...] = checked(R.RESULTS)
-    status: ArtworkStatus = checked(R.STATUS)
+    status: ArtworkStatus = attrs.field(converter=_status, **ruled(R.STATUS))
     created_at: _dt.datetime = checked(R.Timestamp())
 
 
-def _kind(member: ArtworkType) -> Any:
-    return checked(R.OneOf(ArtworkType, (member,)), default=member)
+def _kind(kind: ArtworkType) -> Checks:
+    """The validator and rule of a kind's ``artwork_type``: that one member."""
+    return ruled(R.OneOf(ArtworkType, (kind,)))
 
 
 @_artwork
@@ -120,7 +133,9 @@ class SelenaArtwork(KnownArtwork):
         parameters: What it was made with.
     """
 
-    artwork_type: ArtworkType = _kind(ArtworkType.SELENA)
+    artwork_type: ArtworkType = attrs.field(
+        default=ArtworkType.SELENA, converter=_artwork_type, **_kind(ArtworkType.SELENA)
+    )
     parameters: SelenaParameters = nested(SelenaParameters)
 
 
@@ -134,7 +149,11 @@ class SelenaVarieteArtwork(KnownArtwork):
         parameters: What it was made with.
     """
 
-    artwork_type: ArtworkType = _kind(ArtworkType.SELENA_VARIETE)
+    artwork_type: ArtworkType = attrs.field(
+        default=ArtworkType.SELENA_VARIETE,
+        converter=_artwork_type,
+        **_kind(ArtworkType.SELENA_VARIETE),
+    )
     parameters: SelenaVarieteParameters = nested(SelenaVarieteParameters)
 
 
@@ -148,7 +167,9 @@ class QuantumArtwork(KnownArtwork):
         parameters: What it was made with.
     """
 
-    artwork_type: ArtworkType = _kind(ArtworkType.QUANTUM)
+    artwork_type: ArtworkType = attrs.field(
+        default=ArtworkType.QUANTUM, converter=_artwork_type, **_kind(ArtworkType.QUANTUM)
+    )
     parameters: QuantumParameters = nested(QuantumParameters)
 
 
@@ -162,7 +183,9 @@ class HamiltonArtwork(KnownArtwork):
         parameters: What it was made with.
     """
 
-    artwork_type: ArtworkType = _kind(ArtworkType.HAMILTON)
+    artwork_type: ArtworkType = attrs.field(
+        default=ArtworkType.HAMILTON, converter=_artwork_type, **_kind(ArtworkType.HAMILTON)
+    )
     parameters: HamiltonParameters = nested(HamiltonParameters)
 
 
@@ -176,7 +199,9 @@ class PhotoPilotArtwork(KnownArtwork):
         parameters: What it was made with.
     """
 
-    artwork_type: ArtworkType = _kind(ArtworkType.PHOTO_PILOT)
+    artwork_type: ArtworkType = attrs.field(
+        default=ArtworkType.PHOTO_PILOT, converter=_artwork_type, **_kind(ArtworkType.PHOTO_PILOT)
+    )
     parameters: PhotoPilotParameters = nested(PhotoPilotParameters)
 
 
@@ -190,7 +215,9 @@ class FaceRefinerArtwork(KnownArtwork):
         parameters: What it was made with.
     """
 
-    artwork_type: ArtworkType = _kind(ArtworkType.FACE_REFINER)
+    artwork_type: ArtworkType = attrs.field(
+        default=ArtworkType.FACE_REFINER, converter=_artwork_type, **_kind(ArtworkType.FACE_REFINER)
+    )
     parameters: FaceRefinerParameters = nested(FaceRefinerParameters)
 
 
@@ -204,7 +231,9 @@ class FaceSwapArtwork(KnownArtwork):
         parameters: What it was made with.
     """
 
-    artwork_type: ArtworkType = _kind(ArtworkType.FACE_SWAP)
+    artwork_type: ArtworkType = attrs.field(
+        default=ArtworkType.FACE_SWAP, converter=_artwork_type, **_kind(ArtworkType.FACE_SWAP)
+    )
     parameters: FaceSwapParameters = nested(FaceSwapParameters)
 
 
@@ -218,7 +247,9 @@ class UpscalingArtwork(KnownArtwork):
         parameters: What it was made with.
     """
 
-    artwork_type: ArtworkType = _kind(ArtworkType.UPSCALING_V2)
+    artwork_type: ArtworkType = attrs.field(
+        default=ArtworkType.UPSCALING_V2, converter=_artwork_type, **_kind(ArtworkType.UPSCALING_V2)
+    )
     parameters: UpscalingParameters = nested(UpscalingParameters)
 
 
@@ -232,7 +263,11 @@ class DetailerUpscalerArtwork(KnownArtwork):
         parameters: What it was made with.
     """
 
-    artwork_type: ArtworkType = _kind(ArtworkType.DETAILER_UPSCALER)
+    artwork_type: ArtworkType = attrs.field(
+        default=ArtworkType.DETAILER_UPSCALER,
+        converter=_artwork_type,
+        **_kind(ArtworkType.DETAILER_UPSCALER),
+    )
     parameters: DetailerUpscalerParameters = nested(DetailerUpscalerParameters)
 
 
@@ -246,7 +281,11 @@ class RemoveBackgroundArtwork(KnownArtwork):
         parameters: What it was made with.
     """
 
-    artwork_type: ArtworkType = _kind(ArtworkType.REMOVE_BACKGROUND)
+    artwork_type: ArtworkType = attrs.field(
+        default=ArtworkType.REMOVE_BACKGROUND,
+        converter=_artwork_type,
+        **_kind(ArtworkType.REMOVE_BACKGROUND),
+    )
     parameters: RemoveBackgroundParameters = nested(RemoveBackgroundParameters)
 
 
@@ -260,7 +299,9 @@ class SegmentationArtwork(KnownArtwork):
         parameters: What it was made with.
     """
 
-    artwork_type: ArtworkType = _kind(ArtworkType.SEGMENTATION)
+    artwork_type: ArtworkType = attrs.field(
+        default=ArtworkType.SEGMENTATION, converter=_artwork_type, **_kind(ArtworkType.SEGMENTATION)
+    )
     parameters: SegmentationParameters = nested(SegmentationParameters)
 
 
@@ -274,7 +315,9 @@ class DepthMapArtwork(KnownArtwork):
         parameters: What it was made with.
     """
 
-    artwork_type: ArtworkType = _kind(ArtworkType.DEPTH_MAP)
+    artwork_type: ArtworkType = attrs.field(
+        default=ArtworkType.DEPTH_MAP, converter=_artwork_type, **_kind(ArtworkType.DEPTH_MAP)
+    )
     parameters: DepthMapParameters = nested(DepthMapParameters)
 
 

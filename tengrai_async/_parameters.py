@@ -3,9 +3,15 @@
 ``parameters`` echoes the request, so every field is optional: a missing key takes the
 documented default, or ``None`` where the docs give none. Each field's rule comes from the rule
 table in ``_rules``; keys the docs do not let us read are not modelled and survive in ``raw``.
+
+An enum field takes a member or its wire string (``style="car"``) and holds the member. Its
+typed converter below says which strings, for type checkers: the kind's own subset where the
+kind accepts only part of the enum (``hamilton``'s twelve styles).
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 import attrs
 
@@ -13,17 +19,32 @@ from . import _rules as R  # noqa: N812 - the rule table reads best as R.SEED, R
 from ._enums import (
     AspectRatio,
     CameraAngle,
+    CameraAngleName,
     ColorTone,
+    ColorToneName,
     DepthModel,
+    DepthModelName,
+    HamiltonStyleName,
+    ImageFormatName,
     Model,
+    ModelName,
     NormalizationMode,
+    NormalizationModeName,
     OutputFormat,
+    OutputFormatName,
     ProcessingMode,
+    ProcessingModeName,
     PromptMode,
+    PromptModeName,
+    QuantumAspectRatioName,
+    QuantumStyleName,
     SegmentationMethod,
+    SegmentationMethodName,
+    SelenaAspectRatioName,
+    SelenaStyleName,
     Style,
 )
-from ._fields import WireModel, checked, nested
+from ._fields import WireModel, checked, member, nested, ruled
 
 __all__ = [
     "DepthMapParameters",
@@ -44,6 +65,80 @@ __all__ = [
 _MODEL = R.OneOf(Model)
 _PROMPT_MODE = R.OneOf(PromptMode)
 _OUTPUT_FORMAT = R.OneOf(OutputFormat)
+_COLOR_TONE = R.OneOf(ColorTone)
+_CAMERA_ANGLE = R.OneOf(CameraAngle)
+_PROCESSING_MODE = R.OneOf(ProcessingMode)
+_SEGMENTATION_METHOD = R.OneOf(SegmentationMethod)
+_DEPTH_MODEL = R.OneOf(DepthModel)
+_NORMALIZATION_MODE = R.OneOf(NormalizationMode)
+
+
+# --- the enum fields' typed converters --------------------------------------------------------
+# Mypy's attrs plugin and pyright type a constructor parameter by its converter's parameter:
+# these say which wire strings each field takes (the rule's members, written as a Literal).
+# Each converts through its field's rule, as ``checked`` would; a test pins each to its rule.
+
+
+def _model(value: Model | ModelName | None) -> Model | None:
+    return None if value is None else member(_MODEL, value)
+
+
+def _prompt_mode(value: PromptMode | PromptModeName) -> PromptMode:
+    return member(_PROMPT_MODE, value)
+
+
+def _output_format(value: OutputFormat | OutputFormatName) -> OutputFormat:
+    return member(_OUTPUT_FORMAT, value)
+
+
+def _image_format(value: OutputFormat | ImageFormatName) -> OutputFormat:
+    return member(R.IMAGE_FORMAT, value)
+
+
+def _selena_style(value: Style | SelenaStyleName) -> Style:
+    return member(R.SELENA_STYLE, value)
+
+
+def _quantum_style(value: Style | QuantumStyleName | None) -> Style | None:
+    return None if value is None else member(R.QUANTUM_STYLE, value)
+
+
+def _hamilton_style(value: Style | HamiltonStyleName | None) -> Style | None:
+    return None if value is None else member(R.HAMILTON_STYLE, value)
+
+
+def _selena_ratio(value: AspectRatio | SelenaAspectRatioName | None) -> AspectRatio | None:
+    return None if value is None else member(R.RATIOS_11, value)
+
+
+def _quantum_ratio(value: AspectRatio | QuantumAspectRatioName | None) -> AspectRatio | None:
+    return None if value is None else member(R.RATIOS_7, value)
+
+
+def _color_tone(value: ColorTone | ColorToneName | None) -> ColorTone | None:
+    return None if value is None else member(_COLOR_TONE, value)
+
+
+def _camera_angle(value: CameraAngle | CameraAngleName | None) -> CameraAngle | None:
+    return None if value is None else member(_CAMERA_ANGLE, value)
+
+
+def _processing_mode(value: ProcessingMode | ProcessingModeName | None) -> ProcessingMode | None:
+    return None if value is None else member(_PROCESSING_MODE, value)
+
+
+def _segmentation_method(
+    value: SegmentationMethod | SegmentationMethodName | None,
+) -> SegmentationMethod | None:
+    return None if value is None else member(_SEGMENTATION_METHOD, value)
+
+
+def _depth_model(value: DepthModel | DepthModelName) -> DepthModel:
+    return member(_DEPTH_MODEL, value)
+
+
+def _normalization_mode(value: NormalizationMode | NormalizationModeName) -> NormalizationMode:
+    return member(_NORMALIZATION_MODE, value)
 
 
 @attrs.frozen(kw_only=True)
@@ -69,23 +164,33 @@ class SelenaParameters(WireModel):
         webhook: Where the server POSTs the final result.
     """
 
-    __cross_rules__ = (R.AREA,)
+    __cross_rules__: ClassVar[tuple[R.CrossRule, ...]] = (R.AREA,)
 
-    model: Model | None = checked(_MODEL, default=None)
+    model: Model | None = attrs.field(default=None, converter=_model, **ruled(_MODEL))
     batch: int = checked(R.BATCH, default=2)
-    prompt_mode: PromptMode = checked(_PROMPT_MODE, default=PromptMode.SERVITOR)
+    prompt_mode: PromptMode = attrs.field(
+        default=PromptMode.SERVITOR, converter=_prompt_mode, **ruled(_PROMPT_MODE)
+    )
     prompt: str = checked(R.Text(), default="cat")
     negative_prompt: str | None = checked(R.Text(), default=None)
-    style: Style = checked(R.SELENA_STYLE, default=Style.DEFAULT)
+    style: Style = attrs.field(
+        default=Style.DEFAULT, converter=_selena_style, **ruled(R.SELENA_STYLE)
+    )
     creativity: int = checked(R.LEVEL, default=3)
     details: int = checked(R.LEVEL, default=3)
-    aspect_ratio: AspectRatio | None = checked(R.RATIOS_11, default=None)
+    aspect_ratio: AspectRatio | None = attrs.field(
+        default=None, converter=_selena_ratio, **ruled(R.RATIOS_11)
+    )
     width: int | None = checked(R.DIMENSION, default=None)
     height: int | None = checked(R.DIMENSION, default=None)
     nsfw: bool = checked(R.Boolean(), default=False)
     transparent_background: bool | None = checked(R.Boolean(), default=None)
-    color_tone: ColorTone | None = checked(R.OneOf(ColorTone), default=None)
-    camera_angle: CameraAngle | None = checked(R.OneOf(CameraAngle), default=None)
+    color_tone: ColorTone | None = attrs.field(
+        default=None, converter=_color_tone, **ruled(_COLOR_TONE)
+    )
+    camera_angle: CameraAngle | None = attrs.field(
+        default=None, converter=_camera_angle, **ruled(_CAMERA_ANGLE)
+    )
     webhook: str | None = checked(R.Uri(), default=None)
 
 
@@ -112,20 +217,28 @@ class SelenaVarieteParameters(WireModel):
         webhook: Where the server POSTs the final result.
     """
 
-    __cross_rules__ = (R.AREA,)
+    __cross_rules__: ClassVar[tuple[R.CrossRule, ...]] = (R.AREA,)
 
     image_url: str | None = checked(R.Uri(), default=None)
-    model: Model | None = checked(_MODEL, default=None)
+    model: Model | None = attrs.field(default=None, converter=_model, **ruled(_MODEL))
     batch: int = checked(R.BATCH, default=2)
     prompt: str = checked(R.Text(), default="cat")
     negative_prompt: str | None = checked(R.Text(), default=None)
-    style: Style = checked(R.SELENA_STYLE, default=Style.DEFAULT)
-    processing_mode: ProcessingMode | None = checked(R.OneOf(ProcessingMode), default=None)
-    prompt_mode: PromptMode = checked(_PROMPT_MODE, default=PromptMode.SERVITOR)
+    style: Style = attrs.field(
+        default=Style.DEFAULT, converter=_selena_style, **ruled(R.SELENA_STYLE)
+    )
+    processing_mode: ProcessingMode | None = attrs.field(
+        default=None, converter=_processing_mode, **ruled(_PROCESSING_MODE)
+    )
+    prompt_mode: PromptMode = attrs.field(
+        default=PromptMode.SERVITOR, converter=_prompt_mode, **ruled(_PROMPT_MODE)
+    )
     creativity: int = checked(R.LEVEL, default=3)
     details: int = checked(R.LEVEL, default=3)
     denoising: int = checked(R.LEVEL, default=3)
-    aspect_ratio: AspectRatio | None = checked(R.RATIOS_11, default=None)
+    aspect_ratio: AspectRatio | None = attrs.field(
+        default=None, converter=_selena_ratio, **ruled(R.RATIOS_11)
+    )
     width: int | None = checked(R.DIMENSION, default=None)
     height: int | None = checked(R.DIMENSION, default=None)
     nsfw: bool = checked(R.Boolean(), default=False)
@@ -150,13 +263,19 @@ class QuantumParameters(WireModel):
         webhook: Where the server POSTs the final result.
     """
 
-    __cross_rules__ = (R.AREA,)
+    __cross_rules__: ClassVar[tuple[R.CrossRule, ...]] = (R.AREA,)
 
     prompt: str | None = checked(R.Text(), default=None)
     negative_prompt: str | None = checked(R.Text(), default=None)
-    style: Style | None = checked(R.QUANTUM_STYLE, default=None)
-    prompt_mode: PromptMode = checked(_PROMPT_MODE, default=PromptMode.SERVITOR)
-    aspect_ratio: AspectRatio | None = checked(R.RATIOS_7, default=None)
+    style: Style | None = attrs.field(
+        default=None, converter=_quantum_style, **ruled(R.QUANTUM_STYLE)
+    )
+    prompt_mode: PromptMode = attrs.field(
+        default=PromptMode.SERVITOR, converter=_prompt_mode, **ruled(_PROMPT_MODE)
+    )
+    aspect_ratio: AspectRatio | None = attrs.field(
+        default=None, converter=_quantum_ratio, **ruled(R.RATIOS_7)
+    )
     width: int | None = checked(R.QUANTUM_DIMENSION, default=None)
     height: int | None = checked(R.QUANTUM_DIMENSION, default=None)
     nsfw: bool = checked(R.Boolean(), default=False)
@@ -186,15 +305,21 @@ class HamiltonParameters(WireModel):
         webhook: Where the server POSTs the final result.
     """
 
-    __cross_rules__ = (R.HIGH_RESOLUTION_AREA,)
+    __cross_rules__: ClassVar[tuple[R.CrossRule, ...]] = (R.HIGH_RESOLUTION_AREA,)
 
     prompt: str = checked(R.Text(), default="cat")
     negative_prompt: str | None = checked(R.Text(), default=None)
-    style: Style | None = checked(R.HAMILTON_STYLE, default=None)
-    prompt_mode: PromptMode = checked(_PROMPT_MODE, default=PromptMode.SERVITOR)
+    style: Style | None = attrs.field(
+        default=None, converter=_hamilton_style, **ruled(R.HAMILTON_STYLE)
+    )
+    prompt_mode: PromptMode = attrs.field(
+        default=PromptMode.SERVITOR, converter=_prompt_mode, **ruled(_PROMPT_MODE)
+    )
     creativity: int = checked(R.LEVEL, default=3)
     effort: int = checked(R.LEVEL, default=3)
-    aspect_ratio: AspectRatio | None = checked(R.RATIOS_7, default=None)
+    aspect_ratio: AspectRatio | None = attrs.field(
+        default=None, converter=_quantum_ratio, **ruled(R.RATIOS_7)
+    )
     width: int | None = checked(R.DIMENSION, default=None)
     height: int | None = checked(R.DIMENSION, default=None)
     nsfw: bool = checked(R.Boolean(), default=False)
@@ -225,7 +350,7 @@ class PhotoPilotParameters(WireModel):
         webhook: Where the server POSTs the final result.
     """
 
-    __cross_rules__ = (R.HIGH_RESOLUTION_AREA,)
+    __cross_rules__: ClassVar[tuple[R.CrossRule, ...]] = (R.HIGH_RESOLUTION_AREA,)
 
     prompt: str = checked(R.Text(), default="cat")
     negative_prompt: str | None = checked(R.Text(), default=None)
@@ -233,7 +358,9 @@ class PhotoPilotParameters(WireModel):
     modification: float | None = checked(R.NUMBER_LEVEL, default=None)
     creativity: float | None = checked(R.NUMBER_LEVEL, default=None)
     effort: float | None = checked(R.NUMBER_LEVEL, default=None)
-    aspect_ratio: AspectRatio | None = checked(R.RATIOS_7, default=None)
+    aspect_ratio: AspectRatio | None = attrs.field(
+        default=None, converter=_quantum_ratio, **ruled(R.RATIOS_7)
+    )
     high_resolution: bool | None = checked(R.Boolean(), default=None)
     width: float | None = checked(R.NUMBER_DIMENSION, default=None)
     height: float | None = checked(R.NUMBER_DIMENSION, default=None)
@@ -255,11 +382,13 @@ class FaceRefinerParameters(WireModel):
     """
 
     image_url: str | None = checked(R.Uri(), default=None)
-    model: Model | None = checked(_MODEL, default=None)
+    model: Model | None = attrs.field(default=None, converter=_model, **ruled(_MODEL))
     denoising: int = checked(R.LEVEL, default=3)
     seed: int | None = checked(R.SEED, default=None)
     webhook: str | None = checked(R.Uri(), default=None)
-    output_format: OutputFormat = checked(_OUTPUT_FORMAT, default=OutputFormat.AUTO)
+    output_format: OutputFormat = attrs.field(
+        default=OutputFormat.AUTO, converter=_output_format, **ruled(_OUTPUT_FORMAT)
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -280,7 +409,9 @@ class FaceSwapParameters(WireModel):
     denoising: int = checked(R.LEVEL, default=3)
     seed: int | None = checked(R.SEED, default=None)
     webhook: str | None = checked(R.Uri(), default=None)
-    output_format: OutputFormat = checked(_OUTPUT_FORMAT, default=OutputFormat.AUTO)
+    output_format: OutputFormat = attrs.field(
+        default=OutputFormat.AUTO, converter=_output_format, **ruled(_OUTPUT_FORMAT)
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -318,7 +449,9 @@ class DetailerUpscalerParameters(WireModel):
     modification: int = checked(R.LEVEL_OF_THREE, default=2)
     seed: int | None = checked(R.SEED, default=None)
     webhook: str | None = checked(R.Uri(), default=None)
-    output_format: OutputFormat = checked(_OUTPUT_FORMAT, default=OutputFormat.AUTO)
+    output_format: OutputFormat = attrs.field(
+        default=OutputFormat.AUTO, converter=_output_format, **ruled(_OUTPUT_FORMAT)
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -336,8 +469,12 @@ class RemoveBackgroundParameters(WireModel):
 
     image_url: str | None = checked(R.Uri(), default=None)
     webhook: str | None = checked(R.Uri(), default=None)
-    output_format: OutputFormat = checked(_OUTPUT_FORMAT, default=OutputFormat.AUTO)
-    image_format: OutputFormat = checked(R.IMAGE_FORMAT, default=OutputFormat.PNG)
+    output_format: OutputFormat = attrs.field(
+        default=OutputFormat.AUTO, converter=_output_format, **ruled(_OUTPUT_FORMAT)
+    )
+    image_format: OutputFormat = attrs.field(
+        default=OutputFormat.PNG, converter=_image_format, **ruled(R.IMAGE_FORMAT)
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -375,7 +512,9 @@ class SegmentationParameters(WireModel):
     """
 
     image_url: str | None = checked(R.Uri(), default=None)
-    method: SegmentationMethod | None = checked(R.OneOf(SegmentationMethod), default=None)
+    method: SegmentationMethod | None = attrs.field(
+        default=None, converter=_segmentation_method, **ruled(_SEGMENTATION_METHOD)
+    )
     text_prompt: str | None = checked(R.Text(), default=None)
     text_confidence: float = checked(R.TEXT_CONFIDENCE, default=0.2)
     text_max_detections: int = checked(R.TEXT_MAX_DETECTIONS, default=-1)
@@ -386,7 +525,9 @@ class SegmentationParameters(WireModel):
     mask_tapered_corners: bool | None = checked(R.Boolean(), default=None)
     mask_blur_sigma: float = checked(R.MASK_BLUR_SIGMA, default=0.1)
     mask_kernel_size: int = checked(R.MASK_KERNEL_SIZE, default=0)
-    output_format: OutputFormat = checked(_OUTPUT_FORMAT, default=OutputFormat.AUTO)
+    output_format: OutputFormat = attrs.field(
+        default=OutputFormat.AUTO, converter=_output_format, **ruled(_OUTPUT_FORMAT)
+    )
     webhook: str | None = checked(R.Uri(), default=None)
 
 
@@ -406,13 +547,17 @@ class DepthMapParameters(WireModel):
         webhook: Where the server POSTs the final result.
     """
 
-    __cross_rules__ = (R.V2_DEPTH_MODEL,)
+    __cross_rules__: ClassVar[tuple[R.CrossRule, ...]] = (R.V2_DEPTH_MODEL,)
 
     image_url: str | None = checked(R.Uri(), default=None)
     use_version3: bool | None = checked(R.Boolean(), default=None)
-    model: DepthModel = checked(R.OneOf(DepthModel), default=DepthModel.LARGE)
-    normalization_mode: NormalizationMode = checked(
-        R.OneOf(NormalizationMode), default=NormalizationMode.STANDARD
+    model: DepthModel = attrs.field(
+        default=DepthModel.LARGE, converter=_depth_model, **ruled(_DEPTH_MODEL)
+    )
+    normalization_mode: NormalizationMode = attrs.field(
+        default=NormalizationMode.STANDARD,
+        converter=_normalization_mode,
+        **ruled(_NORMALIZATION_MODE),
     )
     resolution_lower_limit: int = checked(R.RESOLUTION_LOWER_LIMIT, default=1024)
     invert_depth: bool | None = checked(R.Boolean(), default=None)

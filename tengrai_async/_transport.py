@@ -32,7 +32,7 @@ import time
 import urllib.request
 import uuid
 import weakref
-from collections.abc import AsyncGenerator, Coroutine
+from collections.abc import AsyncGenerator, Coroutine, Mapping
 from typing import Any, Final, Protocol, TypeVar
 
 import aiohttp
@@ -711,6 +711,8 @@ class Transport:
             raise ClientStateError(self._reason())  # closed while waiting
         started = time.perf_counter()
         status: int | None = None
+        headers: Mapping[str, str] = {}
+        body = b""
         error: TengrAIError | None = None
         try:
             async with session.get(

@@ -893,12 +893,12 @@ def test_hand_built_style_of_another_kind_is_refused() -> None:
         SelenaParameters(style=Style.SURREAL)
     assert info.value.path == "style"
     assert HamiltonParameters(style=Style.SURREAL).style is Style.SURREAL
-    assert QuantumParameters(style="folktale").style is Style.FOLKTALE  # type: ignore[arg-type]
+    assert QuantumParameters(style="folktale").style is Style.FOLKTALE
     with pytest.raises(ValidationError):
         HamiltonParameters(style="folktale")  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
         RemoveBackgroundParameters(image_format="auto")  # type: ignore[arg-type]
-    auto = RemoveBackgroundParameters(output_format="auto")  # type: ignore[arg-type]
+    auto = RemoveBackgroundParameters(output_format="auto")
     assert auto.output_format.value in OUTPUT_FORMATS
 
 

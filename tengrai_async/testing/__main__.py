@@ -26,7 +26,7 @@ def _faults(text: str) -> list[Fault]:
     names = [name.strip() for name in text.split(",") if name.strip()]
     chosen: list[Fault] = []
     for name in names:
-        fault = next((fault for fault in FAULTS if fault == name), None)
+        fault: Fault | None = next((known for known in FAULTS if known == name), None)
         if fault is None:
             msg = f"unknown fault {name!r}; the faults are {','.join(FAULTS)}"
             raise argparse.ArgumentTypeError(msg)
