@@ -1,4 +1,4 @@
-"""Nox sessions: lint, mypy, pyright and tests run by default; bench on demand.
+"""Nox sessions: lint, mypy, pyright and tests run by default; docs and bench on demand.
 
 Sessions carry no Python version list: they run on the interpreter nox itself runs on, so the
 same command works on any machine with one supported Python (CI included).
@@ -47,6 +47,16 @@ def tests(session: nox.Session) -> None:
     session.run("coverage", "run", "-m", "pytest", *session.posargs)
     session.run("coverage", "combine", "--quiet")
     session.run("coverage", "report")  # fail_under = 90 in pyproject.toml
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The API reference from the docstrings (pdoc) into docs/_build, git-ignored.
+
+    Warnings are errors: an annotation or a reference pdoc cannot resolve fails the build.
+    """
+    session.install(".[cli,tests]", *nox.project.dependency_groups(PYPROJECT, "docs"))
+    session.run("python", "-W", "error", "-m", "pdoc", "tengrai_async", "-o", "docs/_build")
 
 
 @nox.session

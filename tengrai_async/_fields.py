@@ -74,8 +74,15 @@ def checked(rule: _rules.Rule, *, default: Any = attrs.NOTHING) -> Any:
     The rule converts hand-given values where it can (``style="car"`` becomes the member);
     anything else is left as it is for the validator to reject.
     """
-    converter = None if type(rule).convert is _rules.Rule.convert else rule.convert
-    return attrs.field(default=default, converter=converter, **ruled(rule))
+    if type(rule).convert is _rules.Rule.convert:
+        return attrs.field(default=default, **ruled(rule))
+
+    # attrs copies a converter's annotation into __init__: a builtin name resolves anywhere
+    # (documentation tools evaluate it in the model's module, where Any is not imported).
+    def convert(value: object) -> object:
+        return rule.convert(value)
+
+    return attrs.field(default=default, converter=convert, **ruled(rule))
 
 
 def member(rule: _rules.OneOf[E], value: object) -> E:
