@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
+import bench_archive
 import bench_export
 import bench_memory
 import bench_pagination
@@ -26,6 +27,7 @@ BENCHMARKS: dict[str, Callable[..., list[Target]]] = {
     "memory": bench_memory.run,
     "export": bench_export.run,
     "raw": bench_raw.run,
+    "archive": bench_archive.run,
 }
 
 
@@ -38,7 +40,7 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
         "--only",
         choices=list(BENCHMARKS),
         action="append",
-        help="run only this benchmark (repeatable; default: all five)",
+        help="run only this benchmark (repeatable; default: all six)",
     )
     parser.add_argument(
         "--against",

@@ -87,6 +87,8 @@ assert len(_MIGRATIONS) == SCHEMA_VERSION  # noqa: S101 - one migration per vers
 
 #: The statuses of a job still running: only these are fetched again by id.
 _RUNNING: Final = ("starting", "processing")
+#: Ids per ``IN (...)`` query: well under SQLite's limit on bound parameters.
+_IDS_PER_QUERY: Final = 500
 #: How many runs try a failed image before it is left as failed.
 MAX_IMAGE_ATTEMPTS: Final = 3
 
@@ -243,62 +245,78 @@ class ArchiveDatabase:
         """
         counts = PageCounts()
         now = _now()
+        items = list(artworks)
+        known = self._stored_json([artwork.id for artwork in items])
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        touches: list[tuple[str, str]] = []
+        images: list[tuple[str, int, str]] = []
+        for artwork in items:
+            text = artwork.json.decode("utf-8")
+            old = known.get(artwork.id)
+            if old != text:
+                # An invalid artwork counts once, when it arrives or changes, not each run.
+                counts.invalid += not artwork.valid
+            if old is None:
+                counts.new += 1
+                inserts.append(
+                    (
+                        *(artwork.id, artwork.artwork_type, artwork.status, artwork.created_at),
+                        *(text, int(artwork.valid), now, now, now),
+                    )
+                )
+            elif old == text:
+                counts.unchanged += 1
+                touches.append((now, artwork.id))
+            else:
+                counts.updated += 1
+                updates.append(
+                    (
+                        *(artwork.artwork_type, artwork.status, artwork.created_at, text),
+                        *(int(artwork.valid), now, now, artwork.id),
+                    )
+                )
+            known[artwork.id] = text  # an id twice in one page: the second compares to the first
+            if artwork.status == "succeeded":
+                images.extend((artwork.id, n, url) for n, url in enumerate(artwork.results))
         db = self._db
+        # A few statements per page, not a few per artwork: inserts first, so that an id met
+        # twice in one page is inserted, then updated.
         with self._transaction():
-            for artwork in artworks:
-                row = db.execute("SELECT json FROM artworks WHERE id = ?", (artwork.id,)).fetchone()
-                text = artwork.json.decode("utf-8")
-                if row is None or row[0] != text:
-                    # An invalid artwork counts once, when it arrives or changes, not each run.
-                    counts.invalid += not artwork.valid
-                if row is None:
-                    counts.new += 1
-                    db.execute(
-                        "INSERT INTO artworks (id, artwork_type, status, created_at, json, valid, "
-                        "first_seen, last_seen, last_changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            artwork.id,
-                            artwork.artwork_type,
-                            artwork.status,
-                            artwork.created_at,
-                            text,
-                            int(artwork.valid),
-                            now,
-                            now,
-                            now,
-                        ),
-                    )
-                elif row[0] == text:
-                    counts.unchanged += 1
-                    db.execute("UPDATE artworks SET last_seen = ? WHERE id = ?", (now, artwork.id))
-                else:
-                    counts.updated += 1
-                    db.execute(
-                        "UPDATE artworks SET artwork_type = ?, status = ?, created_at = ?, "
-                        "json = ?, valid = ?, last_seen = ?, last_changed = ?, removed_at = NULL "
-                        "WHERE id = ?",
-                        (
-                            artwork.artwork_type,
-                            artwork.status,
-                            artwork.created_at,
-                            text,
-                            int(artwork.valid),
-                            now,
-                            now,
-                            artwork.id,
-                        ),
-                    )
-                if artwork.status == "succeeded":
-                    self._add_images(artwork.id, artwork.results)
+            db.executemany(
+                "INSERT INTO artworks (id, artwork_type, status, created_at, json, valid, "
+                "first_seen, last_seen, last_changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                inserts,
+            )
+            db.executemany(
+                "UPDATE artworks SET artwork_type = ?, status = ?, created_at = ?, json = ?, "
+                "valid = ?, last_seen = ?, last_changed = ?, removed_at = NULL WHERE id = ?",
+                updates,
+            )
+            db.executemany("UPDATE artworks SET last_seen = ? WHERE id = ?", touches)
+            self._add_images(images)
         return counts
 
-    def _add_images(self, artwork_id: str, urls: tuple[str, ...]) -> None:
+    def _stored_json(self, ids: list[str]) -> dict[str, str]:
+        """The stored JSON text of those of *ids* already archived (one query per 500 ids)."""
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = ids[start : start + _IDS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT id, json FROM artworks WHERE id IN ({marks})",  # noqa: S608 - only ?s
+                chunk,
+            )
+            found.update((str(row[0]), str(row[1])) for row in rows)
+        return found
+
+    def _add_images(self, images: list[tuple[str, int, str]]) -> None:
         self._db.executemany(
             "INSERT INTO images (artwork_id, position, url) VALUES (?, ?, ?) "
             "ON CONFLICT (artwork_id, position) DO UPDATE SET url = excluded.url, state = NULL, "
             "reason = NULL WHERE images.url != excluded.url AND "
             "(images.state IS NULL OR images.state != 'done')",
-            [(artwork_id, position, url) for position, url in enumerate(urls)],
+            images,
         )
 
     def unfinished(self, seen_since: str) -> list[str]:
