@@ -51,12 +51,12 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """The API reference from the docstrings (pdoc) into docs/_build, git-ignored.
+    """The API reference from the docstrings (pdoc) into .docs/, git-ignored.
 
     Warnings are errors: an annotation or a reference pdoc cannot resolve fails the build.
     """
     session.install(".[cli,tests]", *nox.project.dependency_groups(PYPROJECT, "docs"))
-    session.run("python", "-W", "error", "-m", "pdoc", "tengrai_async", "-o", "docs/_build")
+    session.run("python", "-W", "error", "-m", "pdoc", "tengrai_async", "-o", ".docs")
 
 
 @nox.session

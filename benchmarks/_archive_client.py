@@ -31,10 +31,8 @@ import contextlib
 import gc
 import hashlib
 import os
-import resource
 import sqlite3
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -43,54 +41,14 @@ import aiohttp
 import orjson
 import psutil
 import yarl
+from _rss import PeakPoller, kernel_peak, reset_peak
 
 from tengrai_async import TengrAI
 from tengrai_async.archive import DATABASE_NAME, sync
 
 API_KEY = "test-key"
-POLL_SECONDS = 0.005
 CHUNK = 256 * 1024  # the archive's chunk size (tengrai_async/archive/_images.py)
 TIMEOUT = 30.0  # the client's default timeout, which bounds each read of an image
-
-
-class PeakPoller:
-    """Samples the RSS every few milliseconds on a thread."""
-
-    def __init__(self) -> None:
-        self._process = psutil.Process()
-        self.peak = self._process.memory_info().rss
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-
-    def _poll(self) -> None:
-        while not self._stop.wait(POLL_SECONDS):
-            self.peak = max(self.peak, self._process.memory_info().rss)
-
-    def __enter__(self) -> PeakPoller:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def _reset_peak() -> bool:
-    """Reset the kernel's RSS high-water mark (VmHWM) to the current RSS (Linux >= 4.0)."""
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
-        return True
-    return False
-
-
-def _kernel_peak() -> int:
-    """VmHWM where there is one, else ru_maxrss (which survives execve: a last resort)."""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is in KiB on Linux
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
 
 
 async def _plain(
@@ -174,7 +132,7 @@ async def main(
             headers["Accept"] = "image/*"
         gc.collect()
         before = process.memory_info().rss
-        reset = _reset_peak()
+        reset = reset_peak()
         times = os.times()
         started = time.perf_counter()
         with PeakPoller() as poller, timers as spent:
@@ -204,7 +162,7 @@ async def main(
         "before": before,
         "after": after,
         "peak_polled": poller.peak,
-        "peak_kernel": _kernel_peak(),
+        "peak_kernel": kernel_peak(),
         "peak_reset": reset,
         "record_s": spent.record if spent else None,
         "fsync_s": spent.fsync if spent else None,

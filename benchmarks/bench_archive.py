@@ -37,7 +37,8 @@ import aiohttp
 import attrs
 import orjson
 import yarl
-from _archive_server import API_KEY, count_for_images, image_server_process, images_in
+from _archive_server import count_for_images, images_in
+from _server import API_KEY, server_process
 from _stats import LoadMeter, Target, format_rate, machine_info, median, print_table
 
 import tengrai_async
@@ -235,12 +236,12 @@ def run(*, quick: bool, rounds: int | None = None, profile: bool = False) -> lis
     store_times: list[StoreTimes] | None = [] if profile else None
     with tempfile.TemporaryDirectory(prefix="bench-archive-") as temporary:
         workdir = Path(temporary)
-        with image_server_process(count=sizes.artworks) as url:
+        with server_process(count=sizes.artworks) as url:
             iterates, archives, seconds = asyncio.run(_listing(url, sizes, workdir, store_times))
         listing_time = time.perf_counter() - started
         image_count = count_for_images(sizes.images)
         modes = [*DOWNLOAD_MODES, *PROFILE_MODES] if profile else list(DOWNLOAD_MODES)
-        with image_server_process(count=image_count, images=True, image_size=IMAGE_SIZE) as url:
+        with server_process(count=image_count, images=True, image_size=IMAGE_SIZE) as url:
             downloads = _downloads(url, sizes, workdir, modes, profile=profile)
         probes = None
         if profile:

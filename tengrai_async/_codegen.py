@@ -28,6 +28,7 @@ __all__ = [
     "generate_parser",
     "generate_structure",
     "generate_unstructure",
+    "slot_setter",
 ]
 
 
@@ -98,7 +99,7 @@ class Source:
         return fn
 
 
-def _setter(cls: type, name: str) -> Any:
+def slot_setter(cls: type, name: str) -> Any:
     """The slot descriptor's ``__set__`` of *name*, wherever in the MRO the slot was made."""
     for klass in cls.__mro__:
         if name in klass.__dict__:
@@ -146,8 +147,8 @@ def emit_model(src: Source, cls: type, target: str, path: str, indent: int) -> N
     # attrs validators: slot descriptors are the cheapest way to fill a frozen slotted class.
     src.emit(indent, f"{target} = {src.const(object.__new__, 'new')}({src.const(cls, 'C')})")
     for name, var in values.items():
-        src.emit(indent, f"{src.const(_setter(cls, name), 'set')}({target}, {var})")
-    src.emit(indent, f"{src.const(_setter(cls, '_raw'), 'set')}({target}, o)")
+        src.emit(indent, f"{src.const(slot_setter(cls, name), 'set')}({target}, {var})")
+    src.emit(indent, f"{src.const(slot_setter(cls, '_raw'), 'set')}({target}, o)")
 
 
 def _emit_field(src: Source, field: attrs.Attribute[Any], var: str, path: str, indent: int) -> None:
@@ -173,14 +174,15 @@ def generate_structure(cls: type) -> Callable[[Any], Any]:
 
 
 def generate_items(
-    kinds: Iterable[type], fallback: Callable[[Any], Any]
+    kinds: Iterable[tuple[str, type]], fallback: Callable[[Any], Any]
 ) -> Callable[[list[Any], int, list[Any]], None]:
     """``structure_items(data, start, out)``: the page loop, every known kind inline.
 
     It appends each structured item of ``data[start:]`` to ``out`` and raises :class:`Invalid`
-    at the first bad one, so ``len(out)`` tells the caller where it stopped. Items of no
-    inlined kind go through *fallback*. Inlining saves two Python calls per item on the hottest
-    loop of the SDK; the kinds are tried in order, so the commonest comes first.
+    at the first bad one, so ``len(out)`` tells the caller where it stopped. *kinds* pairs each
+    ``artworkType`` with its class; items of no inlined kind go through *fallback*. Inlining
+    saves two Python calls per item on the hottest loop of the SDK; the kinds are tried in
+    order, so the commonest comes first.
     """
     src = Source("structure_items")
     islice = src.const(itertools.islice, "islice")
@@ -189,8 +191,7 @@ def generate_items(
     src.emit(1, f"for o in ({islice}(data, start, None) if start else data):")
     src.emit(2, "if type(o) is dict:")
     src.emit(3, "kind = o.get('artworkType')")
-    for cls in kinds:
-        kind: str = attrs.fields_dict(cls)["artwork_type"].default.value  # type: ignore[union-attr]
+    for kind, cls in kinds:
         src.emit(3, f"if kind == {kind!r}:")
         emit_model(src, cls, "self", "", 4)
         src.emit(4, "append(self)")

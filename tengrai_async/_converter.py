@@ -26,6 +26,7 @@ from ._codegen import (
     generate_structure,
     generate_unstructure,
     is_model,
+    slot_setter,
 )
 from ._errors import ResponseValidationError
 from ._fields import NESTED, RULE
@@ -80,8 +81,7 @@ _READERS: Final = tuple(
     (camel_case(name), name, _lenient(rule)) for name, rule in _COMMON_RULES.items()
 )
 _set_unknown: Final = {
-    field.name: UnknownArtwork.__dict__[field.name].__set__
-    for field in attrs.fields(UnknownArtwork)
+    field.name: slot_setter(UnknownArtwork, field.name) for field in attrs.fields(UnknownArtwork)
 }
 
 
@@ -114,7 +114,7 @@ def _structure_artwork(obj: Any) -> Artwork:
 
 #: The page loop: every documented kind inline, in the enum's order (selena, the commonest,
 #: first); anything else goes through the dispatcher above.
-_structure_items: Final = generate_items(KINDS.values(), _structure_artwork)
+_structure_items: Final = generate_items(KINDS.items(), _structure_artwork)
 
 
 def wire_object(artwork: Artwork) -> dict[str, Any]:

@@ -147,7 +147,7 @@ def _status_values(
     if value is None:
         return frozenset()
     items = [value] if isinstance(value, str) else _as_list(value, "status")
-    known = _rules.OneOf(ArtworkStatus)
+    known = _rules.STATUS
     for item in items:
         candidate: object = item  # callers without a type checker may pass anything
         if not isinstance(candidate, str) or candidate not in known.by_value:

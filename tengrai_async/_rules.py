@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import enum
+import functools
 import math
 import re
 import sys
@@ -32,8 +33,6 @@ from ._enums import (
 __all__ = [
     "AREA",
     "BATCH",
-    "CREATIVITY",
-    "DETAILS",
     "DIMENSION",
     "HIGH_RESOLUTION_AREA",
     "LIMIT",
@@ -304,9 +303,9 @@ class OneOf(Rule, Generic[E]):
     enum: type[E]
     members: tuple[E, ...] | None = None
 
-    @property
+    @functools.cached_property
     def allowed(self) -> tuple[E, ...]:
-        """The members this rule accepts."""
+        """The members this rule accepts (worked out once per rule)."""
         return self.members if self.members is not None else tuple(self.enum)
 
     @property
@@ -314,9 +313,12 @@ class OneOf(Rule, Generic[E]):
         """The rule in words."""
         return f"one of {', '.join(repr(m.value) for m in self.allowed)}"
 
-    @property
+    @functools.cached_property
     def by_value(self) -> dict[str, E]:
-        """Wire value to member: a dict lookup is ~10x cheaper than calling the enum."""
+        """Wire value to member: a dict lookup is ~10x cheaper than calling the enum.
+
+        Built once per rule and shared: read it, never change it.
+        """
         return {member.value: member for member in self.allowed}
 
     def accepts(self, value: object) -> bool:
@@ -538,12 +540,18 @@ class Timestamp(Rule):
         """The RFC 3339 pattern, then ``fromisoformat`` (the full parse only when it balks)."""
         fail = _fail(src, path, self.expected)
         match = src.const(_RFC_3339.fullmatch, "rfc3339")
-        # On 3.11+ fromisoformat reads every RFC 3339 form but a lowercase t or z, or a fraction
-        # past 6 digits on 3.10: those few go through parse(), the rest take the fast call.
-        fast = src.const(_FROMISOFORMAT or self.parse, "fromisoformat")
         full = src.const(self.parse, "parse_timestamp")
         src.emit(indent, f"if type(v) is not str or {match}(v) is None:")
         src.emit(indent + 1, fail)
+        if _FROMISOFORMAT is None:  # Python 3.10: parse() is the only reading
+            src.emit(indent, "try:")
+            src.emit(indent + 1, f"{var} = {full}(v)")
+            src.emit(indent, "except ValueError:")
+            src.emit(indent + 1, f"{fail} from None")
+            return
+        # On 3.11+ fromisoformat reads every RFC 3339 form but a lowercase t or z: those few
+        # go through parse(), the rest take the fast call.
+        fast = src.const(_FROMISOFORMAT, "fromisoformat")
         src.emit(indent, "try:")
         src.emit(indent + 1, f"{var} = {fast}(v)")
         src.emit(indent, "except ValueError:")
@@ -735,8 +743,6 @@ KIND: Final = OneOf(ArtworkType)
 BATCH: Final = IntRange(1, 2)
 #: creativity, details, denoising, effort: the 1 to 5 scales of the generators.
 LEVEL: Final = IntRange(1, 5)
-CREATIVITY: Final = LEVEL
-DETAILS: Final = LEVEL
 #: photo_pilot's scales, typed number in its only schema.
 NUMBER_LEVEL: Final = Number(1, 5)
 #: detailer_upscaler's details and modification: low, medium, high.

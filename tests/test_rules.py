@@ -39,8 +39,8 @@ def _range(kind: str, key: str) -> tuple[float | None, float | None]:
     ("rule", "bounds"),
     [
         (_rules.BATCH, RANGES["batch"]),
-        (_rules.CREATIVITY, RANGES["creativity"]),
-        (_rules.DETAILS, RANGES["details"]),
+        (_rules.LEVEL, RANGES["creativity"]),
+        (_rules.LEVEL, RANGES["details"]),
         (_rules.LEVEL, _range("hamilton", "effort")),
         (_rules.LEVEL, _range("face_swap", "denoising")),
         (_rules.DIMENSION, RANGES["width"]),
@@ -162,16 +162,16 @@ def test_area_and_word_limits_match_the_spec() -> None:
 
 @pytest.mark.parametrize("value", [1, 3, 5])
 def test_int_range_accepts_its_edges_and_inside(value: int) -> None:
-    assert _rules.CREATIVITY.accepts(value)
+    assert _rules.LEVEL.accepts(value)
 
 
 @pytest.mark.parametrize("value", [0, 6, -1, True, False, 3.0, 2.7, "3", None])
 def test_int_range_rejects_outside_values_and_non_integers(value: object) -> None:
-    assert not _rules.CREATIVITY.accepts(value)
+    assert not _rules.LEVEL.accepts(value)
 
 
 def test_int_range_expected_text_names_its_bounds() -> None:
-    assert _rules.CREATIVITY.expected == "an integer from 1 to 5"
+    assert _rules.LEVEL.expected == "an integer from 1 to 5"
     assert _rules.OFFSET.expected == "an integer >= 0"
     assert _rules.MASK_KERNEL_SIZE.expected == "an integer <= 100"
     assert _rules.IntRange().expected == "an integer"

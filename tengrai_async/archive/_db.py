@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Final
 
 import attrs
-import orjson
 
 from .._errors import TengrAIError
 
@@ -26,6 +25,7 @@ __all__ = [
     "ImageJob",
     "PageCounts",
     "StoredArtwork",
+    "now_text",
 ]
 
 #: ``PRAGMA application_id``: marks the file as a tengrai-async archive ("TGAI").
@@ -129,7 +129,8 @@ class ImageJob:
     url: str
 
 
-def _now() -> str:
+def now_text() -> str:
+    """Now, in UTC, as the ISO 8601 text the tables hold (sortable as text)."""
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
@@ -211,7 +212,7 @@ class ArchiveDatabase:
     def start_run(self) -> int:
         """Record a new run; return its id."""
         with self._transaction():
-            cursor = self._db.execute("INSERT INTO runs (started_at) VALUES (?)", (_now(),))
+            cursor = self._db.execute("INSERT INTO runs (started_at) VALUES (?)", (now_text(),))
         assert cursor.lastrowid is not None  # noqa: S101 - an INSERT always sets it
         return cursor.lastrowid
 
@@ -225,7 +226,7 @@ class ArchiveDatabase:
                 f"UPDATE runs SET finished_at = :now, outcome = :outcome, complete = :complete, "  # noqa: S608 - column names are ours
                 f"newest_created_at = :newest{columns} WHERE id = :run",
                 {
-                    "now": _now(),
+                    "now": now_text(),
                     "outcome": outcome,
                     "complete": int(complete),
                     "newest": newest,
@@ -244,7 +245,7 @@ class ArchiveDatabase:
         yet downloaded).
         """
         counts = PageCounts()
-        now = _now()
+        now = now_text()
         items = list(artworks)
         known = self._stored_json([artwork.id for artwork in items])
         inserts: list[tuple[Any, ...]] = []
@@ -336,13 +337,8 @@ class ArchiveDatabase:
         """Record that the API no longer has this artwork (its JSON is kept)."""
         with self._transaction():
             self._db.execute(
-                "UPDATE artworks SET removed_at = ? WHERE id = ?", (_now(), artwork_id)
+                "UPDATE artworks SET removed_at = ? WHERE id = ?", (now_text(), artwork_id)
             )
-
-    def json_of(self, artwork_id: str) -> Any:
-        """The stored JSON of one artwork, decoded (``None`` when it is not archived)."""
-        row = self._db.execute("SELECT json FROM artworks WHERE id = ?", (artwork_id,)).fetchone()
-        return None if row is None else orjson.loads(row[0])
 
     # --- images ---------------------------------------------------------------------------
 
@@ -384,7 +380,7 @@ class ArchiveDatabase:
                     sha256,
                     reason,
                     content_type,
-                    _now(),
+                    now_text(),
                     job.artwork_id,
                     job.position,
                     job.url,

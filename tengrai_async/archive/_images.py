@@ -11,9 +11,7 @@ import asyncio
 import contextlib
 import hashlib
 import os
-import re
 import secrets
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, Final
@@ -52,7 +50,6 @@ _EXTENSIONS: Final = {
     "image/tiff": "tiff",
     "image/svg+xml": "svg",
 }
-_UUID_TEXT: Final = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 
 
 @attrs.frozen
@@ -88,10 +85,8 @@ def image_name(artwork_id: str, position: int, content_type: str) -> str:
     ``..`` or a NUL) as the SHA-256 of its text. The extension comes from a fixed list.
     """
     try:
-        stem = str(uuid.UUID(artwork_id)) if _UUID_TEXT.fullmatch(artwork_id) else None
-    except ValueError:  # pragma: no cover - the pattern admits only valid UUID text
-        stem = None
-    if stem is None:
+        stem = str(_sansio.check_artwork_id(artwork_id))
+    except ValueError:
         stem = "id-" + hashlib.sha256(artwork_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     media = content_type.split(";", 1)[0].strip().lower()
     return f"{stem}-{position}.{_EXTENSIONS.get(media, 'img')}"

@@ -29,7 +29,14 @@ from .._errors import ClientStateError, NotFoundError, ResponseValidationError, 
 from .._json import encode_json
 from .._models import Artwork, ArtworkPage
 from .._transport import Transport
-from ._db import ArchiveDatabase, ArchiveDatabaseError, ImageJob, PageCounts, StoredArtwork
+from ._db import (
+    ArchiveDatabase,
+    ArchiveDatabaseError,
+    ImageJob,
+    PageCounts,
+    StoredArtwork,
+    now_text,
+)
 from ._images import DEFAULT_MAX_IMAGE_BYTES, PART_SUFFIX, download_image
 
 __all__ = [
@@ -299,7 +306,7 @@ class _Run:
     ) -> ArchiveReport:
         db = self._db
         run = db.start_run()
-        seen_since = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+        seen_since = now_text()
         stop = _Stop.of(db.high_water_mark(), since)
         outcome = "interrupted"
         complete, newest = False, None
