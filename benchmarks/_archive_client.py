@@ -12,6 +12,8 @@ Both modes first learn the image URLs untimed, then time only the downloads:
 - ``plain``: ``iterate()`` collects the URLs of the succeeded artworks, then WORKERS workers of
   a plain ``aiohttp.ClientSession()`` (the session the client makes for itself, the same
   timeouts and headers) stream each body to a file in 256 KiB chunks: no hash, no fsync, no DB.
+- ``hashed``: ``plain`` plus a SHA-256 of each body as it streams in, nothing else: the floor
+  of any downloader that records the hash, as the archive must.
 - ``durable`` (``--profile`` only): ``plain`` plus what ``download_image`` adds to each file
   except the database: a SHA-256, a temporary name, an fsync off the loop and a rename.
 - ``archive-nofsync``, ``archive-nohash``, ``archive-nodb``, ``archive-noproxy`` and their
@@ -58,6 +60,7 @@ async def _plain(
     directory: Path,
     workers: int,
     *,
+    hashed: bool,
     durable: bool,
 ) -> tuple[int, int]:
     """Download every job, *workers* at a time; return (images, bytes)."""
@@ -80,7 +83,7 @@ async def _plain(
                 digest = hashlib.sha256()
                 with path.open("wb") as file:
                     async for chunk in response.content.iter_chunked(CHUNK):
-                        if durable:
+                        if hashed or durable:
                             digest.update(chunk)
                         file.write(chunk)
                         written += len(chunk)
@@ -106,7 +109,7 @@ async def main(
         mode = download_variant(mode)
         if mode == "archive":
             timers = time_downloads()
-    if mode not in ("archive", "plain", "durable"):
+    if mode not in ("archive", "plain", "hashed", "durable"):
         msg = f"unknown mode {mode!r} (the archive-... variants need the profile argument)"
         raise ValueError(msg)
     async with TengrAI(api_key=API_KEY, base_url=url) as client:
@@ -144,7 +147,13 @@ async def main(
                 # Its own session, as the client would make it: aiohttp.ClientSession().
                 async with aiohttp.ClientSession() as session:
                     images, written = await _plain(
-                        session, jobs, headers, directory, workers, durable=mode == "durable"
+                        session,
+                        jobs,
+                        headers,
+                        directory,
+                        workers,
+                        hashed=mode == "hashed",
+                        durable=mode == "durable",
                     )
                 problems = 0
         wall = time.perf_counter() - started

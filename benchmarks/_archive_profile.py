@@ -3,7 +3,8 @@
 Measurement only: the package is never edited. The timers wrap three of its private functions
 for the length of a ``with`` block; the download variants (``_archive_client.py``) switch one
 cost off at a time in their own process; the database probe stores the same rows through the
-package's ``store_page`` and through a prototype of the proposed change, side by side.
+package's ``store_page`` alone (no network, no event loop), with the package's SQLite settings
+and with SQLite's defaults, side by side.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from typing import Any
 
 import attrs
 
-from tengrai_async import _transport
 from tengrai_async.archive import _db, _images, _sync
 from tengrai_async.testing import make_artwork
 
@@ -38,27 +38,32 @@ __all__ = [
 class StoreTimes:
     """Seconds a first run spent outside the listing itself, and how often."""
 
-    rows: float = 0.0  # _rows: wire_object + orjson.dumps + StoredArtwork, per artwork
-    statements: float = 0.0  # store_page's SELECT + INSERT (+ images) per artwork
-    commits: float = 0.0  # BEGIN IMMEDIATE ... COMMIT: the WAL write, checkpoints' fsyncs
+    rows: float = 0.0  # _sync._rows on the event loop: wire_object + orjson.dumps + StoredArtwork
+    statements: float = 0.0  # store_page's lookup and inserts, on the database's thread
+    commits: float = 0.0  # BEGIN IMMEDIATE ... COMMIT there: the WAL write, checkpoints' fsyncs
     pages: int = 0
 
 
 @contextlib.contextmanager
 def time_store() -> Iterator[StoreTimes]:
-    """Time ``store_page`` in three parts while the block runs (wall seconds)."""
+    """Time the rows made on the loop and ``store_page`` in two parts (wall seconds)."""
     times = StoreTimes()
+    rows = _sync._rows  # noqa: SLF001 - measured, not changed
     store_page = _db.ArchiveDatabase.store_page
-    commit = _db._Transaction.__exit__  # noqa: SLF001 - measured, not changed
+    commit = _db._Transaction.__exit__  # noqa: SLF001
+
+    def timed_rows(*args: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return rows(*args)
+        finally:
+            times.rows += time.perf_counter() - started
 
     def timed_store(self: _db.ArchiveDatabase, artworks: Iterable[_db.StoredArtwork]) -> Any:
         started = time.perf_counter()
-        rows = list(artworks)  # the generator of _sync._rows runs here
-        built = time.perf_counter()
         before = times.commits
-        counts = store_page(self, rows)
-        times.rows += built - started
-        times.statements += time.perf_counter() - built - (times.commits - before)
+        counts = store_page(self, artworks)
+        times.statements += time.perf_counter() - started - (times.commits - before)
         times.pages += 1
         return counts
 
@@ -69,92 +74,26 @@ def time_store() -> Iterator[StoreTimes]:
         finally:
             times.commits += time.perf_counter() - started
 
+    _sync._rows = timed_rows  # noqa: SLF001
     _db.ArchiveDatabase.store_page = timed_store  # type: ignore[method-assign]
     _db._Transaction.__exit__ = timed_commit  # type: ignore[method-assign]  # noqa: SLF001
     try:
         yield times
     finally:
+        _sync._rows = rows  # noqa: SLF001
         _db.ArchiveDatabase.store_page = store_page  # type: ignore[method-assign]
         _db._Transaction.__exit__ = commit  # type: ignore[method-assign]  # noqa: SLF001
 
 
 # --- the database alone ---------------------------------------------------------------------
 
-_INSERT = (
-    "INSERT INTO artworks (id, artwork_type, status, created_at, json, valid, first_seen, "
-    "last_seen, last_changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_UPDATE = (
-    "UPDATE artworks SET artwork_type = ?, status = ?, created_at = ?, json = ?, valid = ?, "
-    "last_seen = ?, last_changed = ?, removed_at = NULL WHERE id = ?"
-)
-_IMAGES = (
-    "INSERT INTO images (artwork_id, position, url) VALUES (?, ?, ?) "
-    "ON CONFLICT (artwork_id, position) DO UPDATE SET url = excluded.url, state = NULL, "
-    "reason = NULL WHERE images.url != excluded.url AND "
-    "(images.state IS NULL OR images.state != 'done')"
-)
-
-
-def _store_batched(db: Any, page: list[_db.StoredArtwork]) -> None:
-    """The proposal: one SELECT for the page's ids, then one executemany per kind of write.
-
-    It counts new, updated and unchanged as store_page does; the caller commits.
-    """
-    now = _db._now()  # noqa: SLF001
-    ids = [artwork.id for artwork in page]
-    marks = ",".join("?" * len(ids))
-    old = dict(db.execute(f"SELECT id, json FROM artworks WHERE id IN ({marks})", ids))  # noqa: S608
-    new, changed, same = [], [], []
-    for artwork in page:
-        text = artwork.json.decode("utf-8")
-        previous = old.get(artwork.id)
-        if previous is None:
-            new.append(
-                (
-                    artwork.id,
-                    artwork.artwork_type,
-                    artwork.status,
-                    artwork.created_at,
-                    text,
-                    int(artwork.valid),
-                    now,
-                    now,
-                    now,
-                )
-            )
-        elif previous == text:
-            same.append((now, artwork.id))
-        else:
-            changed.append(
-                (
-                    artwork.artwork_type,
-                    artwork.status,
-                    artwork.created_at,
-                    text,
-                    int(artwork.valid),
-                    now,
-                    now,
-                    artwork.id,
-                )
-            )
-    db.executemany(_INSERT, new)
-    db.executemany(_UPDATE, changed)
-    db.executemany("UPDATE artworks SET last_seen = ? WHERE id = ?", same)
-    db.executemany(
-        _IMAGES,
-        [
-            (artwork.id, position, url)
-            for artwork in page
-            if artwork.status == "succeeded"
-            for position, url in enumerate(artwork.results)
-        ],
-    )
+#: SQLite's own defaults, which the package raises (``_db._CACHE_KIB``, ``_CHECKPOINT_PAGES``).
+_SQLITE_DEFAULTS = ("PRAGMA cache_size = -2000", "PRAGMA wal_autocheckpoint = 1000")
 
 
 @attrs.frozen
 class Probe:
-    """One way of storing the rows: wall and CPU seconds, and the rows stored per second."""
+    """One way of storing the rows: wall and CPU seconds."""
 
     name: str
     wall: float
@@ -162,23 +101,17 @@ class Probe:
 
 
 def _one_probe(
-    name: str, pages: list[list[_db.StoredArtwork]], pages_per_commit: int, workdir: Path
+    name: str, pages: list[list[_db.StoredArtwork]], pragmas: tuple[str, ...], workdir: Path
 ) -> Probe:
     directory = Path(tempfile.mkdtemp(dir=workdir))
     db = _db.ArchiveDatabase(directory / "archive.sqlite")
-    connection = db._db  # noqa: SLF001 - the probe writes through the package's connection
+    for pragma in pragmas:
+        db._db.execute(pragma)  # noqa: SLF001 - the probe's one change to the package's way
     try:
         cpu = time.process_time()
         started = time.perf_counter()
-        if pages_per_commit == 0:
-            for page in pages:
-                db.store_page(page)
-        else:
-            for first in range(0, len(pages), pages_per_commit):
-                connection.execute("BEGIN IMMEDIATE")
-                for page in pages[first : first + pages_per_commit]:
-                    _store_batched(connection, page)
-                connection.execute("COMMIT")
+        for page in pages:
+            db.store_page(page)
         wall = time.perf_counter() - started
         cpu = time.process_time() - cpu
     finally:
@@ -188,24 +121,25 @@ def _one_probe(
     return Probe(name, wall, cpu)
 
 
-def probe_database(count: int, rounds: int, workdir: Path) -> dict[str, list[Probe]]:
+def probe_database(
+    count: int, rounds: int, workdir: Path, *, defaults: bool = False
+) -> dict[str, list[Probe]]:
     """Store *count* synthetic artworks (500 a page) into empty databases, ways interleaved.
 
-    ``store_page`` is the package's (one transaction a page, a SELECT and an INSERT per
-    artwork); the others are the proposal at 1 and 10 pages a transaction.
+    The package's ``store_page``, one transaction a page, on this thread with nothing else
+    running: what a first run's database work costs at least. *defaults* adds the same with
+    SQLite's default cache and checkpoint sizes.
     """
     rows = [_sync._stored(make_artwork(index), valid=True) for index in range(count)]  # noqa: SLF001
     pages = [[row for row in rows[i : i + 500] if row is not None] for i in range(0, count, 500)]
-    ways = {
-        "store_page (now): 1 txn/page, 2 statements/artwork": 0,
-        "batched: 1 txn/page, 1 SELECT + executemany": 1,
-        "batched: 1 txn/10 pages": 10,
-    }
+    ways: dict[str, tuple[str, ...]] = {"store_page, the package's settings": ()}
+    if defaults:
+        ways["store_page, SQLite's default cache and checkpoints"] = _SQLITE_DEFAULTS
     results: dict[str, list[Probe]] = {name: [] for name in ways}
     for index in range(rounds):
         order = list(ways.items()) if index % 2 == 0 else list(reversed(ways.items()))
-        for name, per_commit in order:
-            results[name].append(_one_probe(name, pages, per_commit, workdir))
+        for name, pragmas in order:
+            results[name].append(_one_probe(name, pages, pragmas, workdir))
     return results
 
 
@@ -224,10 +158,8 @@ def download_variant(mode: str) -> str:
     """Switch off the cost named after ``archive-`` (in this process); return the base mode.
 
     ``archive-nofsync``: flush only, no fsync. ``archive-nohash``: no SHA-256.
-    ``archive-nodb``: no per-image transaction (``record_image`` does nothing).
-    ``archive-noproxy``: no proxy look-up in the environment per image (``proxy_for`` answers
-    ``None``, as it does here anyway: no ``*_PROXY`` variable is set for loopback).
-    Several join with ``-``: ``archive-nofsync-nohash-nodb-noproxy``.
+    ``archive-nodb``: no per-image transaction (``record_image`` does nothing on the
+    database's thread). Several join with ``-``: ``archive-nofsync-nohash-nodb``.
     """
     if not mode.startswith("archive-"):
         return mode
@@ -238,11 +170,6 @@ def download_variant(mode: str) -> str:
             _images.hashlib = types.SimpleNamespace(sha256=_NoDigest)  # type: ignore[assignment,attr-defined]
         elif cost == "nodb":
             _db.ArchiveDatabase.record_image = lambda *_, **__: None  # type: ignore[method-assign]
-        elif cost == "noproxy":
-            if not hasattr(_transport.Transport, "proxy_for"):
-                msg = "this version of the package has no Transport.proxy_for to switch off"
-                raise ValueError(msg)
-            _transport.Transport.proxy_for = lambda *_: None  # type: ignore[method-assign]
         else:
             msg = f"unknown variant {mode!r}"
             raise ValueError(msg)
@@ -253,7 +180,7 @@ def download_variant(mode: str) -> str:
 class DownloadTimes:
     """Seconds spent in the per-image database commit and in the fsyncs (summed over threads)."""
 
-    record: float = 0.0  # record_image: BEGIN IMMEDIATE, UPDATE, COMMIT, on the event loop
+    record: float = 0.0  # record_image: BEGIN IMMEDIATE, UPDATE, COMMIT, on the database's thread
     fsync: float = 0.0  # _sync_to_disk in the default executor, 8 downloads at once
 
 

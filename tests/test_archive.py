@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import hashlib
 import sqlite3
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -637,3 +638,124 @@ async def test_close_ends_an_image_download_waiting_to_retry(tmp_path: Path) -> 
             await task
         assert asyncio.get_running_loop().time() - started < 1.0
     assert not [p for p in (tmp_path / "images").iterdir() if p.name.startswith(".")]
+
+
+# -- the database's thread -----------------------------------------------------------------
+
+
+async def until(condition: Callable[[], bool], task: asyncio.Task[Any]) -> None:
+    """Wait until *condition* holds while *task* runs (a task that ends first fails the test)."""
+    async with asyncio.timeout(10):
+        while not condition():
+            assert not task.done(), task
+            await asyncio.sleep(0.002)
+
+
+def database_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("tengrai-archive-db")]
+
+
+def assert_no_database_thread_left() -> None:
+    for thread in database_threads():
+        thread.join(timeout=5)
+    assert not database_threads()
+
+
+async def test_a_run_cancelled_mid_listing_leaves_a_consistent_archive_and_no_thread(
+    tmp_path: Path,
+) -> None:
+    async with (
+        FakeTengrAI(count=3_000, latency=0.01) as server,
+        make_client(server.url) as client,
+    ):
+        task = asyncio.create_task(sync(client, tmp_path, images=False, page_size=100))
+        await until(lambda: listing_requests(server) >= 8, task)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert_no_database_thread_left()
+        db = sqlite3.connect(tmp_path / "archive.sqlite")
+        try:
+            assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            assert db.execute("SELECT outcome, complete FROM runs").fetchall() == [
+                ("interrupted", 0)
+            ]
+            stored = db.execute("SELECT count(*) FROM artworks").fetchone()[0]
+        finally:
+            db.close()
+        assert 0 < stored < 3_000
+        assert stored % 100 == 0  # whole pages only
+        report = await sync(client, tmp_path, images=False, page_size=100)
+        assert (report.new, report.complete) == (3_000 - stored, True)
+        expected = await listed(client)
+    assert {row["id"]: orjson.loads(row["json"]) for row in rows(tmp_path, "artworks")} == {
+        item["id"]: item for item in expected
+    }
+
+
+async def test_a_page_the_database_refuses_ends_the_run_with_an_error_naming_the_file(
+    tmp_path: Path,
+) -> None:
+    artworks = final(make_artworks(40, kinds=["selena"]))
+    async with FakeTengrAI(artworks[20:]) as server, make_client(server.url) as client:
+        await sync(client, tmp_path, images=False)
+    path = tmp_path / "archive.sqlite"
+    db = sqlite3.connect(path)
+    # Another program's trigger makes one insert fail, as a full disk or a lock would.
+    refused = artworks[5]["id"]  # a UUID: safe to write into the statement
+    db.execute(
+        f"CREATE TRIGGER refuse BEFORE INSERT ON artworks WHEN NEW.id = '{refused}' "
+        "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+    )
+    db.close()
+    async with FakeTengrAI(artworks) as server, make_client(server.url) as client:
+        with pytest.raises(ArchiveDatabaseError) as info:
+            await sync(client, tmp_path, images=False, page_size=4)
+    assert str(path) in str(info.value)
+    assert "refused by the test" in str(info.value)
+    assert info.value.__cause__ is None
+    assert_no_database_thread_left()
+    stored = {row["id"] for row in rows(tmp_path, "artworks")}
+    assert {a["id"] for a in artworks[:4]} <= stored  # the page before it was kept
+    assert not {a["id"] for a in artworks[4:8]} & stored  # its own page, not a part of it
+    assert [(r["outcome"], r["complete"]) for r in rows(tmp_path, "runs")][-1] == (
+        "interrupted",
+        0,
+    )
+
+
+async def test_an_interrupted_run_records_every_image_it_wrote(tmp_path: Path) -> None:
+    async with (
+        FakeTengrAI(count=120, images=True, image_latency=0.01) as server,
+        make_client(server.url) as client,
+    ):
+        images = tmp_path / "images"
+
+        def written() -> set[str]:
+            if not images.is_dir():
+                return set()
+            return {f"images/{p.name}" for p in images.iterdir() if not p.name.startswith(".")}
+
+        task = asyncio.create_task(sync(client, tmp_path, downloads=2))
+        await until(lambda: len(written()) >= 2, task)
+        # Another connection holds the write lock: the records of the next images wait.
+        other = sqlite3.connect(tmp_path / "archive.sqlite", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            await until(lambda: len(written()) >= 6, task)
+            task.cancel()
+            asyncio.get_running_loop().call_later(0.1, other.execute, "COMMIT")
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        finally:
+            other.close()
+        assert_no_database_thread_left()
+        done = {row["path"] for row in rows(tmp_path, "images") if row["state"] == "done"}
+        assert done == written()
+        assert not [p for p in images.iterdir() if p.name.startswith(".")]
+        total = len(rows(tmp_path, "images"))
+        assert len(done) < total
+        fetched = len(server.image_requests)
+        report = await sync(client, tmp_path)
+        assert report.images_downloaded == total - len(done)
+        assert len(server.image_requests) == fetched + report.images_downloaded

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -89,6 +89,10 @@ assert len(_MIGRATIONS) == SCHEMA_VERSION  # noqa: S101 - one migration per vers
 _RUNNING: Final = ("starting", "processing")
 #: Ids per ``IN (...)`` query: well under SQLite's limit on bound parameters.
 _IDS_PER_QUERY: Final = 500
+#: The page cache's size, at most (it grows as pages are read).
+_CACHE_KIB: Final = 64 * 1024
+#: Pages the write-ahead log may hold before a commit copies them into the database file.
+_CHECKPOINT_PAGES: Final = 10_000
 #: How many runs try a failed image before it is left as failed.
 MAX_IMAGE_ATTEMPTS: Final = 3
 
@@ -179,6 +183,11 @@ class ArchiveDatabase:
         db.execute("PRAGMA journal_mode = WAL")  # readers (other tools) never block a run
         db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: a crash loses no commit
         db.execute("PRAGMA foreign_keys = ON")
+        # Both ids are random, so every page's rows land all over the two primary-key
+        # indexes: a cache that holds them, and fewer (larger) checkpoints, cost a third
+        # less time per artwork than the defaults (2 MiB, 1,000 pages); see the benchmarks.
+        db.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
+        db.execute(f"PRAGMA wal_autocheckpoint = {_CHECKPOINT_PAGES}")
         for step in range(version, SCHEMA_VERSION):
             # One transaction per step, the version bump included (executescript would commit a
             # transaction begun outside it, so the script carries its own BEGIN and COMMIT).
@@ -217,7 +226,7 @@ class ArchiveDatabase:
         return cursor.lastrowid
 
     def finish_run(
-        self, run: int, *, outcome: str, complete: bool, newest: str | None, **counts: int
+        self, run: int, /, *, outcome: str, complete: bool, newest: str | None, **counts: int
     ) -> None:
         """Record how a run ended; a complete run moves the high-water mark to *newest*."""
         columns = "".join(f", {name} = :{name}" for name in counts)
@@ -250,7 +259,7 @@ class ArchiveDatabase:
         known = self._stored_json([artwork.id for artwork in items])
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
-        touches: list[tuple[str, str]] = []
+        touches: list[str] = []
         images: list[tuple[str, int, str]] = []
         for artwork in items:
             text = artwork.json.decode("utf-8")
@@ -268,7 +277,7 @@ class ArchiveDatabase:
                 )
             elif old == text:
                 counts.unchanged += 1
-                touches.append((now, artwork.id))
+                touches.append(artwork.id)
             else:
                 counts.updated += 1
                 updates.append(
@@ -281,21 +290,24 @@ class ArchiveDatabase:
             if artwork.status == "succeeded":
                 images.extend((artwork.id, n, url) for n, url in enumerate(artwork.results))
         db = self._db
-        # A few statements per page, not a few per artwork: inserts first, so that an id met
+        # A few statements per page, not a few per artwork: on the database's thread, each
+        # statement gives the GIL up once (an executemany would give it up per row, and wait
+        # for it again behind the event loop each time). Inserts first, so that an id met
         # twice in one page is inserted, then updated.
         with self._transaction():
-            db.executemany(
-                "INSERT INTO artworks (id, artwork_type, status, created_at, json, valid, "
-                "first_seen, last_seen, last_changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                inserts,
-            )
+            _insert_rows(db, _INSERT_ARTWORKS, inserts)
             db.executemany(
                 "UPDATE artworks SET artwork_type = ?, status = ?, created_at = ?, json = ?, "
                 "valid = ?, last_seen = ?, last_changed = ?, removed_at = NULL WHERE id = ?",
                 updates,
             )
-            db.executemany("UPDATE artworks SET last_seen = ? WHERE id = ?", touches)
-            self._add_images(images)
+            for chunk in _chunks(touches):
+                marks = ",".join("?" * len(chunk))
+                db.execute(
+                    f"UPDATE artworks SET last_seen = ? WHERE id IN ({marks})",  # noqa: S608 - only ?s
+                    (now, *chunk),
+                )
+            _insert_rows(db, _INSERT_IMAGES, images)
         return counts
 
     def _stored_json(self, ids: list[str]) -> dict[str, str]:
@@ -310,15 +322,6 @@ class ArchiveDatabase:
             )
             found.update((str(row[0]), str(row[1])) for row in rows)
         return found
-
-    def _add_images(self, images: list[tuple[str, int, str]]) -> None:
-        self._db.executemany(
-            "INSERT INTO images (artwork_id, position, url) VALUES (?, ?, ?) "
-            "ON CONFLICT (artwork_id, position) DO UPDATE SET url = excluded.url, state = NULL, "
-            "reason = NULL WHERE images.url != excluded.url AND "
-            "(images.state IS NULL OR images.state != 'done')",
-            images,
-        )
 
     def unfinished(self, seen_since: str) -> list[str]:
         """Ids of artworks archived while running and not seen since *seen_since*.
@@ -386,6 +389,39 @@ class ArchiveDatabase:
                     job.url,
                 ),
             )
+
+
+#: Rows per multi-row INSERT: 100 rows of 9 values stay under 999, SQLite's oldest limit on
+#: bound parameters.
+_ROWS_PER_INSERT: Final = 100
+_INSERT_ARTWORKS: Final = (
+    "INSERT INTO artworks (id, artwork_type, status, created_at, json, valid, first_seen, "
+    "last_seen, last_changed) VALUES {rows}"
+)
+# A URL that changed while its image was not yet downloaded is taken; a done image is kept.
+_INSERT_IMAGES: Final = (
+    "INSERT INTO images (artwork_id, position, url) VALUES {rows} "
+    "ON CONFLICT (artwork_id, position) DO UPDATE SET url = excluded.url, state = NULL, "
+    "reason = NULL WHERE images.url != excluded.url AND "
+    "(images.state IS NULL OR images.state != 'done')"
+)
+
+
+def _chunks(items: list[Any], size: int = _ROWS_PER_INSERT) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _insert_rows(db: sqlite3.Connection, statement: str, rows: list[tuple[Any, ...]]) -> None:
+    """Insert *rows* with one multi-row statement per :data:`_ROWS_PER_INSERT` of them."""
+    if not rows:
+        return
+    marks = "(" + ",".join("?" * len(rows[0])) + ")"
+    for chunk in _chunks(rows):
+        db.execute(
+            statement.format(rows=",".join([marks] * len(chunk))),
+            [value for row in chunk for value in row],
+        )
 
 
 class _Transaction:

@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_MAX_IMAGE_BYTES",
     "PART_SUFFIX",
     "ImageOutcome",
+    "ProxyCache",
     "download_image",
     "image_name",
 ]
@@ -73,6 +74,21 @@ class ImageOutcome:
     reason: str | None = None
 
 
+class ProxyCache:
+    """The proxy for each origin, looked up in the environment once per run, not per image."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+        self._proxies: dict[tuple[str, str | None, int | None], yarl.URL | None] = {}
+
+    def __call__(self, url: yarl.URL) -> yarl.URL | None:
+        """The proxy for a GET of *url* (see :meth:`Transport.proxy_for`)."""
+        origin = (url.scheme, url.host, url.port)
+        if origin not in self._proxies:
+            self._proxies[origin] = self._transport.proxy_for(url)
+        return self._proxies[origin]
+
+
 class _Transient(Exception):  # noqa: N818 - a retry signal, never leaves this module
     """A status worth another try."""
 
@@ -101,12 +117,14 @@ async def download_image(
     position: int,
     max_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
     on_bytes: Callable[[int], None] | None = None,
+    proxies: Callable[[yarl.URL], yarl.URL | None] | None = None,
 ) -> ImageOutcome:
     """Download one image into ``directory / "images"``; never raises for what a host answers.
 
     Whatever goes wrong with one image (an odd URL, a host's answer, a local file error) ends
     as its ``failed`` outcome with the reason, so one image never stops the others. The API
-    key is sent only when *url* has exactly the API's scheme, host and port.
+    key is sent only when *url* has exactly the API's scheme, host and port. *proxies*
+    looks the proxy up (the transport's ``proxy_for``, unless a run passes its cache).
 
     Raises:
         ClientStateError: The client was closed meanwhile.
@@ -115,7 +133,12 @@ async def download_image(
     try:
         # Run as one of the client's requests: close() ends it at once, even mid-backoff.
         return await transport.until_closed(
-            _download(transport, url, directory, artwork_id, position, max_bytes, on_bytes)
+            _download(
+                transport,
+                url,
+                _Destination(directory, artwork_id, position, max_bytes, on_bytes),
+                proxies or transport.proxy_for,
+            )
         )
     except ClientStateError:
         raise
@@ -126,11 +149,8 @@ async def download_image(
 async def _download(
     transport: Transport,
     url: str,
-    directory: Path,
-    artwork_id: str,
-    position: int,
-    max_bytes: int,
-    on_bytes: Callable[[int], None] | None,
+    destination: _Destination,
+    proxies: Callable[[yarl.URL], yarl.URL | None],
 ) -> ImageOutcome:
     target = _fetchable(url)
     if isinstance(target, ImageOutcome):
@@ -145,9 +165,8 @@ async def _download(
         timeout=aiohttp.ClientTimeout(
             total=None, sock_connect=transport.timeout, sock_read=transport.timeout
         ),
-        proxy=transport.proxy_for(target),
+        proxy=proxies(target),
     )
-    destination = _Destination(directory, artwork_id, position, max_bytes, on_bytes)
     attempts = transport.max_retries + 1
     # The API's retry policy, in a loop of the SDK's own (as the transport's), logged the same.
     for attempt in range(1, attempts + 1):
@@ -254,8 +273,11 @@ async def _fetch(request: _Request, destination: _Destination) -> ImageOutcome:
         name = image_name(artwork_id, position, content_type)
         images = directory / "images"
         part = images / f".{name}.{secrets.token_hex(4)}{PART_SUFFIX}"
+        # Hashed as it streams in, on the event loop: a thread would cost a hand-over per
+        # chunk, or a second read of the file, and the CPU it needs is not free either way.
         digest = hashlib.sha256()
         size = 0
+        renamed = False
         try:
             with part.open("wb") as file:
                 async for chunk in response.content.iter_chunked(_CHUNK):
@@ -274,9 +296,11 @@ async def _fetch(request: _Request, destination: _Destination) -> ImageOutcome:
                 # "done" image); fsync waits for the disk, so it runs off the event loop.
                 await asyncio.to_thread(_sync_to_disk, file)
             part.replace(images / name)
+            renamed = True
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                part.unlink()
+            if not renamed:
+                with contextlib.suppress(FileNotFoundError):
+                    part.unlink()
         return ImageOutcome(
             "done",
             path=f"images/{name}",

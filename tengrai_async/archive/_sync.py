@@ -9,6 +9,7 @@ next run lists down to it again and stores nothing twice.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as _dt
 import logging
@@ -28,7 +29,6 @@ from .._converter import wire_object
 from .._errors import ClientStateError, NotFoundError, ResponseValidationError, TengrAIError
 from .._json import encode_json
 from .._models import Artwork, ArtworkPage
-from .._transport import Transport
 from ._db import (
     ArchiveDatabase,
     ArchiveDatabaseError,
@@ -37,7 +37,14 @@ from ._db import (
     StoredArtwork,
     now_text,
 )
-from ._images import DEFAULT_MAX_IMAGE_BYTES, PART_SUFFIX, download_image
+from ._images import (
+    DEFAULT_MAX_IMAGE_BYTES,
+    PART_SUFFIX,
+    ImageOutcome,
+    ProxyCache,
+    download_image,
+)
+from ._thread import DatabaseThread
 
 __all__ = [
     "DATABASE_NAME",
@@ -159,19 +166,6 @@ def _stored(raw: Any, *, valid: bool) -> StoredArtwork | None:
     )
 
 
-def _rows(
-    artworks: Iterable[Artwork], invalid: Iterable[ResponseValidationError]
-) -> Iterator[StoredArtwork]:
-    for artwork in artworks:
-        row = _stored(wire_object(artwork), valid=True)
-        if row is not None:
-            yield row
-    for error in invalid:
-        row = _stored(error.raw, valid=False)
-        if row is not None:
-            yield row
-
-
 @contextlib.contextmanager
 def _locked(directory: Path) -> Iterator[None]:
     """Hold the directory's OS file lock (released by the OS even if the process is killed)."""
@@ -262,30 +256,28 @@ async def sync(
     with _locked(root):
         await asyncio.to_thread(_clean_parts, root / "images")
         path = root / DATABASE_NAME
-        db = ArchiveDatabase(path)
         try:
-            run = _Run(client, db, root, progress or _NoProgress())
-            return await run.go(
-                images=images,
-                since=since,
-                page_size=page_size,
-                prefetch=prefetch,
-                downloads=downloads,
-                max_image_bytes=max_image_bytes,
-                started=started,
-            )
+            async with DatabaseThread(path) as db:
+                run = _Run(client, db, root, progress or _NoProgress())
+                return await run.go(
+                    images=images,
+                    since=since,
+                    page_size=page_size,
+                    prefetch=prefetch,
+                    downloads=downloads,
+                    max_image_bytes=max_image_bytes,
+                    started=started,
+                )
         except sqlite3.DatabaseError as exc:
             # A file damaged after it was opened (or by another program meanwhile).
             raise ArchiveDatabaseError(f"{path} cannot be used as an archive: {exc}") from None
-        finally:
-            db.close()
 
 
 class _Run:
     """The state of one run, between its phases."""
 
     def __init__(
-        self, client: TengrAI, db: ArchiveDatabase, root: Path, progress: ArchiveProgress
+        self, client: TengrAI, db: DatabaseThread, root: Path, progress: ArchiveProgress
     ) -> None:
         self._client = client
         self._db = db
@@ -305,9 +297,9 @@ class _Run:
         started: float,
     ) -> ArchiveReport:
         db = self._db
-        run = db.start_run()
+        run = await db.call(ArchiveDatabase.start_run)
         seen_since = now_text()
-        stop = _Stop.of(db.high_water_mark(), since)
+        stop = _Stop.of(await db.call(ArchiveDatabase.high_water_mark), since)
         outcome = "interrupted"
         complete, newest = False, None
         listing_failed: TengrAIError | None = None
@@ -329,19 +321,23 @@ class _Run:
             raise
         finally:
             tally = self._tally
-            db.finish_run(
-                run,
-                outcome=outcome,
-                complete=complete and outcome == "done",
-                newest=newest,
-                new=tally.counts.new,
-                updated=tally.counts.updated,
-                unchanged=tally.counts.unchanged,
-                invalid=tally.counts.invalid,
-                images_done=tally.done,
-                images_gone=tally.gone,
-                images_failed=tally.failed,
-                bytes=tally.bytes,
+            # Shielded: an interrupted run is recorded as such even if cancelled again.
+            await asyncio.shield(
+                db.later(
+                    ArchiveDatabase.finish_run,
+                    run,
+                    outcome=outcome,
+                    complete=complete and outcome == "done",
+                    newest=newest,
+                    new=tally.counts.new,
+                    updated=tally.counts.updated,
+                    unchanged=tally.counts.unchanged,
+                    invalid=tally.counts.invalid,
+                    images_done=tally.done,
+                    images_gone=tally.gone,
+                    images_failed=tally.failed,
+                    bytes=tally.bytes,
+                )
             )
         tally = self._tally
         return ArchiveReport(
@@ -359,35 +355,49 @@ class _Run:
             elapsed=time.monotonic() - started,
         )
 
-    def _store(
-        self, items: Iterable[Artwork], invalid: Iterable[ResponseValidationError] = ()
-    ) -> None:
-        artworks, errors = list(items), list(invalid)
-        counts = self._db.store_page(_rows(artworks, errors))
+    def _account(self, counts: PageCounts, stored: int) -> None:
         tally = self._tally.counts
         tally.new += counts.new
         tally.updated += counts.updated
         tally.unchanged += counts.unchanged
         tally.invalid += counts.invalid
-        self._progress.artworks(len(artworks) + len(errors))
+        self._progress.artworks(stored)
 
-    def _store_page(self, page: ArtworkPage, stop: _Stop) -> bool:
-        """Store one page (but artworks older than ``since``); return whether it met the stop."""
-        kept = [artwork for artwork in page.items if not stop.before_since(artwork)]
-        self._store(kept, page.invalid)
-        return any(stop.reached(artwork) for artwork in page.items)
+    async def _store(
+        self, items: Iterable[Artwork], invalid: Iterable[ResponseValidationError] = ()
+    ) -> None:
+        artworks, errors = list(items), list(invalid)
+        counts = await self._db.call(ArchiveDatabase.store_page, _rows(artworks, errors))
+        self._account(counts, len(artworks) + len(errors))
 
     async def _list(self, stop: _Stop, *, page_size: int, prefetch: int) -> tuple[bool, str | None]:
         """List newest first down to the stop; return (complete, the newest ``createdAt``).
 
         Every page fetched is stored whole (an artwork already archived costs one comparison),
-        so an artwork that showed up late among older ones is still caught.
+        so an artwork that showed up late among older ones is still caught. Pages are stored
+        on the database's thread while the next ones are fetched; what was fetched before a
+        listing error is stored all the same.
         """
+        stores = _PageStores(self._db, self._account)
+        try:
+            result = await self._list_pages(stop, stores, page_size=page_size, prefetch=prefetch)
+        except TengrAIError:
+            await stores.settle()
+            raise
+        except BaseException:
+            stores.abandon()
+            raise
+        await stores.settle()
+        return result
+
+    async def _list_pages(
+        self, stop: _Stop, stores: _PageStores, *, page_size: int, prefetch: int
+    ) -> tuple[bool, str | None]:
         artworks = self._client.artworks
         # The first window goes alone: on an archive that is up to date it is the only one.
         first = await artworks.list(offset=0, limit=page_size, on_invalid="skip")
         newest = _newest(first)
-        if self._store_page(first, stop):
+        if await stores.add(first, stop):
             return stop.completes, newest
         if not first.has_more:
             return True, newest
@@ -400,7 +410,7 @@ class _Run:
             seen_ids=[artwork.id for artwork in first.items if artwork.id is not None],
         ) as iterator:
             async for page in iterator.pages():
-                if self._store_page(page, stop):
+                if await stores.add(page, stop):
                     return stop.completes, newest
         return True, newest  # the end of the listing
 
@@ -410,9 +420,8 @@ class _Run:
         An id that is not a UUID cannot be fetched and is left alone; one whose fetch fails is
         left as it was and counted in ``unrefreshed``: neither stops the run or its images.
         """
-        pending = [
-            artwork_id for artwork_id in self._db.unfinished(seen_since) if _is_uuid(artwork_id)
-        ]
+        unfinished = await self._db.call(ArchiveDatabase.unfinished, seen_since)
+        pending = [artwork_id for artwork_id in unfinished if _is_uuid(artwork_id)]
         if not pending:
             return
         semaphore = asyncio.Semaphore(concurrency)
@@ -422,11 +431,11 @@ class _Run:
                 try:
                     artwork = await self._client.artworks.get(artwork_id)
                 except NotFoundError:
-                    self._db.mark_removed(artwork_id)
+                    await self._db.call(ArchiveDatabase.mark_removed, artwork_id)
                     self._tally.removed += 1
                     return
                 except ResponseValidationError as exc:
-                    self._store([], [exc])
+                    await self._store([], [exc])
                     return
                 except (TengrAIError, ValueError) as exc:
                     if isinstance(exc, ClientStateError):
@@ -434,47 +443,43 @@ class _Run:
                     logger.warning("could not refresh artwork %r: %s", artwork_id, exc)
                     self._tally.unrefreshed += 1
                     return
-            self._store([artwork])
+            await self._store([artwork])
 
         await _all(one(artwork_id) for artwork_id in pending)
 
     async def _download(self, downloads: int, max_bytes: int) -> None:
-        """Download every pending image, *downloads* at a time, recording each as it ends."""
-        jobs = iter(self._db.pending_images())
+        """Download every pending image, *downloads* at a time, recording each as it ends.
+
+        The records are written on the database's thread, one transaction each, while the
+        downloads go on; they are all written before this returns, even when interrupted:
+        an image on disk is never fetched again.
+        """
+        jobs = iter(await self._db.call(ArchiveDatabase.pending_images))
         transport = self._client._transport  # noqa: SLF001 - the archive is the client's own
+        proxies = ProxyCache(transport)
         on_bytes: Callable[[int], None] = self._progress.image_bytes
+        records: list[asyncio.Future[None]] = []
 
         async def worker() -> None:
             for job in jobs:  # the workers share one iterator: each job is taken once
-                await self._fetch(transport, job, max_bytes, on_bytes)
+                outcome = await download_image(
+                    transport,
+                    job.url,
+                    directory=self._root,
+                    artwork_id=job.artwork_id,
+                    position=job.position,
+                    max_bytes=max_bytes,
+                    on_bytes=on_bytes,
+                    proxies=proxies,
+                )
+                records.append(self._record(job, outcome))
 
-        await _all(worker() for _ in range(downloads))
+        try:
+            await _all(worker() for _ in range(downloads))
+        finally:
+            await asyncio.shield(asyncio.gather(*records))
 
-    async def _fetch(
-        self,
-        transport: Transport,
-        job: ImageJob,
-        max_bytes: int,
-        on_bytes: Callable[[int], None],
-    ) -> None:
-        outcome = await download_image(
-            transport,
-            job.url,
-            directory=self._root,
-            artwork_id=job.artwork_id,
-            position=job.position,
-            max_bytes=max_bytes,
-            on_bytes=on_bytes,
-        )
-        self._db.record_image(
-            job,
-            state=outcome.state,
-            path=outcome.path,
-            size=outcome.size,
-            sha256=outcome.sha256,
-            reason=outcome.reason,
-            content_type=outcome.content_type,
-        )
+    def _record(self, job: ImageJob, outcome: ImageOutcome) -> asyncio.Future[None]:
         tally = self._tally
         if outcome.state == "done":
             tally.done += 1
@@ -483,6 +488,67 @@ class _Run:
             tally.gone += 1
         else:
             tally.failed += 1
+        return self._db.later(
+            ArchiveDatabase.record_image,
+            job,
+            state=outcome.state,
+            path=outcome.path,
+            size=outcome.size,
+            sha256=outcome.sha256,
+            reason=outcome.reason,
+            content_type=outcome.content_type,
+        )
+
+
+#: Pages handed to the database's thread and not yet stored, at most: enough to keep it busy
+#: while the listing goes on, few enough that an interrupted run loses little.
+_PAGES_AHEAD: Final = 2
+
+
+class _PageStores:
+    """The listing's pages on their way to the database's thread, oldest first."""
+
+    def __init__(self, db: DatabaseThread, account: Callable[[PageCounts, int], None]) -> None:
+        self._db = db
+        self._account = account
+        self._pending: collections.deque[tuple[asyncio.Future[PageCounts], int]] = (
+            collections.deque()
+        )
+
+    async def add(self, page: ArtworkPage, stop: _Stop) -> bool:
+        """Queue the page (but artworks older than ``since``); return whether it met the stop.
+
+        Waits while more than :data:`_PAGES_AHEAD` pages are queued.
+        """
+        kept = [artwork for artwork in page.items if not stop.before_since(artwork)]
+        rows = _rows(kept, page.invalid)
+        count = len(kept) + len(page.invalid)
+        self._pending.append((self._db.later(ArchiveDatabase.store_page, rows), count))
+        while len(self._pending) > _PAGES_AHEAD:
+            await self._settle_oldest()
+        return any(stop.reached(artwork) for artwork in page.items)
+
+    async def settle(self) -> None:
+        """Wait until every queued page is stored; a failure abandons the rest."""
+        try:
+            while self._pending:
+                await self._settle_oldest()
+        except BaseException:
+            self.abandon()
+            raise
+
+    def abandon(self) -> None:
+        """Drop the pages not yet stored (an interrupted run: the next one lists them again)."""
+        while self._pending:
+            future, _ = self._pending.popleft()
+            if not future.cancel() and not future.cancelled():
+                future.exception()  # retrieved: the error that matters is already on its way
+
+    async def _settle_oldest(self) -> None:
+        future, count = self._pending[0]
+        counts = await future
+        self._pending.popleft()
+        self._account(counts, count)
 
 
 #: How far below the last complete run's newest artwork a run still lists: an artwork that
@@ -547,6 +613,19 @@ async def _all(coroutines: Iterable[Coroutine[Any, Any, None]]) -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _rows(
+    artworks: Iterable[Artwork], invalid: Iterable[ResponseValidationError]
+) -> list[StoredArtwork]:
+    """The rows of a page's artworks (valid) and of its invalid items.
+
+    Made on the event loop: the database's thread then holds the GIL only briefly (a thread
+    that keeps taking it back from a busy loop waits for it each time).
+    """
+    rows = [_stored(wire_object(artwork), valid=True) for artwork in artworks]
+    rows += [_stored(error.raw, valid=False) for error in invalid]
+    return [row for row in rows if row is not None]
 
 
 def _newest(page: ArtworkPage) -> str | None:

@@ -1,0 +1,102 @@
+"""The archive database on a thread of its own, so that the event loop never waits on SQLite.
+
+SQLite does its work (B-tree writes, the WAL, checkpoints' fsyncs) with the GIL released, so
+on its own thread it overlaps the listing's network reads and JSON decoding instead of adding
+to them. Every call runs on that one thread, in the order it was made: the connection is only
+ever used there, and one page's transaction never interleaves with another's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Callable
+from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
+
+from ._db import ArchiveDatabase
+
+__all__ = ["DatabaseThread"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class DatabaseThread:
+    """An :class:`ArchiveDatabase` opened, used and closed on one worker thread.
+
+    ``async with DatabaseThread(path) as db:`` opens it (raising what opening raises);
+    ``await db.call(ArchiveDatabase.method, ...)`` runs a method there and waits for it;
+    ``db.later(...)`` queues one and returns its future at once, so that the caller can go on
+    (a page is stored while the next one is fetched). Leaving the block closes the database
+    after the call in progress: queued calls whose futures were cancelled never start.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="tengrai-archive-db"
+        )
+        self._db: ArchiveDatabase | None = None
+
+    async def __aenter__(self) -> DatabaseThread:
+        try:
+            await self._run(self._open)
+        except BaseException:
+            await self._shut()
+            raise
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self._shut()
+
+    def later(
+        self,
+        method: Callable[Concatenate[ArchiveDatabase, P], T],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> asyncio.Future[T]:
+        """Queue ``method(database, *args, **kwargs)`` and return its future at once.
+
+        Cancelling the future before the call starts keeps it from running.
+        """
+        return asyncio.wrap_future(self._executor.submit(self._with_db, method, *args, **kwargs))
+
+    async def call(
+        self,
+        method: Callable[Concatenate[ArchiveDatabase, P], T],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run ``method(database, *args, **kwargs)`` on the thread and return its result."""
+        return await self.later(method, *args, **kwargs)
+
+    def _with_db(
+        self,
+        method: Callable[Concatenate[ArchiveDatabase, P], T],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        assert self._db is not None  # noqa: S101 - calls are only made inside the block
+        return method(self._db, *args, **kwargs)
+
+    def _open(self) -> None:
+        self._db = ArchiveDatabase(self._path)
+
+    def _close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    async def _run(self, work: Callable[[], None]) -> None:
+        await asyncio.wrap_future(self._executor.submit(work))
+
+    async def _shut(self) -> None:
+        closing = self._executor.submit(self._close)
+        self._executor.shutdown(wait=False)
+        # Shielded: cancelled again meanwhile, the close still runs (after the call in
+        # progress), and the thread ends with it.
+        await asyncio.shield(asyncio.wrap_future(closing))
