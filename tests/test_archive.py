@@ -718,10 +718,7 @@ async def test_a_page_the_database_refuses_ends_the_run_with_an_error_naming_the
     stored = {row["id"] for row in rows(tmp_path, "artworks")}
     assert {a["id"] for a in artworks[:4]} <= stored  # the page before it was kept
     assert not {a["id"] for a in artworks[4:8]} & stored  # its own page, not a part of it
-    assert [(r["outcome"], r["complete"]) for r in rows(tmp_path, "runs")][-1] == (
-        "interrupted",
-        0,
-    )
+    assert [(r["outcome"], r["complete"]) for r in rows(tmp_path, "runs")][-1] == ("failed", 0)
 
 
 async def test_an_interrupted_run_records_every_image_it_wrote(tmp_path: Path) -> None:

@@ -316,7 +316,7 @@ class _Run:
             if listing_failed is not None:
                 raise listing_failed
             outcome = "done"
-        except TengrAIError:
+        except (TengrAIError, sqlite3.DatabaseError):
             outcome = "failed"
             raise
         finally:
@@ -458,7 +458,8 @@ class _Run:
         transport = self._client._transport  # noqa: SLF001 - the archive is the client's own
         proxies = ProxyCache(transport)
         on_bytes: Callable[[int], None] = self._progress.image_bytes
-        records: list[asyncio.Future[None]] = []
+        # In the order the database's thread writes them: the done ones leave from the left.
+        records: collections.deque[asyncio.Future[None]] = collections.deque()
 
         async def worker() -> None:
             for job in jobs:  # the workers share one iterator: each job is taken once
@@ -473,6 +474,8 @@ class _Run:
                     proxies=proxies,
                 )
                 records.append(self._record(job, outcome))
+                while records and records[0].done():
+                    records.popleft().result()  # a record that failed ends the run here
 
         try:
             await _all(worker() for _ in range(downloads))
