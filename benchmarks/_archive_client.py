@@ -1,7 +1,7 @@
 """One download round of the archive benchmark, in a process of its own: wall time and RSS.
 
 Usage: ``python benchmarks/_archive_client.py MODE URL DIRECTORY WORKERS [profile]``; prints one
-JSON line (with ``profile``, also the seconds spent in ``record_image`` and in the fsyncs).
+JSON line (with ``profile``, also the seconds spent in ``record_images`` and in the fsyncs).
 
 Both modes first learn the image URLs untimed, then time only the downloads:
 

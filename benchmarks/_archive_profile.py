@@ -158,7 +158,7 @@ def download_variant(mode: str) -> str:
     """Switch off the cost named after ``archive-`` (in this process); return the base mode.
 
     ``archive-nofsync``: flush only, no fsync. ``archive-nohash``: no SHA-256.
-    ``archive-nodb``: no per-image transaction (``record_image`` does nothing on the
+    ``archive-nodb``: no image records (``record_images`` does nothing on the
     database's thread). Several join with ``-``: ``archive-nofsync-nohash-nodb``.
     """
     if not mode.startswith("archive-"):
@@ -169,7 +169,7 @@ def download_variant(mode: str) -> str:
         elif cost == "nohash":
             _images.hashlib = types.SimpleNamespace(sha256=_NoDigest)  # type: ignore[assignment,attr-defined]
         elif cost == "nodb":
-            _db.ArchiveDatabase.record_image = lambda *_, **__: None  # type: ignore[method-assign]
+            _db.ArchiveDatabase.record_images = lambda *_, **__: None  # type: ignore[method-assign]
         else:
             msg = f"unknown variant {mode!r}"
             raise ValueError(msg)
@@ -180,21 +180,21 @@ def download_variant(mode: str) -> str:
 class DownloadTimes:
     """Seconds spent in the per-image database commit and in the fsyncs (summed over threads)."""
 
-    record: float = 0.0  # record_image: BEGIN IMMEDIATE, UPDATE, COMMIT, on the database's thread
+    record: float = 0.0  # record_images: a batch a transaction, on the database's thread
     fsync: float = 0.0  # _sync_to_disk in the default executor, 8 downloads at once
 
 
 @contextlib.contextmanager
 def time_downloads() -> Iterator[DownloadTimes]:
-    """Time ``record_image`` and ``_sync_to_disk`` (as this process has them) in the block."""
+    """Time ``record_images`` and ``_sync_to_disk`` (as this process has them) in the block."""
     times = DownloadTimes()
-    record_image = _db.ArchiveDatabase.record_image
+    record_images = _db.ArchiveDatabase.record_images
     sync_to_disk = _images._sync_to_disk  # noqa: SLF001
 
     def timed_record(self: Any, *args: Any, **kwargs: Any) -> None:
         started = time.perf_counter()
         try:
-            record_image(self, *args, **kwargs)
+            record_images(self, *args, **kwargs)
         finally:
             times.record += time.perf_counter() - started
 
@@ -205,10 +205,10 @@ def time_downloads() -> Iterator[DownloadTimes]:
         finally:
             times.fsync += time.perf_counter() - started
 
-    _db.ArchiveDatabase.record_image = timed_record  # type: ignore[method-assign]
+    _db.ArchiveDatabase.record_images = timed_record  # type: ignore[method-assign]
     _images._sync_to_disk = timed_sync  # noqa: SLF001
     try:
         yield times
     finally:
-        _db.ArchiveDatabase.record_image = record_image  # type: ignore[method-assign]
+        _db.ArchiveDatabase.record_images = record_images  # type: ignore[method-assign]
         _images._sync_to_disk = sync_to_disk  # noqa: SLF001

@@ -334,7 +334,7 @@ LABELS = {
     "durable": "plain + sha256 + .part + fsync + rename",
     "archive-nofsync": "sync, fsync switched off",
     "archive-nohash": "sync, SHA-256 switched off",
-    "archive-nodb": "sync, per-image DB commit switched off",
+    "archive-nodb": "sync, image records switched off",
     "archive-nofsync-nohash-nodb": "sync, all three switched off",
 }
 
@@ -516,7 +516,7 @@ def _print_profile(
     )
     archive = downloads["archive"]
     print(
-        f"Downloads: record_image (one BEGIN/UPDATE/COMMIT per image, on the database's "
+        "Downloads: record_images (a transaction per batch of images, on the database's "
         "thread, not awaited by the downloads) took "
         f"{median(r['record_s'] for r in archive):.2f} s per run; the fsyncs "
         f"{median(r['fsync_s'] for r in archive):.2f} s summed over the executor's threads. "

@@ -756,3 +756,21 @@ async def test_an_interrupted_run_records_every_image_it_wrote(tmp_path: Path) -
         report = await sync(client, tmp_path)
         assert report.images_downloaded == total - len(done)
         assert len(server.image_requests) == fetched + report.images_downloaded
+
+
+def test_a_full_disk_is_a_write_failure_and_a_damaged_file_is_not(tmp_path: Path) -> None:
+    from tengrai_async.archive._db import write_failure  # noqa: PLC0415 - the rule itself
+
+    db = sqlite3.connect(tmp_path / "full.sqlite")
+    db.execute("CREATE TABLE t (x TEXT)")
+    db.execute("PRAGMA max_page_count = 2")  # what a full disk looks like to SQLite
+    with pytest.raises(sqlite3.OperationalError) as full:
+        db.execute("INSERT INTO t VALUES (?)", ("x" * 100_000,))
+    db.close()
+    assert write_failure(full.value)
+    (tmp_path / "damaged.sqlite").write_bytes(b"\x00garbage" * 512)
+    db = sqlite3.connect(tmp_path / "damaged.sqlite")
+    with pytest.raises(sqlite3.DatabaseError) as damaged:
+        db.execute("SELECT * FROM sqlite_master")
+    db.close()
+    assert not write_failure(damaged.value)

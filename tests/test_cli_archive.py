@@ -150,6 +150,25 @@ def test_a_corrupted_database_is_exit_2_naming_the_file(
     assert "Traceback" not in err
 
 
+def test_a_database_another_program_keeps_locked_exits_4_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve(monkeypatch, count=20):
+        assert main(["archive", str(tmp_path), "-q", "--no-images"]) == 0
+        # Another program holds the write lock longer than SQLite waits for it (5 s).
+        other = sqlite3.connect(tmp_path / "archive.sqlite", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            assert main(["archive", str(tmp_path), "--no-images"]) == 4
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        err = capsys.readouterr().err
+        assert f"cannot write {tmp_path / 'archive.sqlite'}: database is locked" in err
+        assert "Traceback" not in err
+        assert main(["archive", str(tmp_path), "-q", "--no-images"]) == 0  # the next carries on
+
+
 def test_a_bad_since_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["archive", str(tmp_path), "--since", "2026-01-01"]) == 2
     assert "no UTC offset" in capsys.readouterr().err

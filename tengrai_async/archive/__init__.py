@@ -11,7 +11,7 @@ last sent it, ``images/`` every image of every succeeded artwork. Run it daily (
 
 from __future__ import annotations
 
-from ._db import APPLICATION_ID, SCHEMA_VERSION, ArchiveDatabaseError
+from ._db import APPLICATION_ID, SCHEMA_VERSION, ArchiveDatabaseError, ArchiveWriteError
 from ._images import DEFAULT_MAX_IMAGE_BYTES
 from ._sync import DATABASE_NAME, ArchiveLockedError, ArchiveProgress, ArchiveReport, sync
 
@@ -24,5 +24,6 @@ __all__ = [
     "ArchiveLockedError",
     "ArchiveProgress",
     "ArchiveReport",
+    "ArchiveWriteError",
     "sync",
 ]

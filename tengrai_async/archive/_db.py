@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -22,10 +22,13 @@ __all__ = [
     "SCHEMA_VERSION",
     "ArchiveDatabase",
     "ArchiveDatabaseError",
+    "ArchiveWriteError",
     "ImageJob",
+    "ImageRecord",
     "PageCounts",
     "StoredArtwork",
     "now_text",
+    "write_failure",
 ]
 
 #: ``PRAGMA application_id``: marks the file as a tengrai-async archive ("TGAI").
@@ -101,6 +104,34 @@ class ArchiveDatabaseError(TengrAIError):
     """The archive's database cannot be used: not SQLite, another program's, or too new."""
 
 
+class ArchiveWriteError(ArchiveDatabaseError):
+    """The archive's database could not be written during a run.
+
+    A full disk, an I/O error, a file made read-only, or another program holding the write lock
+    longer than SQLite waits: the file itself is fine, and the next run carries on.
+    """
+
+
+# The SQLite result codes of a write that failed for a reason outside the file (their extended
+# codes begin with these names), and the words SQLite uses for them, for Python 3.10, whose
+# errors do not carry the code.
+_WRITE_FAILURES: Final = ("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_BUSY")
+_WRITE_FAILURE_WORDS: Final = (
+    "database or disk is full",
+    "disk I/O error",
+    "attempt to write a readonly database",
+    "database is locked",
+)
+
+
+def write_failure(exc: sqlite3.Error) -> bool:
+    """Whether *exc* says the database could not be written, rather than that it is unusable."""
+    name: str | None = getattr(exc, "sqlite_errorname", None)
+    if name is not None:
+        return name.startswith(_WRITE_FAILURES)
+    return any(words in str(exc) for words in _WRITE_FAILURE_WORDS)  # pragma: no cover - 3.10
+
+
 @attrs.frozen
 class StoredArtwork:
     """One artwork to store: its id, the fields the table indexes, and the API's JSON text."""
@@ -131,6 +162,19 @@ class ImageJob:
     artwork_id: str
     position: int
     url: str
+
+
+@attrs.frozen(kw_only=True)
+class ImageRecord:
+    """How one image download ended, to record (see the ``images`` table's columns)."""
+
+    job: ImageJob
+    state: str
+    path: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+    reason: str | None = None
+    content_type: str | None = None
 
 
 def now_text() -> str:
@@ -301,7 +345,7 @@ class ArchiveDatabase:
                 "valid = ?, last_seen = ?, last_changed = ?, removed_at = NULL WHERE id = ?",
                 updates,
             )
-            for chunk in _chunks(touches):
+            for chunk in _chunks(touches, _MAX_PARAMETERS - 1):
                 marks = ",".join("?" * len(chunk))
                 db.execute(
                     f"UPDATE artworks SET last_seen = ? WHERE id IN ({marks})",  # noqa: S608 - only ?s
@@ -313,8 +357,7 @@ class ArchiveDatabase:
     def _stored_json(self, ids: list[str]) -> dict[str, str]:
         """The stored JSON text of those of *ids* already archived (one query per 500 ids)."""
         found: dict[str, str] = {}
-        for start in range(0, len(ids), _IDS_PER_QUERY):
-            chunk = ids[start : start + _IDS_PER_QUERY]
+        for chunk in _chunks(ids, _IDS_PER_QUERY):
             marks = ",".join("?" * len(chunk))
             rows = self._db.execute(
                 f"SELECT id, json FROM artworks WHERE id IN ({marks})",  # noqa: S608 - only ?s
@@ -359,41 +402,27 @@ class ArchiveDatabase:
         ).fetchall()
         return [ImageJob(str(a), int(p), str(u)) for a, p, u in rows]
 
-    def record_image(
-        self,
-        job: ImageJob,
-        *,
-        state: str,
-        path: str | None = None,
-        size: int | None = None,
-        sha256: str | None = None,
-        reason: str | None = None,
-        content_type: str | None = None,
-    ) -> None:
-        """Record how one image download ended."""
-        with self._transaction():
-            self._db.execute(
-                "UPDATE images SET state = ?, path = ?, bytes = ?, sha256 = ?, reason = ?, "
-                "content_type = ?, attempts = attempts + 1, updated_at = ? "
-                "WHERE artwork_id = ? AND position = ? AND url = ?",
-                (
-                    state,
-                    path,
-                    size,
-                    sha256,
-                    reason,
-                    content_type,
-                    now_text(),
-                    job.artwork_id,
-                    job.position,
-                    job.url,
-                ),
+    def record_images(self, records: Sequence[ImageRecord]) -> None:
+        """Record how some image downloads ended, in one transaction.
+
+        A record whose URL the listing has changed meanwhile is dropped: the image is pending
+        again, with its new URL.
+        """
+        now = now_text()
+        rows = [
+            (
+                *(record.job.artwork_id, record.job.position, record.job.url, record.state),
+                *(record.path, record.size, record.sha256, record.reason, record.content_type),
+                *(1, now),
             )
+            for record in records
+        ]
+        with self._transaction():
+            _insert_rows(self._db, _RECORD_IMAGES, rows)
 
 
-#: Rows per multi-row INSERT: 100 rows of 9 values stay under 999, SQLite's oldest limit on
-#: bound parameters.
-_ROWS_PER_INSERT: Final = 100
+#: Bound parameters per statement, at most: SQLite's oldest limit (newer ones allow 32,766).
+_MAX_PARAMETERS: Final = 999
 _INSERT_ARTWORKS: Final = (
     "INSERT INTO artworks (id, artwork_type, status, created_at, json, valid, first_seen, "
     "last_seen, last_changed) VALUES {rows}"
@@ -407,17 +436,30 @@ _INSERT_IMAGES: Final = (
 )
 
 
-def _chunks(items: list[Any], size: int = _ROWS_PER_INSERT) -> Iterator[list[Any]]:
+# The rows exist (a job comes from the table), so each insert is an update of its row, made
+# only while the row still has the URL that was downloaded.
+_RECORD_IMAGES: Final = (
+    "INSERT INTO images (artwork_id, position, url, state, path, bytes, sha256, reason, "
+    "content_type, attempts, updated_at) VALUES {rows} "
+    "ON CONFLICT (artwork_id, position) DO UPDATE SET state = excluded.state, "
+    "path = excluded.path, bytes = excluded.bytes, sha256 = excluded.sha256, "
+    "reason = excluded.reason, content_type = excluded.content_type, "
+    "attempts = images.attempts + 1, updated_at = excluded.updated_at "
+    "WHERE images.url = excluded.url"
+)
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
 def _insert_rows(db: sqlite3.Connection, statement: str, rows: list[tuple[Any, ...]]) -> None:
-    """Insert *rows* with one multi-row statement per :data:`_ROWS_PER_INSERT` of them."""
+    """Insert *rows* with as few multi-row statements as :data:`_MAX_PARAMETERS` allows."""
     if not rows:
         return
     marks = "(" + ",".join("?" * len(rows[0])) + ")"
-    for chunk in _chunks(rows):
+    for chunk in _chunks(rows, _MAX_PARAMETERS // len(rows[0])):
         db.execute(
             statement.format(rows=",".join([marks] * len(chunk))),
             [value for row in chunk for value in row],

@@ -32,10 +32,12 @@ from .._models import Artwork, ArtworkPage
 from ._db import (
     ArchiveDatabase,
     ArchiveDatabaseError,
-    ImageJob,
+    ArchiveWriteError,
+    ImageRecord,
     PageCounts,
     StoredArtwork,
     now_text,
+    write_failure,
 )
 from ._images import (
     DEFAULT_MAX_IMAGE_BYTES,
@@ -235,6 +237,8 @@ async def sync(
     Raises:
         ArchiveLockedError: Another run is archiving into *directory*.
         ArchiveDatabaseError: ``archive.sqlite`` is not an archive this version can use.
+        ArchiveWriteError: ``archive.sqlite`` could not be written during the run (a full
+            disk, an I/O error, another program holding its lock); what was stored is kept.
         ValueError: A bad argument (before anything is written).
         OSError: *directory* cannot be created or written.
         APIError, TransportError: The listing failed (what was stored so far is kept).
@@ -269,6 +273,8 @@ async def sync(
                     started=started,
                 )
         except sqlite3.DatabaseError as exc:
+            if write_failure(exc):
+                raise ArchiveWriteError(f"cannot write {path}: {exc}") from None
             # A file damaged after it was opened (or by another program meanwhile).
             raise ArchiveDatabaseError(f"{path} cannot be used as an archive: {exc}") from None
 
@@ -450,16 +456,15 @@ class _Run:
     async def _download(self, downloads: int, max_bytes: int) -> None:
         """Download every pending image, *downloads* at a time, recording each as it ends.
 
-        The records are written on the database's thread, one transaction each, while the
-        downloads go on; they are all written before this returns, even when interrupted:
-        an image on disk is never fetched again.
+        The records are written on the database's thread a batch at a time while the
+        downloads go on; they are all written before this returns, even when interrupted: an
+        image on disk is never fetched again.
         """
         jobs = iter(await self._db.call(ArchiveDatabase.pending_images))
         transport = self._client._transport  # noqa: SLF001 - the archive is the client's own
         proxies = ProxyCache(transport)
         on_bytes: Callable[[int], None] = self._progress.image_bytes
-        # In the order the database's thread writes them: the done ones leave from the left.
-        records: collections.deque[asyncio.Future[None]] = collections.deque()
+        records = _ImageRecords(self._db)
 
         async def worker() -> None:
             for job in jobs:  # the workers share one iterator: each job is taken once
@@ -473,16 +478,25 @@ class _Run:
                     on_bytes=on_bytes,
                     proxies=proxies,
                 )
-                records.append(self._record(job, outcome))
-                while records and records[0].done():
-                    records.popleft().result()  # a record that failed ends the run here
+                self._count(outcome)
+                records.add(
+                    ImageRecord(
+                        job=job,
+                        state=outcome.state,
+                        path=outcome.path,
+                        size=outcome.size,
+                        sha256=outcome.sha256,
+                        reason=outcome.reason,
+                        content_type=outcome.content_type,
+                    )
+                )
 
         try:
             await _all(worker() for _ in range(downloads))
         finally:
-            await asyncio.shield(asyncio.gather(*records))
+            await asyncio.shield(records.flush())
 
-    def _record(self, job: ImageJob, outcome: ImageOutcome) -> asyncio.Future[None]:
+    def _count(self, outcome: ImageOutcome) -> None:
         tally = self._tally
         if outcome.state == "done":
             tally.done += 1
@@ -491,16 +505,46 @@ class _Run:
             tally.gone += 1
         else:
             tally.failed += 1
-        return self._db.later(
-            ArchiveDatabase.record_image,
-            job,
-            state=outcome.state,
-            path=outcome.path,
-            size=outcome.size,
-            sha256=outcome.sha256,
-            reason=outcome.reason,
-            content_type=outcome.content_type,
-        )
+
+
+#: Image records handed to the database's thread at once: each hand-over costs the event loop
+#: its GIL for a while, so they go by the batch, or when the oldest has waited a second; a run
+#: killed with ``kill -9`` loses at most these (their images are fetched again by the next run).
+_RECORDS_PER_BATCH: Final = 32
+_RECORD_DELAY: Final = 1.0
+
+
+class _ImageRecords:
+    """Image records on their way to the database, a batch at a time, in order."""
+
+    def __init__(self, db: DatabaseThread) -> None:
+        self._db = db
+        self._batch: list[ImageRecord] = []
+        self._oldest = 0.0
+        self._writing: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    def add(self, record: ImageRecord) -> None:
+        """Queue *record*; raise the error of an earlier batch that could not be written."""
+        if not self._batch:
+            self._oldest = time.monotonic()
+        self._batch.append(record)
+        if (
+            len(self._batch) >= _RECORDS_PER_BATCH
+            or time.monotonic() - self._oldest >= _RECORD_DELAY
+        ):
+            self._send()
+        while self._writing and self._writing[0].done():
+            self._writing.popleft().result()
+
+    async def flush(self) -> None:
+        """Write what is queued and wait for every batch."""
+        self._send()
+        await asyncio.gather(*self._writing)
+
+    def _send(self) -> None:
+        if self._batch:
+            self._writing.append(self._db.later(ArchiveDatabase.record_images, self._batch))
+            self._batch = []
 
 
 #: Pages handed to the database's thread and not yet stored, at most: enough to keep it busy

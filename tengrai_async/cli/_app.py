@@ -29,7 +29,7 @@ from .._errors import ConfigurationError, TengrAIError
 from .._models import Artwork
 from .._transport import RetryPolicy
 from .._version import __version__
-from ..archive import ArchiveDatabaseError, ArchiveLockedError
+from ..archive import ArchiveDatabaseError, ArchiveLockedError, ArchiveWriteError
 from ._archive import ArchiveOptions, archive, check_directory
 from ._demo import DEFAULT_COUNT, DemoOptions, demo_server
 from ._export import (
@@ -72,7 +72,7 @@ _EXIT_NOTE: Final = """exit codes (each COMMAND --help says more):
   1    API or network failure after retries
   2    usage error: bad arguments, no API key, ...
   3    done, but some artworks were invalid
-  4    export: a local file failed while it was written
+  4    export, archive: a local file failed while it was written
   130  interrupted (Ctrl-C)
   141  export, list: the reader of the output went away; nothing is printed"""
 _EPILOG: Final = f"{_KEY_NOTE}\n\n{_EXIT_NOTE}"
@@ -102,6 +102,8 @@ _ARCHIVE_EXIT_NOTE: Final = """exit codes:
   2    usage error: bad arguments, no API key, DIR not writable, another run holds DIR
        (its pid is named), or DIR/archive.sqlite is not an archive this version can use
   3    done, but some artworks were invalid (archived as sent) or some images failed
+  4    DIR/archive.sqlite could not be written during the run (disk full, I/O error, another
+       program holding its lock; the file and the error are named); what was stored is kept
   130  interrupted (Ctrl-C); the next run carries on"""
 _ARCHIVE_EPILOG: Final = f"{_KEY_NOTE}\n\n{_ARCHIVE_EXIT_NOTE}"
 
@@ -610,6 +612,9 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
         except KeyboardInterrupt:
             stderr.write(f"{PROG}: interrupted\n")
             return EXIT_INTERRUPTED
+        except ArchiveWriteError as exc:
+            stderr.write(f"{PROG}: error: {exc}\n")
+            return EXIT_LOCAL_FILE
         except (UsageError, ConfigurationError, ArchiveLockedError, ArchiveDatabaseError) as exc:
             stderr.write(f"{PROG}: error: {exc}\n")
             return EXIT_USAGE
