@@ -62,7 +62,7 @@ def test_each_command_lists_its_own_exit_codes(capsys: pytest.CaptureFixture[str
     }
     assert codes == {
         "export": ["0", "1", "2", "3", "4", "130", "141"],
-        "archive": ["0", "1", "2", "3", "130"],
+        "archive": ["0", "1", "2", "3", "4", "130"],
         "list": ["0", "1", "2", "3", "130", "141"],
     }
 
