@@ -645,10 +645,12 @@ async def test_close_ends_an_image_download_waiting_to_retry(tmp_path: Path) -> 
 
 async def until(condition: Callable[[], bool], task: asyncio.Task[Any]) -> None:
     """Wait until *condition* holds while *task* runs (a task that ends first fails the test)."""
-    async with asyncio.timeout(10):
-        while not condition():
-            assert not task.done(), task
-            await asyncio.sleep(0.002)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while not condition():
+        assert not task.done(), task
+        assert loop.time() < deadline, "gave up waiting"
+        await asyncio.sleep(0.002)
 
 
 def database_threads() -> list[threading.Thread]:
@@ -774,3 +776,86 @@ def test_a_full_disk_is_a_write_failure_and_a_damaged_file_is_not(tmp_path: Path
         db.execute("SELECT * FROM sqlite_master")
     db.close()
     assert not write_failure(damaged.value)
+
+
+async def test_a_run_cancelled_again_and_again_ends_only_once_its_database_is_closed(
+    tmp_path: Path,
+) -> None:
+    async with (
+        FakeTengrAI(count=3_000, latency=0.01) as server,
+        make_client(server.url) as client,
+    ):
+        task = asyncio.create_task(sync(client, tmp_path, images=False, page_size=100))
+        await until(lambda: listing_requests(server) >= 4, task)
+        # Another program holds the write lock for a while: the run's next write waits for it.
+        other = sqlite3.connect(
+            tmp_path / "archive.sqlite", isolation_level=None, check_same_thread=False
+        )
+        other.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(0.3, other.execute, ("COMMIT",))
+        release.start()
+        try:
+            while not task.done():  # a cancellation wherever the run waits, closing included
+                task.cancel()
+                await asyncio.sleep(0.01)
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            # Ended, so its connection is closed: the run was recorded before, not after.
+            finished = [
+                (r["outcome"], r["finished_at"] is not None) for r in rows(tmp_path, "runs")
+            ]
+            assert finished == [("interrupted", True)]
+        finally:
+            release.join()
+            other.close()
+    assert_no_database_thread_left()
+
+
+async def test_a_run_cancelled_before_it_began_is_recorded_as_interrupted(
+    tmp_path: Path,
+) -> None:
+    async with FakeTengrAI(count=10) as server, make_client(server.url) as client:
+        await sync(client, tmp_path, images=False)
+        other = sqlite3.connect(tmp_path / "archive.sqlite", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # the next run cannot record its start yet
+        try:
+            task = asyncio.create_task(sync(client, tmp_path, images=False))
+            await asyncio.sleep(0.3)
+            task.cancel()
+            await asyncio.sleep(0.1)
+        finally:
+            other.execute("COMMIT")
+            other.close()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert [r["outcome"] for r in rows(tmp_path, "runs")] == ["done", "interrupted"]
+
+
+async def test_an_image_record_is_written_within_a_second_while_others_download(
+    tmp_path: Path,
+) -> None:
+    artworks = final(make_artworks(20, kinds=["selena"]))
+    succeeded = artworks[:2]
+    async with FakeTengrAI(artworks, images=True, image_chunk_delay=2.0) as server:
+        for artwork in succeeded:
+            artwork["status"] = "succeeded"
+            artwork["results"] = [str(server.image_url(artwork["id"], 0))]
+        server.queue_image_faults("slow")  # the first image takes seconds; the other does not
+        async with make_client(server.url) as client:
+            task = asyncio.create_task(sync(client, tmp_path, downloads=2))
+            try:
+
+                def recorded() -> list[Any]:
+                    if not (tmp_path / "archive.sqlite").exists():
+                        return []
+                    try:
+                        return [r["state"] for r in rows(tmp_path, "images") if r["state"]]
+                    except sqlite3.OperationalError:  # the tables are not made yet
+                        return []
+
+                await until(lambda: bool(recorded()), task)
+                assert recorded() == ["done"]  # the slow one is still on its way
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task

@@ -169,6 +169,49 @@ def test_a_database_another_program_keeps_locked_exits_4_naming_the_file(
         assert main(["archive", str(tmp_path), "-q", "--no-images"]) == 0  # the next carries on
 
 
+_FULL_DISK = """
+import resource, signal, sys
+from tengrai_async.cli import main
+# Past the limit a write fails with EFBIG (not a signal), as a full disk fails it with ENOSPC.
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+_, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[2]), hard))
+code = main(["archive", sys.argv[1], "--demo", "2000", "--no-images"])
+resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))  # coverage writes its data at exit
+sys.exit(code)
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="POSIX file size limits")
+@pytest.mark.parametrize("limit", [2_000, 1_000_000], ids=["on-opening", "mid-run"])
+def test_a_full_disk_exits_4_naming_the_file_and_the_next_run_carries_on(
+    tmp_path: Path, limit: int
+) -> None:
+    full = subprocess.run(  # noqa: S603 - our own script
+        [sys.executable, "-c", _FULL_DISK, str(tmp_path), str(limit)],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert full.returncode == 4, full.stderr
+    assert f"cannot write {tmp_path / 'archive.sqlite'}" in full.stderr
+    assert "Traceback" not in full.stderr
+    if limit > 2_000:  # the pages stored before the disk filled up are kept, whole
+        stored = count(tmp_path, "SELECT count(*) FROM artworks")
+        assert 0 < stored < 2000
+        assert stored % 500 == 0
+    again = subprocess.run(  # noqa: S603
+        [*COMMAND, str(tmp_path), "--demo", "2000", "--no-images", "-q"],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert again.returncode == 0, again.stderr
+    assert count(tmp_path, "SELECT count(*) FROM artworks") == 2000
+
+
 def test_a_bad_since_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["archive", str(tmp_path), "--since", "2026-01-01"]) == 2
     assert "no UTC offset" in capsys.readouterr().err

@@ -199,6 +199,8 @@ class ArchiveDatabase:
         except sqlite3.DatabaseError as exc:
             if hasattr(self, "_db"):
                 self._db.close()
+            if write_failure(exc):  # a full disk, say: the file may be fine
+                raise ArchiveWriteError(f"cannot write {path}: {exc}") from None
             raise ArchiveDatabaseError(f"{path} is not a usable archive database: {exc}") from None
         except ArchiveDatabaseError:
             self._db.close()
@@ -263,9 +265,11 @@ class ArchiveDatabase:
         return None if row is None else str(row[0])
 
     def start_run(self) -> int:
-        """Record a new run; return its id."""
+        """Record a new run, ``interrupted`` until it finishes (or if it never does); its id."""
         with self._transaction():
-            cursor = self._db.execute("INSERT INTO runs (started_at) VALUES (?)", (now_text(),))
+            cursor = self._db.execute(
+                "INSERT INTO runs (started_at, outcome) VALUES (?, 'interrupted')", (now_text(),)
+            )
         assert cursor.lastrowid is not None  # noqa: S101 - an INSERT always sets it
         return cursor.lastrowid
 
@@ -436,11 +440,15 @@ _INSERT_IMAGES: Final = (
 )
 
 
-# The rows exist (a job comes from the table), so each insert is an update of its row, made
-# only while the row still has the URL that was downloaded.
+# An upsert, so that a batch is one statement; the EXISTS keeps it to rows that exist, as an
+# UPDATE would (a row removed by hand stays removed), and the WHERE to rows that still have the
+# URL that was downloaded (the listing may have changed it meanwhile).
 _RECORD_IMAGES: Final = (
+    "WITH record (artwork_id, position, url, state, path, bytes, sha256, reason, content_type, "
+    "attempts, updated_at) AS (VALUES {rows}) "
     "INSERT INTO images (artwork_id, position, url, state, path, bytes, sha256, reason, "
-    "content_type, attempts, updated_at) VALUES {rows} "
+    "content_type, attempts, updated_at) SELECT * FROM record WHERE EXISTS (SELECT 1 FROM "
+    "images WHERE images.artwork_id = record.artwork_id AND images.position = record.position) "
     "ON CONFLICT (artwork_id, position) DO UPDATE SET state = excluded.state, "
     "path = excluded.path, bytes = excluded.bytes, sha256 = excluded.sha256, "
     "reason = excluded.reason, content_type = excluded.content_type, "

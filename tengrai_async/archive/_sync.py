@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import concurrent.futures
 import contextlib
 import datetime as _dt
 import logging
@@ -391,7 +392,7 @@ class _Run:
             await stores.settle()
             raise
         except BaseException:
-            stores.abandon()
+            await stores.abandon()
             raise
         await stores.settle()
         return result
@@ -520,19 +521,17 @@ class _ImageRecords:
     def __init__(self, db: DatabaseThread) -> None:
         self._db = db
         self._batch: list[ImageRecord] = []
-        self._oldest = 0.0
+        self._timer: asyncio.TimerHandle | None = None
         self._writing: collections.deque[asyncio.Future[None]] = collections.deque()
 
     def add(self, record: ImageRecord) -> None:
         """Queue *record*; raise the error of an earlier batch that could not be written."""
-        if not self._batch:
-            self._oldest = time.monotonic()
         self._batch.append(record)
-        if (
-            len(self._batch) >= _RECORDS_PER_BATCH
-            or time.monotonic() - self._oldest >= _RECORD_DELAY
-        ):
+        if len(self._batch) >= _RECORDS_PER_BATCH:
             self._send()
+        elif self._timer is None:
+            # Sent a second later at the latest, even if no other download ends meanwhile.
+            self._timer = asyncio.get_running_loop().call_later(_RECORD_DELAY, self._send)
         while self._writing and self._writing[0].done():
             self._writing.popleft().result()
 
@@ -542,6 +541,9 @@ class _ImageRecords:
         await asyncio.gather(*self._writing)
 
     def _send(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._batch:
             self._writing.append(self._db.later(ArchiveDatabase.record_images, self._batch))
             self._batch = []
@@ -558,7 +560,8 @@ class _PageStores:
     def __init__(self, db: DatabaseThread, account: Callable[[PageCounts, int], None]) -> None:
         self._db = db
         self._account = account
-        self._pending: collections.deque[tuple[asyncio.Future[PageCounts], int]] = (
+        # The thread's own futures: cancel() says at once whether a page will be stored.
+        self._pending: collections.deque[tuple[concurrent.futures.Future[PageCounts], int]] = (
             collections.deque()
         )
 
@@ -570,7 +573,7 @@ class _PageStores:
         kept = [artwork for artwork in page.items if not stop.before_since(artwork)]
         rows = _rows(kept, page.invalid)
         count = len(kept) + len(page.invalid)
-        self._pending.append((self._db.later(ArchiveDatabase.store_page, rows), count))
+        self._pending.append((self._db.submit(ArchiveDatabase.store_page, rows), count))
         while len(self._pending) > _PAGES_AHEAD:
             await self._settle_oldest()
         return any(stop.reached(artwork) for artwork in page.items)
@@ -581,19 +584,27 @@ class _PageStores:
             while self._pending:
                 await self._settle_oldest()
         except BaseException:
-            self.abandon()
+            await self.abandon()
             raise
 
-    def abandon(self) -> None:
-        """Drop the pages not yet stored (an interrupted run: the next one lists them again)."""
-        while self._pending:
-            future, _ = self._pending.popleft()
-            if not future.cancel() and not future.cancelled():
-                future.exception()  # retrieved: the error that matters is already on its way
+    async def abandon(self) -> None:
+        """Drop the pages not yet begun: the next run lists them again.
+
+        The one being stored is committed all the same, so it is waited for and counted
+        (unless this is cancelled again).
+        """
+        begun = [(future, count) for future, count in self._pending if not future.cancel()]
+        self._pending.clear()
+        for future, count in begun:
+            try:
+                counts = await asyncio.shield(asyncio.wrap_future(future))
+            except Exception:  # noqa: BLE001, S112 - the error that matters is already raised
+                continue
+            self._account(counts, count)
 
     async def _settle_oldest(self) -> None:
         future, count = self._pending[0]
-        counts = await future
+        counts = await asyncio.wrap_future(future)
         self._pending.popleft()
         self._account(counts, count)
 

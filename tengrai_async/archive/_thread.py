@@ -28,8 +28,11 @@ class DatabaseThread:
     ``async with DatabaseThread(path) as db:`` opens it (raising what opening raises);
     ``await db.call(ArchiveDatabase.method, ...)`` runs a method there and waits for it;
     ``db.later(...)`` queues one and returns its future at once, so that the caller can go on
-    (a page is stored while the next one is fetched). Leaving the block closes the database
-    after the call in progress: queued calls whose futures were cancelled never start.
+    (a page is stored while the next one is fetched); ``db.submit(...)`` does the same with a
+    :class:`concurrent.futures.Future`, whose ``cancel()`` tells at once whether the call will
+    run. Leaving the block closes the database after the queued calls; it returns only once
+    the database is closed, so that nothing writes after it (the directory's lock is released
+    next).
     """
 
     def __init__(self, path: Path) -> None:
@@ -50,6 +53,16 @@ class DatabaseThread:
     async def __aexit__(self, *_: object) -> None:
         await self._shut()
 
+    def submit(
+        self,
+        method: Callable[Concatenate[ArchiveDatabase, P], T],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> concurrent.futures.Future[T]:
+        """Queue ``method(database, *args, **kwargs)``; return its thread-side future."""
+        return self._executor.submit(self._with_db, method, *args, **kwargs)
+
     def later(
         self,
         method: Callable[Concatenate[ArchiveDatabase, P], T],
@@ -59,9 +72,10 @@ class DatabaseThread:
     ) -> asyncio.Future[T]:
         """Queue ``method(database, *args, **kwargs)`` and return its future at once.
 
-        Cancelling the future before the call starts keeps it from running.
+        Cancelling the future keeps the call from running if it has not started by the time
+        the cancellation reaches the thread (a moment later: use :meth:`submit` to know).
         """
-        return asyncio.wrap_future(self._executor.submit(self._with_db, method, *args, **kwargs))
+        return asyncio.wrap_future(self.submit(method, *args, **kwargs))
 
     async def call(
         self,
@@ -97,6 +111,12 @@ class DatabaseThread:
     async def _shut(self) -> None:
         closing = self._executor.submit(self._close)
         self._executor.shutdown(wait=False)
-        # Shielded: cancelled again meanwhile, the close still runs (after the call in
-        # progress), and the thread ends with it.
-        await asyncio.shield(asyncio.wrap_future(closing))
+        try:
+            # Shielded: cancelled meanwhile, the close still runs after the queued calls.
+            await asyncio.shield(asyncio.wrap_future(closing))
+        except asyncio.CancelledError:
+            # Cancelled again (a second Ctrl-C, an outer timeout): the caller is about to
+            # release the directory's lock, which must not happen while this connection may
+            # still write, so the loop waits here for the call in progress and the close.
+            concurrent.futures.wait([closing])
+            raise
