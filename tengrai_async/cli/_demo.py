@@ -13,10 +13,14 @@ from typing import Final
 
 import attrs
 
-__all__ = ["DEFAULT_COUNT", "DemoOptions", "demo_server"]
+__all__ = ["DEFAULT_COUNT", "DEMO_PORT", "DemoOptions", "demo_server"]
 
 #: How many synthetic artworks ``--demo`` serves when no number is given.
 DEFAULT_COUNT: Final = 10_000
+#: The loopback port the demo tries first. The artworks' image URLs name it, so a second demo
+#: archive into the same directory finds them unchanged; when it is busy (another demo, say),
+#: any free port does.
+DEMO_PORT: Final = 28_417
 
 
 @attrs.frozen(kw_only=True)
@@ -45,14 +49,22 @@ async def demo_server(options: DemoOptions) -> AsyncIterator[tuple[str, str]]:
     from ..testing import FakeTengrAI  # noqa: PLC0415
 
     key = secrets.token_urlsafe(16)
-    server = FakeTengrAI(
-        count=options.count,
-        seed=options.seed,
-        api_key=key,
-        latency=options.latency,
-        fault_rate=options.fault_rate,
-        fault_seed=options.seed,
-        images=options.images,
-    )
-    async with server:
-        yield str(server.url), key
+
+    def server(port: int) -> FakeTengrAI:
+        return FakeTengrAI(
+            count=options.count,
+            seed=options.seed,
+            api_key=key,
+            latency=options.latency,
+            fault_rate=options.fault_rate,
+            fault_seed=options.seed,
+            images=options.images,
+            port=port,
+        )
+
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            running = await stack.enter_async_context(server(DEMO_PORT))
+        except OSError:  # the port is taken
+            running = await stack.enter_async_context(server(0))
+        yield str(running.url), key
