@@ -222,35 +222,9 @@ HamiltonStyleName: TypeAlias = Literal[
     "abstract-flat",
     "surreal",
 ]
-#: The wire values of :class:`Style`: every kind's styles.
+#: The wire values of :class:`Style`: every kind's styles (quantum's and hamilton's own seven).
 StyleName: TypeAlias = Literal[
-    "default",
-    "portraiture",
-    "landscape",
-    "photographer",
-    "analog",
-    "car",
-    "food",
-    "horror",
-    "stained-glass",
-    "impasto",
-    "abstract-ink",
-    "illustration",
-    "aquarelle",
-    "water-cute",
-    "sphericute",
-    "fairytale",
-    "machinart",
-    "isometric",
-    "logo",
-    "abstractpen",
-    "lineart",
-    "manga",
-    "infiny-weave",
-    "infiny-pattern",
-    "infiny-flow",
-    "tengrai-anime",
-    "folktale",
+    QuantumStyleName,
     "line-drawing",
     "simple-sketch",
     "hand-sketch",
@@ -289,10 +263,8 @@ SelenaAspectRatioName: TypeAlias = Literal[
 ]
 #: The seven ratios of ``quantum``, also those of ``hamilton`` and ``photo_pilot``.
 QuantumAspectRatioName: TypeAlias = Literal["1:1", "2:3", "9:16", "3:2", "16:9", "3:4", "4:3"]
-#: The wire values of :class:`AspectRatio`: every kind's ratios.
-AspectRatioName: TypeAlias = Literal[
-    "1:1", "7:9", "2:3", "4:7", "9:16", "9:21", "9:7", "3:2", "7:4", "16:9", "21:9", "3:4", "4:3"
-]
+#: The wire values of :class:`AspectRatio`: every kind's ratios (selena's and quantum's two own).
+AspectRatioName: TypeAlias = Literal[SelenaAspectRatioName, "3:4", "4:3"]
 
 
 class ColorTone(_WireEnum):

@@ -14,10 +14,11 @@ from typing import Any, Final
 
 import aiohttp
 import attrs
+import pytest
 import yarl
 from aiohttp import web
 
-from tengrai_async import IterationStats, RetryPolicy, TengrAI
+from tengrai_async import IterationStats, RetryPolicy, TengrAI, TengrAIError
 from tengrai_async.testing import FakeTengrAI, RecordedRequest
 
 API_KEY: Final = "test-key"
@@ -43,6 +44,35 @@ def windows_requested(server: FakeTengrAI) -> list[tuple[int, int]]:
         (int(request.query["offset"]), int(request.query["limit"]))
         for request in listing_requests(server)
     ]
+
+
+async def listing_failure(base_url: str | yarl.URL, **kwargs: Any) -> TengrAIError:
+    """The error one listing against *base_url* raises (one retry unless told otherwise)."""
+    kwargs.setdefault("max_retries", 1)
+    async with make_client(base_url, **kwargs) as client:
+        with pytest.raises(TengrAIError) as info:
+            await client.artworks.list()
+    return info.value
+
+
+def ids_of(artworks: Any) -> list[str]:
+    """The artworks' ids, as text."""
+    return [str(artwork.id) for artwork in artworks]
+
+
+async def assert_quiet(server: Any, *, grace: float = 0.05, settle: float = 0.3) -> None:
+    """No task of ours is left, and no request reaches *server* while we wait.
+
+    Called well within the server's latency: a look-ahead still running would still be there.
+    The *grace* lets requests already on the wire reach the server thread, and lets the loop
+    finalize the iterator's inner generators.
+    """
+    await asyncio.sleep(grace)
+    assert other_tasks() == set()
+    seen = len(server.requests)
+    await asyncio.sleep(settle)
+    assert len(server.requests) == seen
+    assert other_tasks() == set()
 
 
 def other_tasks() -> set[asyncio.Task[Any]]:

@@ -658,6 +658,7 @@ def database_threads() -> list[threading.Thread]:
 
 
 def assert_no_database_thread_left() -> None:
+    """No database thread outlives its run (the thread itself ends a moment after the close)."""
     for thread in database_threads():
         thread.join(timeout=5)
     assert not database_threads()
@@ -703,7 +704,8 @@ async def test_a_page_the_database_refuses_ends_the_run_with_an_error_naming_the
         await sync(client, tmp_path, images=False)
     path = tmp_path / "archive.sqlite"
     db = sqlite3.connect(path)
-    # Another program's trigger makes one insert fail, as a full disk or a lock would.
+    # Another program's trigger makes one insert fail (a constraint: the file is not usable as
+    # it is, which is not a write failure such as a full disk; those are tested apart).
     refused = artworks[5]["id"]  # a UUID: safe to write into the statement
     db.execute(
         f"CREATE TRIGGER refuse BEFORE INSERT ON artworks WHEN NEW.id = '{refused}' "
@@ -713,6 +715,7 @@ async def test_a_page_the_database_refuses_ends_the_run_with_an_error_naming_the
     async with FakeTengrAI(artworks) as server, make_client(server.url) as client:
         with pytest.raises(ArchiveDatabaseError) as info:
             await sync(client, tmp_path, images=False, page_size=4)
+    assert type(info.value) is ArchiveDatabaseError  # not ArchiveWriteError: exit 2
     assert str(path) in str(info.value)
     assert "refused by the test" in str(info.value)
     assert info.value.__cause__ is None
@@ -742,6 +745,8 @@ async def test_an_interrupted_run_records_every_image_it_wrote(tmp_path: Path) -
         other.execute("BEGIN IMMEDIATE")
         try:
             await until(lambda: len(written()) >= 6, task)
+            held = {r["path"] for r in rows(tmp_path, "images") if r["state"] == "done"}
+            assert len(held) < len(written())  # some records are waiting for the lock
             task.cancel()
             asyncio.get_running_loop().call_later(0.1, other.execute, "COMMIT")
             with pytest.raises(asyncio.CancelledError):
@@ -795,16 +800,25 @@ async def test_a_run_cancelled_again_and_again_ends_only_once_its_database_is_cl
         release = threading.Timer(0.3, other.execute, ("COMMIT",))
         release.start()
         try:
+            cancels = 0
             while not task.done():  # a cancellation wherever the run waits, closing included
-                task.cancel()
+                cancels += task.cancel()
                 await asyncio.sleep(0.01)
+            assert cancels >= 2  # the lock holds the run for 0.3 s: cancelled again and again
             with pytest.raises(asyncio.CancelledError):
                 await task
-            # Ended, so its connection is closed: the run was recorded before, not after.
+            # Ended, so its connection is closed: the run was recorded before, not after, and
+            # the write lock is free at once.
             finished = [
                 (r["outcome"], r["finished_at"] is not None) for r in rows(tmp_path, "runs")
             ]
             assert finished == [("interrupted", True)]
+            probe = sqlite3.connect(tmp_path / "archive.sqlite", timeout=0, isolation_level=None)
+            try:
+                probe.execute("BEGIN IMMEDIATE")
+                probe.execute("ROLLBACK")
+            finally:
+                probe.close()
         finally:
             release.join()
             other.close()
@@ -853,7 +867,18 @@ async def test_an_image_record_is_written_within_a_second_while_others_download(
                     except sqlite3.OperationalError:  # the tables are not made yet
                         return []
 
+                images = tmp_path / "images"
+
+                def written() -> bool:
+                    return images.is_dir() and any(
+                        not p.name.startswith(".") for p in images.iterdir()
+                    )
+
+                loop = asyncio.get_running_loop()
+                await until(written, task)  # the fast image is on disk
+                on_disk = loop.time()
                 await until(lambda: bool(recorded()), task)
+                assert loop.time() - on_disk < 1.5  # its record within about a second
                 assert recorded() == ["done"]  # the slow one is still on its way
             finally:
                 task.cancel()

@@ -340,6 +340,7 @@ def test_retries_are_silent_without_verbose(
         server.queue_faults("503")
         assert main(["export", "-o", str(tmp_path / "a.jsonl"), *FAST]) == 0
     err = capsys.readouterr().err
+    assert "retrying" not in err  # no retry line: test_logging_cli shows it with -v
     assert "stamina" not in err
     assert ", 1 page, " in err
     assert ", 1 retry, " in err

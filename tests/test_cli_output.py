@@ -6,9 +6,7 @@ that replaced its output would replace the link, never /dev/null itself.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -19,7 +17,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from _cli_helpers import serve
+from _cli_helpers import command, environment, fail_after, immutable, names, serve
 
 from tengrai_async.cli import main
 from tengrai_async.testing import FakeTengrAI, make_artworks
@@ -41,55 +39,8 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return out.read_bytes()
 
 
-def names(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir())
-
-
-def command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "tengrai_async", "export", *args]
-
-
-def environment() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("TENGRAI_")}
-
-
 def is_device(path: str) -> bool:
     return stat.S_ISCHR(Path(path).stat().st_mode)
-
-
-@contextlib.contextmanager
-def immutable(path: Path) -> Iterator[None]:
-    """Make *path* unwritable, even for root (immutable), or skip where that cannot be."""
-    if os.geteuid() != 0:
-        mode = path.stat().st_mode
-        path.chmod(0o500 if path.is_dir() else 0o400)
-        try:
-            yield
-        finally:
-            path.chmod(mode)
-        return
-    chattr = shutil.which("chattr")
-    made = chattr and subprocess.run([chattr, "+i", str(path)], check=False).returncode == 0  # noqa: S603
-    if not made:
-        pytest.skip("running as root where the file cannot be made immutable")
-    try:
-        yield
-    finally:
-        subprocess.run([str(chattr), "-i", str(path)], check=True)  # noqa: S603
-
-
-def fail_after(server: FakeTengrAI, requests: int) -> threading.Thread:
-    """Make the request after the next *requests* ones answer 500."""
-    target = len(server.requests) + requests
-
-    def watch() -> None:
-        while len(server.requests) < target:
-            time.sleep(0.0005)
-        server.queue_faults("500")
-
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
-    return thread
 
 
 # --- names that cannot be written: exit 2 before any request ----------------------------------

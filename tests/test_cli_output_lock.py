@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import filelock
 import orjson
 import pytest
-from _cli_helpers import serve
+from _cli_helpers import command, environment, names, serve
 
 from tengrai_async.cli import main
 
@@ -19,18 +17,6 @@ from tengrai_async.cli import main
 # a busy machine; it is killed long before it would end.
 DEMO = ["--demo", "1000", "--page-size", "20"]
 SLOW = ["--demo-latency", "0.3", "--prefetch", "1"]
-
-
-def command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "tengrai_async", "export", *args]
-
-
-def environment() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("TENGRAI_")}
-
-
-def names(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir())
 
 
 def wait_for_pages(part: Path, process: subprocess.Popen[bytes]) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 import pytest
-from _cli_helpers import KEY, serve
+from _cli_helpers import KEY, fail_after, serve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -36,20 +36,6 @@ def serve_slowly(monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> Iterator[Fak
         kwargs.setdefault("count", COUNT)
     with serve(monkeypatch, latency=0.005, **kwargs) as server:
         yield server
-
-
-def fail_after(server: FakeTengrAI, requests: int) -> threading.Thread:
-    """Make the request after the next *requests* ones answer 500."""
-    target = len(server.requests) + requests
-
-    def watch() -> None:
-        while len(server.requests) < target:
-            time.sleep(0.0005)
-        server.queue_faults("500")
-
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
-    return thread
 
 
 def checkpoint_of(out: Path) -> dict[str, Any]:

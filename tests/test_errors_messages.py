@@ -7,6 +7,7 @@ API error the status, its reason and the server's message; after retries, how ma
 from __future__ import annotations
 
 import asyncio
+import functools
 import pickle
 import re
 import socket
@@ -17,7 +18,7 @@ from typing import Final
 
 import pytest
 import yarl
-from _client_helpers import Reply, ScriptedServer, free_port, make_client
+from _client_helpers import Reply, ScriptedServer, free_port, listing_failure, make_client
 
 from tengrai_async import (
     APIConnectionError,
@@ -30,6 +31,8 @@ from tengrai_async import (
 from tengrai_async.testing import FakeTengrAI
 
 SECRET: Final = "sk-live-messages-secret-0123456789abcdef"  # noqa: S105 - a fake key to hunt
+#: The error one listing raises, with this file's key to hunt for.
+failure = functools.partial(listing_failure, api_key=SECRET)
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
@@ -67,15 +70,6 @@ async def reset(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
     sock = writer.get_extra_info("socket")
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     writer.transport.abort()  # an RST, not a FIN
-
-
-async def failure(url: yarl.URL | str, **kwargs: object) -> TengrAIError:
-    """The error of one listing against *url* (one retry unless told)."""
-    kwargs.setdefault("max_retries", 1)
-    async with make_client(url, api_key=SECRET, **kwargs) as client:
-        with pytest.raises(TengrAIError) as info:
-            await client.artworks.list()
-    return info.value
 
 
 def assert_reads_well(error: TengrAIError) -> None:

@@ -1,4 +1,5 @@
-"""The command line's ``-v`` shows the SDK's retry lines; without it, retries stay quiet."""
+"""The command line's ``-v`` shows the SDK's retry lines (without it they stay quiet:
+``test_cli_export.test_retries_are_silent_without_verbose``)."""
 
 from __future__ import annotations
 
@@ -25,14 +26,3 @@ def test_verbose_shows_each_retry_with_url_attempt_wait_and_reason(
     assert "; retrying in 0 s" in line
     assert "stamina" not in err
     assert KEY not in err
-
-
-def test_without_verbose_a_retry_prints_no_line(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with serve(monkeypatch, count=50) as server:
-        server.queue_faults("503")
-        assert main(["export", "-o", str(tmp_path / "a.jsonl"), *FAST]) == 0
-    err = capsys.readouterr().err
-    assert "retrying" not in err
-    assert "stamina" not in err

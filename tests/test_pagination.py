@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from _client_helpers import (
     RequestTrace,
+    assert_quiet,
     assert_stats_add_up,
+    ids_of,
     listing_requests,
     make_client,
     other_tasks,
@@ -37,27 +39,8 @@ async def small() -> AsyncIterator[tuple[FakeTengrAI, TengrAI]]:
         yield server, client
 
 
-def ids_of(artworks: Any) -> list[str]:
-    return [str(artwork.id) for artwork in artworks]
-
-
 def created(artwork: dict[str, Any]) -> dt.datetime:
     return dt.datetime.fromisoformat(artwork["createdAt"])
-
-
-async def assert_quiet(server: FakeTengrAI, settle: float = 0.3) -> None:
-    """No task of ours is left, and no request starts while we wait.
-
-    Called well within the server's latency: a look-ahead still running would still be there.
-    The short grace lets requests already on the wire reach the server thread, and lets the
-    loop finalize the iterator's inner generators.
-    """
-    await asyncio.sleep(0.05)
-    assert other_tasks() == set()
-    seen = len(server.requests)
-    await asyncio.sleep(settle)
-    assert len(server.requests) == seen
-    assert other_tasks() == set()
 
 
 # -- a whole listing -----------------------------------------------------------------------

@@ -19,7 +19,13 @@ from typing import Any
 import orjson
 import pytest
 import yarl
-from _client_helpers import assert_stats_add_up, make_client, other_tasks, request_tasks
+from _client_helpers import (
+    assert_quiet,
+    assert_stats_add_up,
+    ids_of,
+    make_client,
+    request_tasks,
+)
 from aiohttp import web
 
 from tengrai_async import ArtworkPage, StalledListingError
@@ -108,20 +114,6 @@ async def drain(iterator: Any, into: list[Any] | None = None) -> list[Any]:
     return got
 
 
-def ids_of(artworks: list[Any]) -> list[str]:
-    return [str(artwork.id) for artwork in artworks]
-
-
-async def quiet(server: WindowServer | FakeTengrAI, settle: float = 0.2) -> None:
-    """No task of ours is left, and no request starts while we wait."""
-    await asyncio.sleep(0.02)
-    assert other_tasks() == set()
-    seen = len(server.requests)
-    await asyncio.sleep(settle)
-    assert len(server.requests) == seen
-    assert other_tasks() == set()
-
-
 # -- a server that ignores offset ----------------------------------------------------------
 
 
@@ -139,7 +131,7 @@ async def test_a_server_ignoring_offset_ends_the_iteration_with_stalled_listing_
             got: list[Any] = []
             with pytest.raises(StalledListingError) as caught:
                 await drain(iterator, got)
-            await quiet(server)
+            await assert_quiet(server, grace=0.02, settle=0.2)
     offsets = tuple(PAGE * n for n in range(1, STALLED_WINDOWS + 1))
     assert caught.value.offsets == offsets == (10, 20, 30)
     assert str(caught.value) == (
@@ -182,7 +174,7 @@ async def test_raising_it_cancels_the_look_ahead_and_leaves_nothing_behind(
                     await drain(iterator)
                 elapsed = asyncio.get_running_loop().time() - started
                 assert request_tasks() == []  # cancelled and awaited before the raise
-                await quiet(server)
+                await assert_quiet(server, grace=0.02, settle=0.2)
                 del iterator
                 gc.collect()
                 await asyncio.sleep(0)
@@ -199,7 +191,7 @@ async def test_aclose_after_it_is_harmless() -> None:
                 with pytest.raises(StalledListingError):
                     await drain(iterator)
             await iterator.aclose()
-            await quiet(server)
+            await assert_quiet(server, grace=0.02, settle=0.2)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import gzip
 import logging
 import socket
@@ -24,7 +25,7 @@ from typing import Any, Final
 import orjson
 import pytest
 import yarl
-from _client_helpers import free_port, make_client
+from _client_helpers import free_port, listing_failure, make_client
 
 from tengrai_async import (
     APIConnectionError,
@@ -41,6 +42,8 @@ from tengrai_async import (
 from tengrai_async.testing import make_artworks
 
 SECRET: Final = "sk-live-9f8e7d6c5b4a3210fedcba9876543210"  # noqa: S105 - a fake key to hunt
+#: The error one listing raises, with this file's key to hunt for.
+failure = functools.partial(listing_failure, api_key=SECRET)
 Respond = Callable[[asyncio.StreamReader, asyncio.StreamWriter, bytes], Awaitable[bool]]
 
 
@@ -218,15 +221,6 @@ def assert_keyless(error: object, secret: str = SECRET) -> None:
         if secret in text or secret[:12] in text or secret[-12:] in text
     ]
     assert leaks == [], "the key is reachable from the exception"
-
-
-async def failure(server_url: yarl.URL | str, **kwargs: Any) -> TengrAIError:
-    """The exception a listing raises against a server, with one retry allowed by default."""
-    kwargs.setdefault("max_retries", 1)
-    async with make_client(server_url, api_key=SECRET, **kwargs) as client:
-        with pytest.raises(TengrAIError) as info:
-            await client.artworks.list()
-    return info.value
 
 
 # -- the key never leaks ---------------------------------------------------------------------

@@ -24,9 +24,10 @@ __all__ = [
     "ArchiveDatabaseError",
     "ArchiveWriteError",
     "ImageJob",
-    "ImageRecord",
+    "ImageOutcome",
     "PageCounts",
     "StoredArtwork",
+    "database_error",
     "now_text",
     "write_failure",
 ]
@@ -90,8 +91,6 @@ assert len(_MIGRATIONS) == SCHEMA_VERSION  # noqa: S101 - one migration per vers
 
 #: The statuses of a job still running: only these are fetched again by id.
 _RUNNING: Final = ("starting", "processing")
-#: Ids per ``IN (...)`` query: well under SQLite's limit on bound parameters.
-_IDS_PER_QUERY: Final = 500
 #: The page cache's size, at most (it grows as pages are read).
 _CACHE_KIB: Final = 64 * 1024
 #: Pages the write-ahead log may hold before a commit copies them into the database file.
@@ -132,6 +131,13 @@ def write_failure(exc: sqlite3.Error) -> bool:
     return any(words in str(exc) for words in _WRITE_FAILURE_WORDS)  # pragma: no cover - 3.10
 
 
+def database_error(path: Path, exc: sqlite3.Error) -> ArchiveDatabaseError:
+    """The package's error for an SQLite error on the archive at *path*, opening it or later."""
+    if write_failure(exc):  # a full disk, say: the file may well be fine
+        return ArchiveWriteError(f"cannot write {path}: {exc}")
+    return ArchiveDatabaseError(f"{path} is not a usable archive database: {exc}")
+
+
 @attrs.frozen
 class StoredArtwork:
     """One artwork to store: its id, the fields the table indexes, and the API's JSON text."""
@@ -164,17 +170,25 @@ class ImageJob:
     url: str
 
 
-@attrs.frozen(kw_only=True)
-class ImageRecord:
-    """How one image download ended, to record (see the ``images`` table's columns)."""
+@attrs.frozen
+class ImageOutcome:
+    """How one download ended, as the ``images`` table records it.
 
-    job: ImageJob
+    Attributes:
+        state: ``done``, ``gone`` (404 or 410) or ``failed``.
+        path: The file's path relative to the archive directory (``done`` only).
+        size: Its size in bytes (``done`` only).
+        sha256: Its SHA-256, in hex (``done`` only).
+        content_type: The ``Content-Type`` the host sent.
+        reason: Why it is ``gone`` or ``failed``.
+    """
+
     state: str
     path: str | None = None
     size: int | None = None
     sha256: str | None = None
-    reason: str | None = None
     content_type: str | None = None
+    reason: str | None = None
 
 
 def now_text() -> str:
@@ -199,9 +213,7 @@ class ArchiveDatabase:
         except sqlite3.DatabaseError as exc:
             if hasattr(self, "_db"):
                 self._db.close()
-            if write_failure(exc):  # a full disk, say: the file may be fine
-                raise ArchiveWriteError(f"cannot write {path}: {exc}") from None
-            raise ArchiveDatabaseError(f"{path} is not a usable archive database: {exc}") from None
+            raise database_error(path, exc) from None
         except ArchiveDatabaseError:
             self._db.close()
             raise
@@ -361,7 +373,7 @@ class ArchiveDatabase:
     def _stored_json(self, ids: list[str]) -> dict[str, str]:
         """The stored JSON text of those of *ids* already archived (one query per 500 ids)."""
         found: dict[str, str] = {}
-        for chunk in _chunks(ids, _IDS_PER_QUERY):
+        for chunk in _chunks(ids, _MAX_PARAMETERS):
             marks = ",".join("?" * len(chunk))
             rows = self._db.execute(
                 f"SELECT id, json FROM artworks WHERE id IN ({marks})",  # noqa: S608 - only ?s
@@ -406,7 +418,7 @@ class ArchiveDatabase:
         ).fetchall()
         return [ImageJob(str(a), int(p), str(u)) for a, p, u in rows]
 
-    def record_images(self, records: Sequence[ImageRecord]) -> None:
+    def record_images(self, records: Sequence[tuple[ImageJob, ImageOutcome]]) -> None:
         """Record how some image downloads ended, in one transaction.
 
         A record whose URL the listing has changed meanwhile is dropped: the image is pending
@@ -415,11 +427,10 @@ class ArchiveDatabase:
         now = now_text()
         rows = [
             (
-                *(record.job.artwork_id, record.job.position, record.job.url, record.state),
-                *(record.path, record.size, record.sha256, record.reason, record.content_type),
-                *(1, now),
+                *(job.artwork_id, job.position, job.url, outcome.state, outcome.path),
+                *(outcome.size, outcome.sha256, outcome.reason, outcome.content_type, 1, now),
             )
-            for record in records
+            for job, outcome in records
         ]
         with self._transaction():
             _insert_rows(self._db, _RECORD_IMAGES, rows)

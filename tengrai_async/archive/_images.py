@@ -24,11 +24,11 @@ from .. import _sansio
 from .._errors import ClientStateError
 from .._logging import logger
 from .._transport import Transport
+from ._db import ImageOutcome
 
 __all__ = [
     "DEFAULT_MAX_IMAGE_BYTES",
     "PART_SUFFIX",
-    "ImageOutcome",
     "ProxyCache",
     "download_image",
     "image_name",
@@ -51,27 +51,6 @@ _EXTENSIONS: Final = {
     "image/tiff": "tiff",
     "image/svg+xml": "svg",
 }
-
-
-@attrs.frozen
-class ImageOutcome:
-    """How one download ended.
-
-    Attributes:
-        state: ``done``, ``gone`` (404 or 410) or ``failed``.
-        path: The file's path relative to the archive directory (``done`` only).
-        size: Its size in bytes (``done`` only).
-        sha256: Its SHA-256, in hex (``done`` only).
-        content_type: The ``Content-Type`` the host sent.
-        reason: Why it is ``gone`` or ``failed``.
-    """
-
-    state: str
-    path: str | None = None
-    size: int | None = None
-    sha256: str | None = None
-    content_type: str | None = None
-    reason: str | None = None
 
 
 class ProxyCache:

@@ -32,21 +32,14 @@ from .._json import encode_json
 from .._models import Artwork, ArtworkPage
 from ._db import (
     ArchiveDatabase,
-    ArchiveDatabaseError,
-    ArchiveWriteError,
-    ImageRecord,
+    ImageJob,
+    ImageOutcome,
     PageCounts,
     StoredArtwork,
+    database_error,
     now_text,
-    write_failure,
 )
-from ._images import (
-    DEFAULT_MAX_IMAGE_BYTES,
-    PART_SUFFIX,
-    ImageOutcome,
-    ProxyCache,
-    download_image,
-)
+from ._images import DEFAULT_MAX_IMAGE_BYTES, PART_SUFFIX, ProxyCache, download_image
 from ._thread import DatabaseThread
 
 __all__ = [
@@ -274,10 +267,8 @@ async def sync(
                     started=started,
                 )
         except sqlite3.DatabaseError as exc:
-            if write_failure(exc):
-                raise ArchiveWriteError(f"cannot write {path}: {exc}") from None
-            # A file damaged after it was opened (or by another program meanwhile).
-            raise ArchiveDatabaseError(f"{path} cannot be used as an archive: {exc}") from None
+            # A disk that filled up, or a file damaged after it was opened.
+            raise database_error(path, exc) from None
 
 
 class _Run:
@@ -480,17 +471,7 @@ class _Run:
                     proxies=proxies,
                 )
                 self._count(outcome)
-                records.add(
-                    ImageRecord(
-                        job=job,
-                        state=outcome.state,
-                        path=outcome.path,
-                        size=outcome.size,
-                        sha256=outcome.sha256,
-                        reason=outcome.reason,
-                        content_type=outcome.content_type,
-                    )
-                )
+                records.add(job, outcome)
 
         try:
             await _all(worker() for _ in range(downloads))
@@ -520,13 +501,13 @@ class _ImageRecords:
 
     def __init__(self, db: DatabaseThread) -> None:
         self._db = db
-        self._batch: list[ImageRecord] = []
+        self._batch: list[tuple[ImageJob, ImageOutcome]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._writing: collections.deque[asyncio.Future[None]] = collections.deque()
 
-    def add(self, record: ImageRecord) -> None:
-        """Queue *record*; raise the error of an earlier batch that could not be written."""
-        self._batch.append(record)
+    def add(self, job: ImageJob, outcome: ImageOutcome) -> None:
+        """Queue the record; raise the error of an earlier batch that could not be written."""
+        self._batch.append((job, outcome))
         if len(self._batch) >= _RECORDS_PER_BATCH:
             self._send()
         elif self._timer is None:

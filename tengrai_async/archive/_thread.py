@@ -44,7 +44,7 @@ class DatabaseThread:
 
     async def __aenter__(self) -> DatabaseThread:
         try:
-            await self._run(self._open)
+            await asyncio.wrap_future(self._executor.submit(self._open))
         except BaseException:
             await self._shut()
             raise
@@ -104,9 +104,6 @@ class DatabaseThread:
         if self._db is not None:
             self._db.close()
             self._db = None
-
-    async def _run(self, work: Callable[[], None]) -> None:
-        await asyncio.wrap_future(self._executor.submit(work))
 
     async def _shut(self) -> None:
         closing = self._executor.submit(self._close)
