@@ -7,11 +7,9 @@ so the options need not be typed again, and cannot mix queries.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any, Final
 
@@ -20,6 +18,7 @@ import orjson
 
 from .. import _rules
 from .._enums import ArtworkStatus
+from ._atomic import replace_file
 from ._formats import FORMATS
 
 __all__ = [
@@ -97,18 +96,7 @@ def save(path: Path, checkpoint: Checkpoint) -> None:
         {"version": VERSION, **attrs.asdict(checkpoint)},
         option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE,
     )
-    # The temporary file lives beside the target: os.replace is atomic only within a filesystem.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink()
-        raise
+    replace_file(path, data, durable=True)
 
 
 def load(path: Path) -> Checkpoint:

@@ -29,6 +29,8 @@ from typing import BinaryIO, Final, Literal
 import attrs
 import filelock
 
+from ._atomic import replace_file
+
 __all__ = [
     "STDOUT",
     "LocalFileError",
@@ -289,7 +291,7 @@ def only_writer(path: Path) -> Iterator[None]:
     try:
         remove_temporaries(pid_path)
         try:
-            _write_atomically(pid_path, f"{os.getpid()}\n".encode("ascii"))
+            replace_file(pid_path, f"{os.getpid()}\n".encode("ascii"))
         except OSError as exc:
             raise UsageError(f"cannot write {pid_path}: {describe(exc)}") from None
         yield
@@ -334,20 +336,6 @@ def remove_temporaries(path: Path) -> None:
         if made.fullmatch(candidate.name):
             with contextlib.suppress(OSError):
                 candidate.unlink()
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    # A temporary file renamed onto the name: a reader never sees half a pid, and a link
-    # planted at the name is replaced, not followed.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        Path(tmp).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink()
-        raise
 
 
 # --- writing -------------------------------------------------------------------------------
