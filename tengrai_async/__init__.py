@@ -7,6 +7,7 @@ concurrent, ordered auto-pagination.
 from __future__ import annotations
 
 from ._client import ArtworksResource, TengrAI
+from ._clock import SYSTEM_CLOCK, Clock, SystemClock
 from ._converter import TengrAIConverter, converter, make_converter
 from ._enums import (
     ArtworkStatus,
@@ -102,6 +103,7 @@ from ._transport import RetryPolicy
 from ._version import __version__
 
 __all__ = [
+    "SYSTEM_CLOCK",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
@@ -120,6 +122,7 @@ __all__ = [
     "CameraAngle",
     "CameraAngleName",
     "ClientStateError",
+    "Clock",
     "ColorTone",
     "ColorToneName",
     "ConfigurationError",
@@ -180,6 +183,7 @@ __all__ = [
     "StalledListingError",
     "Style",
     "StyleName",
+    "SystemClock",
     "TengrAI",
     "TengrAIConverter",
     "TengrAIError",

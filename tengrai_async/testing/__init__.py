@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from ._clock import FakeClock
 from ._data import DEFAULT_KINDS, EPOCH, KindMix, index_of, make_artwork, make_artworks
 from ._images import IMAGE_CONTENT_TYPES, IMAGE_EXTS, image_bytes, image_ext
 from ._server import (
@@ -31,6 +32,7 @@ __all__ = [
     "IMAGE_EXTS",
     "IMAGE_FAULTS",
     "JOB_OUTCOMES",
+    "FakeClock",
     "FakeTengrAI",
     "Fault",
     "ImageKey",
