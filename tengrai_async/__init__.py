@@ -7,7 +7,7 @@ concurrent, ordered auto-pagination.
 from __future__ import annotations
 
 from ._client import ArtworksResource, TengrAI
-from ._clock import SYSTEM_CLOCK, Clock, SystemClock
+from ._clock import Clock, SystemClock
 from ._converter import TengrAIConverter, converter, make_converter
 from ._enums import (
     ArtworkStatus,
@@ -103,7 +103,6 @@ from ._transport import RetryPolicy
 from ._version import __version__
 
 __all__ = [
-    "SYSTEM_CLOCK",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",

@@ -7,7 +7,8 @@ import datetime as dt
 
 import pytest
 
-from tengrai_async import SYSTEM_CLOCK, Clock, SystemClock
+from tengrai_async import Clock, SystemClock
+from tengrai_async._clock import SYSTEM_CLOCK
 from tengrai_async.testing import FakeClock
 
 
