@@ -19,6 +19,7 @@ import aiohttp
 import yarl
 
 from . import _logging, _sansio
+from ._clock import SYSTEM_CLOCK, Clock
 from ._converter import converter
 from ._enums import ArtworkStatus, ArtworkType
 from ._errors import ConfigurationError, WaitTimeoutError
@@ -99,7 +100,8 @@ class ArtworksResource:
         Final means ``succeeded``, ``failed`` or ``canceled``: a failed job is returned, not
         raised, so check ``artwork.status``. The wait between polls starts at
         *poll_interval* and grows by half each time, up to 10 s (or *poll_interval*, if
-        larger). Cancelling the call cancels the poll in flight; nothing keeps running.
+        larger). Cancelling the call cancels the poll in flight; nothing keeps running. The
+        timeout and the waits are measured on the client's ``clock``.
 
         Args:
             artwork_id: The artwork's id, a ``uuid.UUID`` or its 8-4-4-4-12 hex string.
@@ -116,21 +118,27 @@ class ArtworksResource:
         key = _sansio.check_artwork_id(artwork_id)
         _check_seconds("timeout", timeout)
         _check_seconds("poll_interval", poll_interval)
-        last: list[Artwork] = []
-
-        async def poll() -> Artwork:
-            for delay in _sansio.poll_delays(poll_interval):
-                artwork = await self.get(key)
-                last[:] = [artwork]
-                if artwork.status in _sansio.FINAL_STATUSES:
-                    return artwork
-                await self._transport.sleep(delay)  # close() ends it at once
-            raise AssertionError("unreachable: poll_delays never ends")  # pragma: no cover
-
-        try:
-            return await asyncio.wait_for(poll(), timeout)
-        except asyncio.TimeoutError:
-            raise WaitTimeoutError(str(key), timeout, last[0] if last else None) from None
+        transport = self._transport
+        clock = transport.clock
+        deadline = clock.monotonic() + timeout
+        last: Artwork | None = None
+        for delay in _sansio.poll_delays(poll_interval):
+            left = deadline - clock.monotonic()
+            if left <= 0:
+                break
+            try:
+                # A poll in flight gets the time left, and no more (its own retries included).
+                artwork = await asyncio.wait_for(self.get(key), left)
+            except asyncio.TimeoutError:
+                break
+            last = artwork
+            if artwork.status in _sansio.FINAL_STATUSES:
+                return artwork
+            left = deadline - clock.monotonic()
+            if left <= 0:
+                break
+            await transport.sleep(min(delay, left))  # close() ends it at once
+        raise WaitTimeoutError(str(key), timeout, last)
 
     def iterate(
         self,
@@ -212,6 +220,10 @@ class TengrAI:
             when the session opens), as httpx and requests do. ``~/.netrc`` is not read. A
             loopback ``base_url`` is never sent to a proxy that is not on loopback too. A
             borrowed session keeps its own settings.
+        clock: Where the client reads the time and sleeps: retry waits, 429 cooldowns and
+            :meth:`ArtworksResource.wait` (its timeout and its polls). Defaults to the real
+            one (``SYSTEM_CLOCK``); tests pass ``tengrai_async.testing.FakeClock()`` to run
+            backoff and polling in virtual time. :meth:`with_options` copies share it.
 
     The first client created reads ``TENGRAI_LOG`` (``debug``, ``info`` or ``warning``): set,
     it sends the ``tengrai_async`` logger's lines (each retry, at WARNING) to stderr.
@@ -220,7 +232,7 @@ class TengrAI:
         ConfigurationError: No API key, a key with control characters, or a base URL that
             carries credentials or would send the key in clear text.
         InvalidArgumentError: A bad ``timeout``, ``max_retries``, ``retry``,
-            ``max_response_bytes`` or ``trust_env`` (a ``ValueError``;
+            ``max_response_bytes``, ``trust_env`` or ``clock`` (a ``ValueError``;
             :class:`InvalidArgumentTypeError`, a ``TypeError`` too, for the wrong type).
     """
 
@@ -235,6 +247,7 @@ class TengrAI:
         retry: RetryPolicy | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         trust_env: bool = True,
+        clock: Clock | None = None,
     ) -> None:
         _logging.setup_from_env()
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
@@ -257,6 +270,10 @@ class TengrAI:
             )
         if trust_env is not True and trust_env is not False:
             raise _sansio.bad_argument("trust_env", trust_env, "True or False", types=(bool,))
+        if clock is not None and not isinstance(clock, Clock):
+            raise _sansio.bad_argument(
+                "clock", clock, "a Clock (monotonic(), now() and sleep())", types=(Clock,)
+            )
         self._transport = Transport(
             api_key=key,
             base_url=url,
@@ -266,6 +283,7 @@ class TengrAI:
             session=session,
             max_response_bytes=max_response_bytes,
             trust_env=trust_env,
+            clock=SYSTEM_CLOCK if clock is None else clock,
         )
         self.artworks = ArtworksResource(self._transport)
 
@@ -332,6 +350,11 @@ class TengrAI:
     def retry(self) -> RetryPolicy:
         """The backoff settings of the retries."""
         return self._transport.retry
+
+    @property
+    def clock(self) -> Clock:
+        """Where the client reads the time and sleeps (its copies share it)."""
+        return self._transport.clock
 
     @property
     def closed(self) -> bool:
