@@ -45,21 +45,20 @@ from ._errors import (
     ResponseTooLargeError,
     TransportError,
 )
-from ._failures import MapFailures, describe_failure, what_failed
+from ._failures import MapFailures, what_failed
 from ._logging import logger
 from ._retry import Attempt, Cooldown, Retry, RetryPolicy, retry_loop
 from ._session import CLOSED, ORIGINAL_CLOSED, InFlight, SessionState, SharedSession
 from ._version import __version__
 
+# RetryPolicy is ``_retry``'s; it is named here too for the modules that import it from here.
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "USER_AGENT",
-    "Cooldown",
     "RequestCounter",
     "RetryPolicy",
     "Transport",
     "classify_get",
-    "describe_failure",
 ]
 
 T = TypeVar("T")
