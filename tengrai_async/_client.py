@@ -20,9 +20,11 @@ import yarl
 
 from . import _logging, _sansio
 from ._converter import converter
+from ._create_api import ArtworksCreate
 from ._enums import ArtworkStatus, ArtworkType
 from ._errors import ConfigurationError, WaitTimeoutError
-from ._models import Artwork, ArtworkPage
+from ._models import Artwork, ArtworkPage, KnownArtwork, UnknownArtwork
+from ._never_twice import CreateLedger
 from ._pagination import DEFAULT_DEDUPE_WINDOW, ArtworkIterator, OnInvalid
 from ._transport import DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy, Transport
 
@@ -32,13 +34,26 @@ API_KEY_ENV: Final = "TENGRAI_API_KEY"
 BASE_URL_ENV: Final = "TENGRAI_BASE_URL"
 
 
-class ArtworksResource:
-    """``client.artworks``: the listing (one page or all of them) and one artwork by id."""
+class ArtworksResource(ArtworksCreate):
+    """``client.artworks``: the listing, one artwork by id, waiting for one, creating them.
 
-    __slots__ = ("_transport",)
+    The ``create_<kind>`` methods come from :class:`ArtworksCreate`, which says what they
+    check, how they retry and how they avoid making one job twice.
+    """
 
-    def __init__(self, transport: Transport) -> None:
+    __slots__ = ("_ledger", "_never_twice", "_now", "_transport")
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        ledger: CreateLedger | None = None,
+        never_twice: bool = True,
+    ) -> None:
         self._transport = transport
+        self._ledger = ledger if ledger is not None else CreateLedger()
+        self._never_twice = never_twice
+        self._now = _utc_now
 
     async def list(
         self, *, offset: int = 0, limit: int = 10, on_invalid: OnInvalid = "raise"
@@ -89,7 +104,7 @@ class ArtworksResource:
 
     async def wait(
         self,
-        artwork_id: uuid.UUID | str,
+        artwork_id: uuid.UUID | str | Artwork,
         *,
         timeout: float = 300.0,
         poll_interval: float = 1.0,
@@ -102,7 +117,8 @@ class ArtworksResource:
         larger). Cancelling the call cancels the poll in flight; nothing keeps running.
 
         Args:
-            artwork_id: The artwork's id, a ``uuid.UUID`` or its 8-4-4-4-12 hex string.
+            artwork_id: The artwork (say, what a ``create_*`` method returned), or its id: a
+                ``uuid.UUID`` or its 8-4-4-4-12 hex string.
             timeout: Seconds to wait in all, polls included.
             poll_interval: Seconds before the second poll.
 
@@ -113,6 +129,8 @@ class ArtworksResource:
             NotFoundError: No such artwork.
             APIError, TransportError, ResponseValidationError: As for :meth:`get`.
         """
+        if isinstance(artwork_id, KnownArtwork | UnknownArtwork):
+            artwork_id = artwork_id.id  # type: ignore[assignment] # an unknown one's may be None
         key = _sansio.check_artwork_id(artwork_id)
         _check_seconds("timeout", timeout)
         _check_seconds("poll_interval", poll_interval)
@@ -212,6 +230,9 @@ class TengrAI:
             when the session opens), as httpx and requests do. ``~/.netrc`` is not read. A
             loopback ``base_url`` is never sent to a proxy that is not on loopback too. A
             borrowed session keeps its own settings.
+        never_twice: Whether a create that may have reached the server is looked up in the
+            listing before it is sent again (see :class:`ArtworksCreate`); ``False`` retries
+            it at once, which may make the job twice.
 
     The first client created reads ``TENGRAI_LOG`` (``debug``, ``info`` or ``warning``): set,
     it sends the ``tengrai_async`` logger's lines (each retry, at WARNING) to stderr.
@@ -235,6 +256,7 @@ class TengrAI:
         retry: RetryPolicy | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         trust_env: bool = True,
+        never_twice: bool = True,
     ) -> None:
         _logging.setup_from_env()
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
@@ -257,6 +279,7 @@ class TengrAI:
             )
         if trust_env is not True and trust_env is not False:
             raise _sansio.bad_argument("trust_env", trust_env, "True or False", types=(bool,))
+        _check_flag("never_twice", never_twice)
         self._transport = Transport(
             api_key=key,
             base_url=url,
@@ -267,13 +290,13 @@ class TengrAI:
             max_response_bytes=max_response_bytes,
             trust_env=trust_env,
         )
-        self.artworks = ArtworksResource(self._transport)
+        self.artworks = ArtworksResource(self._transport, never_twice=never_twice)
 
     @classmethod
-    def _over(cls, transport: Transport) -> TengrAI:
+    def _over(cls, transport: Transport, artworks: ArtworksResource) -> TengrAI:
         client = cls.__new__(cls)
         client._transport = transport  # noqa: SLF001 - a constructor of this very class
-        client.artworks = ArtworksResource(transport)
+        client.artworks = artworks
         return client
 
     def with_options(
@@ -282,6 +305,7 @@ class TengrAI:
         timeout: float | None = None,
         max_retries: int | None = None,
         retry: RetryPolicy | None = None,
+        never_twice: bool | None = None,
     ) -> TengrAI:
         """A client with these settings that shares this one's session and connection pool.
 
@@ -296,8 +320,12 @@ class TengrAI:
         ``TengrAI().with_options(...)`` kept no reference to it), closing the last copy
         closes the session.
 
+        The copy shares this client's record of the jobs its creates returned, and its 429
+        cooldown for creates (see :class:`ArtworksCreate`).
+
         Raises:
-            InvalidArgumentError: A bad ``timeout``, ``max_retries`` or ``retry``.
+            InvalidArgumentError: A bad ``timeout``, ``max_retries``, ``retry`` or
+                ``never_twice``.
             ClientStateError: This client is closed.
         """
         if timeout is not None:
@@ -305,9 +333,16 @@ class TengrAI:
         if max_retries is not None:
             _check_max_retries(max_retries)
         _check_retry(retry)
-        return self._over(
-            self._transport.derive(timeout=timeout, max_retries=max_retries, retry=retry)
+        if never_twice is not None:
+            _check_flag("never_twice", never_twice)
+        transport = self._transport.derive(timeout=timeout, max_retries=max_retries, retry=retry)
+        mine = self.artworks
+        artworks = ArtworksResource(
+            transport,
+            ledger=mine._ledger,  # noqa: SLF001 - shared by the copies, as the session is
+            never_twice=mine._never_twice if never_twice is None else never_twice,  # noqa: SLF001
         )
+        return self._over(transport, artworks)
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
@@ -365,6 +400,15 @@ def _check_seconds(name: str, value: object) -> None:
     """Refuse anything but a finite number of seconds > 0."""
     if not (type(value) in (int, float) and 0 < value < math.inf):  # type: ignore[operator]
         raise _sansio.bad_argument(name, value, "a number of seconds > 0", types=(int, float))
+
+
+def _check_flag(name: str, value: object) -> None:
+    if value is not True and value is not False:
+        raise _sansio.bad_argument(name, value, "True or False", types=(bool,))
+
+
+def _utc_now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc)
 
 
 def _check_max_retries(value: object) -> None:

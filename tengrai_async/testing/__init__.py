@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from ._clock import FakeClock
+from ._create import CREATE_FAULTS, CreateFault, CreateOptions
 from ._data import DEFAULT_KINDS, EPOCH, KindMix, index_of, make_artwork, make_artworks
 from ._images import IMAGE_CONTENT_TYPES, IMAGE_EXTS, image_bytes, image_ext
 from ._server import (
@@ -24,6 +25,7 @@ from ._server import (
 )
 
 __all__ = [
+    "CREATE_FAULTS",
     "DEFAULT_FAULTS",
     "DEFAULT_KINDS",
     "EPOCH",
@@ -32,6 +34,8 @@ __all__ = [
     "IMAGE_EXTS",
     "IMAGE_FAULTS",
     "JOB_OUTCOMES",
+    "CreateFault",
+    "CreateOptions",
     "FakeClock",
     "FakeTengrAI",
     "Fault",
