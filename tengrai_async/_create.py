@@ -254,7 +254,8 @@ def _checked(field: attrs.Attribute[Any], wire: str, value: object) -> tuple[Any
             raise InvalidParameterError(wire, value, f"a {nested.__name__}")
         return value, converter.unstructure(value)
     rule = field.metadata[RULE]
-    convert: Any = field.converter
+    attribute: Any = field  # attrs types a converter loosely
+    convert: Any = attribute.converter
     converted: Any = convert(value) if convert is not None else value
     if not rule.accepts(converted):
         raise InvalidParameterError(wire, value, rule.expected)
