@@ -11,7 +11,7 @@ import datetime as _dt
 import math
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Final
 
@@ -108,6 +108,7 @@ class ArtworksResource(ArtworksCreate):
         *,
         timeout: float = 300.0,
         poll_interval: float = 1.0,
+        on_poll: Callable[[Artwork], object] | None = None,
     ) -> Artwork:
         """Poll :meth:`get` until the artwork's status is final, and return it.
 
@@ -121,6 +122,7 @@ class ArtworksResource(ArtworksCreate):
                 ``uuid.UUID`` or its 8-4-4-4-12 hex string.
             timeout: Seconds to wait in all, polls included.
             poll_interval: Seconds before the second poll.
+            on_poll: Called with the artwork each poll fetched (for progress), final included.
 
         Raises:
             InvalidArgumentError: A bad argument (checked before any request).
@@ -140,6 +142,8 @@ class ArtworksResource(ArtworksCreate):
             for delay in _sansio.poll_delays(poll_interval):
                 artwork = await self.get(key)
                 last[:] = [artwork]
+                if on_poll is not None:
+                    on_poll(artwork)
                 if artwork.status in _sansio.FINAL_STATUSES:
                     return artwork
                 await self._transport.sleep(delay)  # close() ends it at once

@@ -93,10 +93,20 @@ class CreateKind(Generic[A]):
 
 
 QUANTUM: Final = CreateKind(
-    ArtworkType.QUANTUM, "quantum", QuantumParameters, QuantumArtwork, (), "text to image"
+    ArtworkType.QUANTUM,
+    "quantum",
+    QuantumParameters,
+    QuantumArtwork,
+    (),
+    "text to image, Quantum model",
 )
 HAMILTON: Final = CreateKind(
-    ArtworkType.HAMILTON, "hamilton", HamiltonParameters, HamiltonArtwork, (), "text to image"
+    ArtworkType.HAMILTON,
+    "hamilton",
+    HamiltonParameters,
+    HamiltonArtwork,
+    (),
+    "text to image, Hamilton model",
 )
 SELENA_VARIETE: Final = CreateKind(
     ArtworkType.SELENA_VARIETE,

@@ -97,13 +97,16 @@ async def download_image(
     max_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
     on_bytes: Callable[[int], None] | None = None,
     proxies: Callable[[yarl.URL], yarl.URL | None] | None = None,
+    folder: str = "images",
 ) -> ImageOutcome:
-    """Download one image into ``directory / "images"``; never raises for what a host answers.
+    """Download one image into ``directory / folder``; never raises for what a host answers.
 
     Whatever goes wrong with one image (an odd URL, a host's answer, a local file error) ends
     as its ``failed`` outcome with the reason, so one image never stops the others. The API
     key is sent only when *url* has exactly the API's scheme, host and port. *proxies*
     looks the proxy up (the transport's ``proxy_for``, unless a run passes its cache).
+    *folder* is the subdirectory (``""``: *directory* itself); the outcome's ``path`` is
+    relative to *directory*.
 
     Raises:
         ClientStateError: The client was closed meanwhile.
@@ -115,7 +118,7 @@ async def download_image(
             _download(
                 transport,
                 url,
-                _Destination(directory, artwork_id, position, max_bytes, on_bytes),
+                _Destination(directory, artwork_id, position, max_bytes, on_bytes, folder),
                 proxies or transport.proxy_for,
             )
         )
@@ -216,6 +219,7 @@ class _Destination:
     position: int
     max_bytes: int
     on_bytes: Callable[[int], None] | None
+    folder: str = "images"
 
 
 async def _fetch(request: _Request, destination: _Destination) -> ImageOutcome:
@@ -250,7 +254,7 @@ async def _fetch(request: _Request, destination: _Destination) -> ImageOutcome:
                 reason=f"body of {response.content_length} bytes is over the {max_bytes} cap",
             )
         name = image_name(artwork_id, position, content_type)
-        images = directory / "images"
+        images = directory / destination.folder
         part = images / f".{name}.{secrets.token_hex(4)}{PART_SUFFIX}"
         # Hashed as it streams in, on the event loop: a thread would cost a hand-over per
         # chunk, or a second read of the file, and the CPU it needs is not free either way.
@@ -282,7 +286,7 @@ async def _fetch(request: _Request, destination: _Destination) -> ImageOutcome:
                     part.unlink()
         return ImageOutcome(
             "done",
-            path=f"images/{name}",
+            path=f"{destination.folder}/{name}" if destination.folder else name,
             size=size,
             sha256=digest.hexdigest(),
             content_type=content_type,
