@@ -285,7 +285,7 @@ def make_directory(directory: Path) -> None:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise LocalFileError(f"cannot create {directory}: {exc.strerror or exc}") from None
+        raise LocalFileError(str(directory), exc, doing="create") from None
 
 
 async def run_get(args: argparse.Namespace, stderr: TextIO) -> int:
