@@ -100,7 +100,7 @@ from ._parameters import (
     SelenaVarieteParameters,
     UpscalingParameters,
 )
-from ._transport import RetryPolicy
+from ._retry import RetryPolicy
 from ._version import __version__
 
 __all__ = [

@@ -19,6 +19,7 @@ import aiohttp
 import yarl
 
 from . import _logging, _sansio
+from ._clock import SYSTEM_CLOCK, Clock
 from ._converter import converter
 from ._create_api import ArtworksCreate
 from ._enums import ArtworkStatus, ArtworkType
@@ -41,7 +42,7 @@ class ArtworksResource(ArtworksCreate):
     check, how they retry and how they avoid making one job twice.
     """
 
-    __slots__ = ("_ledger", "_never_twice", "_now", "_transport")
+    __slots__ = ("_ledger", "_never_twice", "_transport")
 
     def __init__(
         self,
@@ -51,9 +52,8 @@ class ArtworksResource(ArtworksCreate):
         never_twice: bool = True,
     ) -> None:
         self._transport = transport
-        self._ledger = ledger if ledger is not None else CreateLedger()
+        self._ledger = ledger if ledger is not None else CreateLedger(transport.clock)
         self._never_twice = never_twice
-        self._now = _utc_now
 
     async def list(
         self, *, offset: int = 0, limit: int = 10, on_invalid: OnInvalid = "raise"
@@ -115,7 +115,8 @@ class ArtworksResource(ArtworksCreate):
         Final means ``succeeded``, ``failed`` or ``canceled``: a failed job is returned, not
         raised, so check ``artwork.status``. The wait between polls starts at
         *poll_interval* and grows by half each time, up to 10 s (or *poll_interval*, if
-        larger). Cancelling the call cancels the poll in flight; nothing keeps running.
+        larger). Cancelling the call cancels the poll in flight; nothing keeps running. The
+        timeout and the waits are measured on the client's ``clock``.
 
         Args:
             artwork_id: The artwork (say, what a ``create_*`` method returned), or its id: a
@@ -136,23 +137,29 @@ class ArtworksResource(ArtworksCreate):
         key = _sansio.check_artwork_id(artwork_id)
         _check_seconds("timeout", timeout)
         _check_seconds("poll_interval", poll_interval)
-        last: list[Artwork] = []
-
-        async def poll() -> Artwork:
-            for delay in _sansio.poll_delays(poll_interval):
-                artwork = await self.get(key)
-                last[:] = [artwork]
-                if on_poll is not None:
-                    on_poll(artwork)
-                if artwork.status in _sansio.FINAL_STATUSES:
-                    return artwork
-                await self._transport.sleep(delay)  # close() ends it at once
-            raise AssertionError("unreachable: poll_delays never ends")  # pragma: no cover
-
-        try:
-            return await asyncio.wait_for(poll(), timeout)
-        except asyncio.TimeoutError:
-            raise WaitTimeoutError(str(key), timeout, last[0] if last else None) from None
+        transport = self._transport
+        clock = transport.clock
+        deadline = clock.monotonic() + timeout
+        last: Artwork | None = None
+        for delay in _sansio.poll_delays(poll_interval):
+            left = deadline - clock.monotonic()
+            if left <= 0:
+                break
+            try:
+                # A poll in flight gets the time left, and no more (its own retries included).
+                artwork = await asyncio.wait_for(self.get(key), left)
+            except asyncio.TimeoutError:
+                break
+            last = artwork
+            if on_poll is not None:
+                on_poll(artwork)
+            if artwork.status in _sansio.FINAL_STATUSES:
+                return artwork
+            left = deadline - clock.monotonic()
+            if left <= 0:
+                break
+            await transport.sleep(min(delay, left))  # close() ends it at once
+        raise WaitTimeoutError(str(key), timeout, last)
 
     def iterate(
         self,
@@ -237,6 +244,10 @@ class TengrAI:
         never_twice: Whether a create that may have reached the server is looked up in the
             listing before it is sent again (see :class:`ArtworksCreate`); ``False`` retries
             it at once, which may make the job twice.
+        clock: Where the client reads the time and sleeps: retry waits, 429 cooldowns and
+            :meth:`ArtworksResource.wait` (its timeout and its polls). Defaults to the real
+            one (``SYSTEM_CLOCK``); tests pass ``tengrai_async.testing.FakeClock()`` to run
+            backoff and polling in virtual time. :meth:`with_options` copies share it.
 
     The first client created reads ``TENGRAI_LOG`` (``debug``, ``info`` or ``warning``): set,
     it sends the ``tengrai_async`` logger's lines (each retry, at WARNING) to stderr.
@@ -245,7 +256,7 @@ class TengrAI:
         ConfigurationError: No API key, a key with control characters, or a base URL that
             carries credentials or would send the key in clear text.
         InvalidArgumentError: A bad ``timeout``, ``max_retries``, ``retry``,
-            ``max_response_bytes`` or ``trust_env`` (a ``ValueError``;
+            ``max_response_bytes``, ``trust_env`` or ``clock`` (a ``ValueError``;
             :class:`InvalidArgumentTypeError`, a ``TypeError`` too, for the wrong type).
     """
 
@@ -261,6 +272,7 @@ class TengrAI:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         trust_env: bool = True,
         never_twice: bool = True,
+        clock: Clock | None = None,
     ) -> None:
         _logging.setup_from_env()
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
@@ -284,6 +296,10 @@ class TengrAI:
         if trust_env is not True and trust_env is not False:
             raise _sansio.bad_argument("trust_env", trust_env, "True or False", types=(bool,))
         _check_flag("never_twice", never_twice)
+        if clock is not None and not isinstance(clock, Clock):
+            raise _sansio.bad_argument(
+                "clock", clock, "a Clock (monotonic(), now() and sleep())", types=(Clock,)
+            )
         self._transport = Transport(
             api_key=key,
             base_url=url,
@@ -293,6 +309,7 @@ class TengrAI:
             session=session,
             max_response_bytes=max_response_bytes,
             trust_env=trust_env,
+            clock=SYSTEM_CLOCK if clock is None else clock,
         )
         self.artworks = ArtworksResource(self._transport, never_twice=never_twice)
 
@@ -373,6 +390,11 @@ class TengrAI:
         return self._transport.retry
 
     @property
+    def clock(self) -> Clock:
+        """Where the client reads the time and sleeps (its copies share it)."""
+        return self._transport.clock
+
+    @property
     def closed(self) -> bool:
         """Whether the client has been closed, or its event loop has ended (no more use)."""
         return self._transport.closed
@@ -409,10 +431,6 @@ def _check_seconds(name: str, value: object) -> None:
 def _check_flag(name: str, value: object) -> None:
     if value is not True and value is not False:
         raise _sansio.bad_argument(name, value, "True or False", types=(bool,))
-
-
-def _utc_now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc)
 
 
 def _check_max_retries(value: object) -> None:

@@ -6,7 +6,6 @@ was given and hands the POST to :func:`~tengrai_async._never_twice.post_create`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._converter import converter
@@ -131,7 +130,6 @@ class ArtworksCreate:
         _transport: Transport
         _ledger: CreateLedger
         _never_twice: bool
-        _now: Callable[[], _dt.datetime]
 
     async def _create(self, kind: CreateKind[A], arguments: dict[str, Any]) -> A:
         arguments.pop("self", None)
@@ -148,7 +146,6 @@ class ArtworksCreate:
             body,
             ledger=self._ledger,
             lookup=lookup if self._never_twice else None,
-            now=self._now,
         )
         artwork: Artwork
         if created.found is not None:

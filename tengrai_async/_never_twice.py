@@ -3,38 +3,35 @@
 A POST the server said it did not take (no connection, 429, 503) is retried like a GET. One
 it may have taken (a timeout or a dropped connection after the body went out, 500, 502, 504,
 an unreadable 2xx) is *ambiguous*: before it is sent again, the listing is searched for the
-job (:func:`matches`), and a job found is the answer.
+job (:func:`matches`), and a job found is the answer. The retries run on the one retry loop
+(``_retry.retry_loop``), the look-up as its ``settle`` step.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as _dt
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, cast
 
-import aiohttp
 import attrs
 import orjson
 import yarl
 
 from . import _sansio
+from ._clock import SYSTEM_CLOCK, Clock
 from ._errors import (
-    APIConnectionError,
     APIError,
-    APITimeoutError,
-    ClientStateError,
-    ConfigurationError,
     MalformedResponseError,
     RateLimitError,
-    ResponseTooLargeError,
     TengrAIError,
     TransportError,
 )
+from ._failures import what_failed
 from ._logging import logger
 from ._models import Artwork
-from ._transport import Cooldown, Transport
+from ._retry import Attempt, Cooldown, Found, Retry, retry_loop
+from ._transport import Transport
 
 __all__ = [
     "LOOKUP_PAGE_SIZE",
@@ -57,7 +54,6 @@ _REFUSED: Final = frozenset({408, 409, 429, 503})
 # Statuses after which the job may exist all the same.
 _AMBIGUOUS: Final = frozenset({500, 502, 504})
 
-Verdict = Literal["refused", "ambiguous", "final"]
 #: Looks the job up: given when the first POST went out, the job found, or ``None``.
 Lookup = Callable[[_dt.datetime], Awaitable["Artwork | None"]]
 
@@ -72,9 +68,9 @@ class CreateLedger:
 
     __slots__ = ("_returned", "cooldown")
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
         self._returned: OrderedDict[str, None] = OrderedDict()
-        self.cooldown = Cooldown()
+        self.cooldown = Cooldown(clock)
 
     def add(self, artwork_id: str) -> None:
         """Remember that a create returned *artwork_id*."""
@@ -131,28 +127,44 @@ def _same(echoed: Any, sent: Any) -> bool:
     )
 
 
-def classify(error: TengrAIError, *, sent: bool = True) -> Verdict:
-    """Whether the server refused the job, may have taken it, or there is no point retrying.
+def classify(error: Exception, *, unsent: bool, look_up: bool) -> Retry | None:  # noqa: PLR0911 - one per verdict
+    """What a failed create's POST means: refused (retried), ambiguous, or final (``None``).
 
-    *sent* is false when the connection could not even be opened (the body never went out).
+    *unsent* is true when the connection could not even be opened. An ambiguous failure is
+    marked so (the loop then looks the job up before retrying) only when *look_up*; else it
+    is retried blindly, which may make the job twice.
     """
+    if isinstance(error, RateLimitError):
+        return Retry(error.retry_after, rate_limited=True)
     if isinstance(error, APIError):
+        asked = _sansio.parse_retry_after(error.headers.get("Retry-After"))
         if error.status in _REFUSED:
-            return "refused"
-        return "ambiguous" if error.status in _AMBIGUOUS else "final"
+            return Retry(asked)
+        if error.status in _AMBIGUOUS:
+            return Retry(asked, ambiguous=look_up)
+        return None
     if isinstance(error, TransportError | MalformedResponseError):
+        if unsent:
+            return Retry()
         # A timeout, a dropped connection, an unreadable 2xx: the body went out.
-        return "ambiguous" if sent else "refused"
-    return "final"
+        return Retry(ambiguous=look_up)
+    return None
 
 
-class _Failed(Exception):  # noqa: N818 - a signal of this module, never raised out of it
-    """One attempt's error, and whether its body went out."""
+def _ambiguous(error: Exception, *, unsent: bool) -> bool:
+    """Whether the job may exist after *error*."""
+    verdict = classify(error, unsent=unsent, look_up=True)
+    return verdict is not None and verdict.ambiguous
 
-    def __init__(self, error: TengrAIError, *, sent: bool) -> None:
-        super().__init__()
-        self.error = error
-        self.sent = sent
+
+@attrs.define
+class _Progress:
+    """What one create knows as its attempts go by."""
+
+    first_sent: _dt.datetime | None = None
+    sent_at: _dt.datetime | None = None
+    unsent: Exception | None = None  # the last error whose request never left
+    may_exist: bool = False
 
 
 async def post_create(
@@ -162,152 +174,75 @@ async def post_create(
     *,
     ledger: CreateLedger,
     lookup: Lookup | None,
-    now: Callable[[], _dt.datetime],
 ) -> Created:
     """POST *body* to *url*; retry what the server refused, look up what it may have taken.
 
-    *lookup* ``None`` turns the look-up off: an ambiguous failure is then retried like a
-    refused one (the job may be made twice).
+    The retries go through the one retry loop (``_retry.retry_loop``), on the client's clock;
+    the look-up is its ``settle`` step. *lookup* ``None`` turns the look-up off: an ambiguous
+    failure is then retried like a refused one (the job may be made twice).
 
     Raises:
         TengrAIError: The error of the last attempt (the error tree's class for it), with
             ``job_may_exist``, ``sent_body`` and ``sent_at`` set.
     """
     await transport.open()
-    posting = _post_with_retries(transport, url, body, ledger, lookup, now)
-    return await transport.until_closed(posting)
-
-
-async def _post_with_retries(
-    transport: Transport,
-    url: yarl.URL,
-    body: dict[str, Any],
-    ledger: CreateLedger,
-    lookup: Lookup | None,
-    now: Callable[[], _dt.datetime],
-) -> Created:
     payload = orjson.dumps(body)
-    attempts = transport.max_retries + 1
-    first_sent: _dt.datetime | None = None
-    may_exist = False
-    attempt = 0
-    while True:
-        await ledger.cooldown.wait()
-        attempt += 1
-        sent_at = now()
-        first_sent = first_sent or sent_at
+    clock = transport.clock
+    label = f"POST {url}"
+    progress = _Progress()
+
+    async def send(attempt: Attempt) -> Created:
+        progress.sent_at = clock.now()
+        progress.first_sent = progress.first_sent or progress.sent_at
+        posted = await transport.post_once(url, payload, attempt.number)
+        if posted.error is not None:
+            progress.unsent = posted.error if posted.unsent else None
+            progress.may_exist = progress.may_exist or _ambiguous(
+                posted.error, unsent=posted.unsent
+            )
+            raise posted.error
+        return Created(posted.data, None, progress.sent_at)
+
+    def verdict(error: Exception) -> Retry | None:
+        return classify(error, unsent=error is progress.unsent, look_up=lookup is not None)
+
+    async def settle(error: Exception, attempt: Attempt) -> Found[Created] | None:
+        if attempt.last or lookup is None or progress.first_sent is None:
+            return None  # no retry follows: the error says the job may exist
         try:
-            data = await _post_once(transport, url, payload, attempt)
-        except _Failed as failed:
-            error, sent = failed.error, failed.sent
-        except TengrAIError as exc:  # a 4xx/5xx answer, or a 2xx body that is not JSON
-            error, sent = exc, True
-        else:
-            return Created(data, None, sent_at)
-        verdict = classify(error, sent=sent)
-        ambiguous = verdict == "ambiguous"
-        may_exist = may_exist or ambiguous
-        wait = transport._retry_wait(error, attempt, ledger.cooldown)  # noqa: SLF001
-        if verdict == "final" or attempt >= attempts:
-            raise _sealed(error, attempt, body, sent_at, may_exist=may_exist)
-        seconds = wait[0] if wait is not None else transport.retry.backoff(attempt)
-        logger.warning(
-            "POST %s (attempt %d of %d): %s; %s in %.3g s",
-            url,
-            attempt,
-            attempts,
-            _reason(error, url),
-            "looking the job up, then retrying" if ambiguous and lookup else "retrying",
-            seconds,
+            found = await lookup(progress.first_sent)
+        except TengrAIError as exc:
+            # The look-up failed after its own retries: the job's fate stays unknown.
+            if isinstance(error, TengrAIError):
+                error.attempts = attempt.number
+            raise error from exc
+        if found is None:
+            return None
+        logger.info(
+            "%s: found the job %s in the listing after %s; not sent again",
+            label,
+            found.id,
+            what_failed(error, label),
         )
-        await asyncio.sleep(seconds)
-        if ambiguous and lookup is not None:
-            try:
-                found = await lookup(first_sent)
-            except TengrAIError as exc:
-                # The look-up failed after its own retries: the job's fate stays unknown.
-                raise _sealed(error, attempt, body, sent_at, may_exist=True) from exc
-            if found is not None:
-                logger.info(
-                    "POST %s: found the job %s in the listing after %s; not sent again",
-                    url,
-                    found.id,
-                    _reason(error, url),
-                )
-                return Created(None, found, sent_at)
+        return Found(Created(None, found, progress.sent_at or progress.first_sent))
 
-
-def _sealed(
-    error: TengrAIError,
-    attempt: int,
-    body: dict[str, Any],
-    sent_at: _dt.datetime,
-    *,
-    may_exist: bool,
-) -> TengrAIError:
-    error.attempts = attempt
-    error.job_may_exist = may_exist
-    error.sent_body = body
-    error.sent_at = sent_at
-    return error
-
-
-async def _post_once(transport: Transport, url: yarl.URL, payload: bytes, attempt: int) -> Any:
-    """One POST: the decoded JSON of a 2xx answer, or the error for what happened."""
-    # The transport's own parts, until the retry seam gives every request one loop.
-    session = transport._session  # noqa: SLF001
-    if session is None or transport.closed:
-        raise ClientStateError(transport._reason())  # noqa: SLF001 - closed while waiting
-    headers = transport.headers_for(url)
-    headers["Content-Type"] = "application/json"
-    status: int | None = None
-    response_headers: Mapping[str, str] = {}
-    raw = b""
-    error: TengrAIError | None = None
-    sent = True
     try:
-        async with session.post(
-            url,
-            data=payload,
-            headers=headers,
-            timeout=transport._timeout,  # noqa: SLF001
-            proxy=transport._pool.proxy,  # noqa: SLF001
-        ) as resp:
-            status = resp.status
-            response_headers = resp.headers
-            raw = await transport._read_body(resp, url)  # noqa: SLF001
-    except asyncio.TimeoutError:
-        error = APITimeoutError(
-            f"POST {url} failed: no complete answer within {transport.timeout:g} s"
+        return await transport.until_closed(
+            retry_loop(
+                send,
+                classify=verdict,
+                policy=transport.retry,
+                max_retries=transport.max_retries,
+                label=label,
+                describe=lambda error: what_failed(error, label),
+                clock=clock,
+                cooldown=ledger.cooldown,
+                settle=settle,
+                catch=(TengrAIError,),
+            )
         )
-    except aiohttp.ClientConnectorError as exc:
-        error = APIConnectionError(f"POST {url} failed: {transport._describe(exc)}")  # noqa: SLF001
-        sent = False
-    except (aiohttp.ClientError, OSError) as exc:
-        error = APIConnectionError(f"POST {url} failed: {transport._describe(exc)}")  # noqa: SLF001
-    except ValueError as exc:
-        described = transport._describe(exc)  # noqa: SLF001
-        error = (
-            APIConnectionError(f"POST {url} failed: {described}")
-            if status is not None
-            else ConfigurationError(f"aiohttp refused to send POST {url}: {described}")
-        )
-    except RuntimeError:
-        if not session.closed:
-            raise
-        error = ClientStateError("the aiohttp session passed to TengrAI was closed by its owner")
-    logger.debug("POST %s -> %s (attempt %d)", url, "error" if status is None else status, attempt)
-    if error is not None:
-        # Outside the handlers: aiohttp's exception, which holds the key, is not chained.
-        raise _Failed(error, sent=sent)
-    assert status is not None  # noqa: S101 - set before the body was read
-    return _sansio.decode_response(status, response_headers, raw, secret=transport._secret)  # noqa: SLF001
-
-
-def _reason(error: TengrAIError, url: yarl.URL) -> str:
-    if isinstance(error, MalformedResponseError):
-        return "the body is not JSON"
-    if isinstance(error, ResponseTooLargeError | RateLimitError):
-        return str(error)
-    text = str(error.args[0]) if error.args else type(error).__name__
-    return text.removeprefix(f"POST {url} failed: ")
+    except TengrAIError as error:
+        error.job_may_exist = progress.may_exist
+        error.sent_body = body
+        error.sent_at = progress.sent_at
+        raise

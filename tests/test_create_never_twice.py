@@ -6,6 +6,7 @@ fail the answer (``accept-...``) or fail before any job exists.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import socket
 from typing import Any
@@ -21,8 +22,8 @@ from tengrai_async import (
     ServerError,
     TengrAIError,
 )
-from tengrai_async._never_twice import matches
-from tengrai_async.testing import FakeTengrAI
+from tengrai_async._never_twice import LOOKUP_SKEW, matches
+from tengrai_async.testing import FakeClock, FakeTengrAI
 
 IMAGE = "https://images.example.com/in.png"
 
@@ -87,13 +88,42 @@ async def test_a_refused_post_is_retried_without_a_look_up(fault: str) -> None:
 
 
 async def test_a_429_holds_back_the_creates_of_the_client_and_its_copies() -> None:
-    async with FakeTengrAI(retry_after=30) as server, make_client(server.url) as client:
+    clock = FakeClock()
+    async with (
+        FakeTengrAI(retry_after=30) as server,
+        make_client(server.url, clock=clock) as client,
+    ):
         server.queue_create_faults("429")
         copy = client.with_options(max_retries=0)
         with pytest.raises(RateLimitError):
             await copy.artworks.create_quantum(prompt="a")
-        # The next create of the original waits for the same cooldown (30 s, not slept here).
-        assert client.artworks._ledger.cooldown.remaining > 20
+        assert client.artworks._ledger.cooldown.remaining == 30
+        await client.artworks.create_quantum(prompt="a")  # waits out the shared cooldown
+    assert clock.sleeps == [30.0]
+    assert len(job_ids(server)) == 1
+
+
+async def test_a_503_is_retried_after_its_retry_after() -> None:
+    clock = FakeClock()
+    async with FakeTengrAI(retry_after=7) as server, make_client(server.url, clock=clock) as client:
+        server.queue_create_faults("503")
+        await client.artworks.create_quantum(prompt="a")
+    assert clock.sleeps == [7.0]
+
+
+@pytest.mark.parametrize(("behind", "found"), [(0.0, True), (280.0, True), (320.0, False)])
+async def test_the_look_up_allows_five_minutes_of_clock_skew(behind: float, found: bool) -> None:
+    client_clock = FakeClock()
+    server_clock = FakeClock(wall=client_clock.now() - dt.timedelta(seconds=behind))
+    async with (
+        FakeTengrAI(clock=server_clock) as server,
+        server.client(clock=client_clock) as client,
+    ):
+        server.queue_create_faults("accept-504")
+        artwork = await client.artworks.create_quantum(prompt="a red fox")
+    assert dt.timedelta(minutes=5) == LOOKUP_SKEW
+    assert len(job_ids(server)) == (1 if found else 2)
+    assert str(artwork.id) == job_ids(server)[0]
 
 
 async def test_a_job_with_other_parameters_is_not_taken() -> None:

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 #: A fault the create routes can give one POST (:meth:`FakeTengrAI.queue_create_faults`).
-#: ``"429"`` (with ``Retry-After``), ``"503"``, ``"500"``, ``"502"`` and ``"504"`` answer
+#: ``"429"`` and ``"503"`` (with ``Retry-After``), ``"500"``, ``"502"`` and ``"504"`` answer
 #: that status before any job exists; ``"drop"`` closes the connection halfway through the
 #: answer and ``"timeout"`` holds the request unanswered, both before any job exists. The
 #: ``"accept-..."`` faults make the job first (it is listed, and runs), then answer 500, 502
@@ -176,7 +176,7 @@ class CreateRoutes:
         if fault in ("drop", "timeout"):
             # "drop" spoils a 202 halfway: the client sees the body end early.
             return Decision(202 if fault == "drop" else 0, b'{"id": "', fault=fault)
-        headers = {"Retry-After": str(self._retry_after)} if fault == "429" else {}
+        headers = {"Retry-After": str(self._retry_after)} if fault in ("429", "503") else {}
         return _error(int(fault), _MESSAGES[fault], fault=fault, headers=headers)
 
     def _artwork(
