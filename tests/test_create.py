@@ -7,6 +7,7 @@ fake never gives is needed.
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -372,3 +373,31 @@ def test_the_kind_table_names_each_documented_path() -> None:
         "depth-map": "depth_map",
     }
     assert all(attrs.has(kind.parameters) for kind in CREATE_KINDS.values())
+
+
+def _without_none(hint: Any) -> set[Any]:
+    """The members of a union hint, ``None`` left out (Literal aliases flattened)."""
+    members: set[Any] = set()
+    for arg in typing.get_args(hint) or (hint,):
+        if arg is type(None):
+            continue
+        if typing.get_origin(arg) is typing.Literal:
+            members.update(("literal", value) for value in typing.get_args(arg))
+        else:
+            members.add(arg)
+    return members
+
+
+@pytest.mark.parametrize("segment", list(CREATE_KINDS))
+def test_each_argument_is_typed_as_its_parameters_field_takes_it(segment: str) -> None:
+    kind = CREATE_KINDS[segment]
+    method = typing.get_type_hints(getattr(ArtworksResource, kind.method))
+    fields = typing.get_type_hints(kind.parameters)
+    for field in parameter_fields(kind):
+        convert = field.converter
+        if getattr(convert, "__module__", None) == "tengrai_async._parameters":
+            takes = typing.get_type_hints(convert)["value"]  # the enum's members and strings
+        else:
+            takes = fields[field.name]
+        assert _without_none(method[field.name]) == _without_none(takes), field.name
+    assert method["return"] is kind.artwork
