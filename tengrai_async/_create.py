@@ -7,6 +7,7 @@ holding exactly the arguments given, in their wire names; nothing is sent on a b
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -192,9 +193,20 @@ CREATE_KINDS: Final[Mapping[str, CreateKind[Any]]] = {
 }
 
 
+@functools.cache
 def parameter_fields(kind: CreateKind[Any]) -> tuple[attrs.Attribute[Any], ...]:
     """The fields of the kind's parameters class, one per argument, in wire order."""
     return tuple(field for field in attrs.fields(kind.parameters) if field.init)
+
+
+@functools.cache
+def _names(kind: CreateKind[Any]) -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
+    """The kind's argument names, and each with its wire name (worked out once per kind)."""
+    fields = parameter_fields(kind)
+    return (
+        frozenset(field.name for field in fields),
+        tuple((field.name, camel_case(field.name)) for field in fields),
+    )
 
 
 def check_webhook(url: str) -> str | None:
@@ -234,20 +246,20 @@ def build_body(kind: CreateKind[Any], given: Mapping[str, object]) -> dict[str, 
             or a request-only rule is broken; named by its wire name.
     """
     fields = parameter_fields(kind)
-    unknown = set(given) - {field.name for field in fields}
+    known, wires = _names(kind)
+    unknown = given.keys() - known
     if unknown:  # the typed methods cannot pass one; the CLI and the fake server might
         name = min(unknown)
         raise InvalidParameterError(camel_case(name), given[name], f"a {kind.segment} parameter")
     values: dict[str, Any] = {}
     body: dict[str, Any] = {}
-    for field in fields:
-        value = given.get(field.name)
-        wire = camel_case(field.name)
+    for field, (name, wire) in zip(fields, wires, strict=True):
+        value = given.get(name)
         if value is None:
-            if field.name in kind.required:
+            if name in kind.required:
                 raise InvalidParameterError(wire, None, _REQUIRED)
             continue
-        values[field.name], body[wire] = _checked(field, wire, value)
+        values[name], body[wire] = _checked(field, wire, value)
     for rule in kind.parameters.__cross_rules__:
         if not rule.accepts(values):
             wire = camel_case(rule.field)
