@@ -102,11 +102,7 @@ def tests(session: nox.Session) -> None:
 def coverage(session: nox.Session) -> None:
     """The coverage floor (pyproject: fail_under) over every Python's run of ``tests``."""
     session.install("coverage[toml]>=7.10")
-    dirs = (
-        sorted(str(d) for d in COVERAGE_DIR.iterdir() if d.is_dir())
-        if COVERAGE_DIR.exists()
-        else []
-    )
+    dirs = [str(COVERAGE_DIR / v) for v in _pythons() if (COVERAGE_DIR / v).is_dir()]
     if not dirs:
         session.error("no coverage data: run the tests session first")
     session.run("coverage", "erase")
