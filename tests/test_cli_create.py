@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import signal
 import subprocess
@@ -250,3 +251,23 @@ def test_a_save_directory_that_cannot_be_made_exits_4_before_anything_is_paid_fo
     assert code == 4
     assert "cannot create" in err
     assert requests == []
+
+
+def test_progress_goes_to_stderr_when_it_is_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    with serve(monkeypatch, create=CreateOptions(polls=1)) as server:
+        monkeypatch.setattr(sys, "stderr", terminal)
+        code = main(["create", "hamilton", "--wait", *FAST])
+        (job,) = server.ids()
+    assert code == 0
+    shown = terminal.getvalue()
+    assert f"\r{'tengrai-async'}: {job}: starting" in shown
+    assert f"{job}: processing" in shown
+    assert shown.endswith(f"{job}: succeeded (0 s)\x1b[K\n")
+    assert capsys.readouterr().out.splitlines()[0] == "succeeded"

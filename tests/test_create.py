@@ -29,6 +29,7 @@ from tengrai_async import (
     PromptMode,
     QuantumArtwork,
     RateLimitError,
+    ResponseTooLargeError,
     ResponseValidationError,
     SegmentationPoints,
     ServerError,
@@ -401,3 +402,50 @@ def test_each_argument_is_typed_as_its_parameters_field_takes_it(segment: str) -
             takes = fields[field.name]
         assert _without_none(method[field.name]) == _without_none(takes), field.name
     assert method["return"] is kind.artwork
+
+
+def test_an_argument_of_no_field_of_the_kind_is_refused() -> None:
+    from tengrai_async._create import build_body  # noqa: PLC0415
+
+    with pytest.raises(InvalidParameterError) as info:
+        build_body(CREATE_KINDS["upscaling"], {"image_url": IMAGE, "style_name": "x"})
+    assert info.value.argument == "styleName"
+
+
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("https://hooks.example.com/tengrai", True),
+        ("https://8.8.8.8/hook", True),
+        ("https://[2001:4860:4860::8888]/hook", True),
+        ("https://10.0.0.7/hook", False),
+        ("https://169.254.169.254/latest", False),
+        ("https://[::1]/hook", False),
+        ("https://metadata.google.internal/x", False),
+        ("https://app.localhost/x", False),
+        ("https:///nohost", False),
+        ("ftp://hooks.example.com/x", False),
+    ],
+)
+def test_a_webhook_must_be_https_to_a_public_host(url: str, accepted: bool) -> None:
+    from tengrai_async._create import check_webhook  # noqa: PLC0415
+
+    assert (check_webhook(url) is None) is accepted
+
+
+async def test_a_2xx_answer_that_breaks_the_spec_says_the_job_exists(aiohttp_server: Any) -> None:
+    server = await aiohttp_server(answering(202, quantum_json(status="done")))
+    async with make_client(server.make_url("")) as client:
+        with pytest.raises(ResponseValidationError) as info:
+            await client.artworks.create_quantum(prompt="x")
+    assert info.value.path == "$.status"
+    assert info.value.job_may_exist is True
+    assert len(server.app[BODIES]) == 1
+
+
+async def test_an_answer_over_the_cap_may_have_made_the_job() -> None:
+    async with FakeTengrAI() as server, server.client(max_response_bytes=50, max_retries=0) as c:
+        with pytest.raises(ResponseTooLargeError) as info:
+            await c.artworks.create_quantum(prompt="a red fox")
+    assert info.value.job_may_exist is True
+    assert server.total == 1
