@@ -168,6 +168,20 @@ def test_get_prints_the_status_and_urls(
     assert json.loads(out_json)["id"] == job
 
 
+def test_get_of_a_failed_job_exits_3(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve(monkeypatch, create=CreateOptions(outcome="failed", polls=1)) as server:
+        run(capsys, "create", "quantum")
+        (job,) = server.ids()
+        running = run(capsys, "get", job)
+        server.finish_jobs()
+        failed = run(capsys, "get", job)
+    assert running[:2] == (0, "starting\n")
+    assert failed[:2] == (3, "failed\n")
+    assert f"the job {job} ended failed" in failed[2]
+
+
 def test_get_of_an_unknown_or_malformed_id(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

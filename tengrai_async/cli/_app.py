@@ -73,8 +73,10 @@ _EXIT_NOTE: Final = """exit codes (each COMMAND --help says more):
   0    done
   1    API or network failure after retries
   2    usage error: bad arguments, no API key, ...
-  3    done, but some artworks were invalid
+  3    done, but some artworks were invalid; create --wait, wait: the job failed
+       or was canceled
   4    export, archive: a local file failed while it was written
+  124  create --wait, wait: --timeout ran out (the job keeps running upstream)
   130  interrupted (Ctrl-C)
   141  export, list: the reader of the output went away; nothing is printed"""
 _EPILOG: Final = f"{_KEY_NOTE}\n\n{_EXIT_NOTE}"
@@ -208,7 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``tengrai-async`` argument parser."""
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Export, archive or list your Tengr.ai artworks (GET /v2/artworks).",
+        description="Export, archive or list your Tengr.ai artworks (GET /v2/artworks); create "
+        "them, get one, wait for one.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

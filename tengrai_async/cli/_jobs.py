@@ -289,11 +289,13 @@ def make_directory(directory: Path) -> None:
 
 
 async def run_get(args: argparse.Namespace, stderr: TextIO) -> int:
-    """``get ID``: print the artwork."""
-    del stderr
+    """``get ID``: print the artwork; exit 3 when it ended failed or canceled."""
     async with job_client(args) as client:
         artwork = await _get(client, args.id)
     print_artwork(artwork, as_json=args.json, final=True)
+    if artwork.status in (ArtworkStatus.FAILED, ArtworkStatus.CANCELED):
+        stderr.write(f"{_PROG}: the job {artwork.id} ended {artwork.status.value}\n")
+        return EXIT_ENDED
     return _EXIT_OK
 
 

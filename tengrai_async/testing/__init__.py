@@ -3,7 +3,10 @@
 ``make_artworks`` builds valid, deterministic artworks; ``FakeTengrAI`` and the pytest plugin's
 ``tengrai_server`` fixture serve them over real loopback HTTP, and the images of their
 ``results`` too (``image_bytes`` tells which bytes each image has). The plugin's
-``tengrai_client`` fixture is a ``TengrAI`` wired to that server, with instant retries.
+``tengrai_client`` fixture is a ``TengrAI`` wired to that server, with instant retries. The
+server also takes creates (``POST /v2/artworks/<kind>``, checked by the kind's request rules)
+and runs them as jobs on its ``clock``; ``queue_create_faults`` makes a create fail before or
+after its job exists (``CREATE_FAULTS``), to test code that must not pay for a job twice.
 ``python -m tengrai_async.testing`` runs the server in a process of its own.
 """
 
