@@ -50,7 +50,7 @@ LOOKUP_PAGE_SIZE: Final = 50
 #: How many ids of created jobs a client remembers, so that a look-up never returns one twice.
 _LEDGER_SIZE: Final = 10_000
 # Statuses that say the server did not take the job: retried like a GET.
-_REFUSED: Final = frozenset({408, 409, 429, 503})
+_REFUSED: Final = frozenset({408, 429, 503})
 # Statuses after which the job may exist all the same.
 _AMBIGUOUS: Final = frozenset({500, 502, 504})
 

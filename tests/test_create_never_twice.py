@@ -302,3 +302,40 @@ def test_an_error_with_a_sent_body_survives_pickling() -> None:
         error.sent_at,
         2,
     )
+
+
+async def test_the_look_up_is_retried_like_any_get() -> None:
+    async with FakeTengrAI() as server, server.client() as client:
+        server.queue_create_faults("accept-504")
+        server.queue_faults("503")  # the look-up's first listing
+        artwork = await client.artworks.create_quantum(prompt="a red fox")
+    assert job_ids(server) == [str(artwork.id)]
+    assert len(posts(server)) == 1
+    assert listings(server) == 2
+
+
+def test_an_invalid_parameter_error_survives_pickling() -> None:
+    import pickle  # noqa: PLC0415
+
+    from tengrai_async import InvalidParameterError  # noqa: PLC0415
+
+    error = InvalidParameterError("aspectRatio", "21:9", "one of '1:1', '16:9'")
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+    assert (copy.argument, copy.path, copy.value, copy.expected) == (
+        "aspectRatio",
+        "$.aspectRatio",
+        "21:9",
+        "one of '1:1', '16:9'",
+    )
+    assert str(copy) == str(error)
+
+
+def test_the_ledger_remembers_the_newest_ten_thousand_ids() -> None:
+    from tengrai_async._never_twice import CreateLedger  # noqa: PLC0415
+
+    ledger = CreateLedger()
+    for n in range(10_001):
+        ledger.add(str(n))
+    assert "0" not in ledger
+    assert "1" in ledger
+    assert "10000" in ledger
