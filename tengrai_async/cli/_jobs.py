@@ -245,7 +245,8 @@ async def wait_and_save(
         raise
     print_artwork(done, as_json=args.json, final=True)
     if done.status is not ArtworkStatus.SUCCEEDED:
-        stderr.write(f"{_PROG}: the job {done.id} ended {done.status.value}\n")  # type: ignore[union-attr]
+        ended = getattr(done.status, "value", done.status)
+        stderr.write(f"{_PROG}: the job {done.id} ended {ended}\n")
         return EXIT_ENDED
     if args.save is not None:
         return await _save(client, done, args.save, stderr, quiet=args.quiet)
@@ -293,8 +294,9 @@ async def run_get(args: argparse.Namespace, stderr: TextIO) -> int:
     async with job_client(args) as client:
         artwork = await _get(client, args.id)
     print_artwork(artwork, as_json=args.json, final=True)
-    if artwork.status in (ArtworkStatus.FAILED, ArtworkStatus.CANCELED):
-        stderr.write(f"{_PROG}: the job {artwork.id} ended {artwork.status.value}\n")
+    status = artwork.status
+    if status is ArtworkStatus.FAILED or status is ArtworkStatus.CANCELED:
+        stderr.write(f"{_PROG}: the job {artwork.id} ended {status.value}\n")
         return EXIT_ENDED
     return _EXIT_OK
 
