@@ -33,6 +33,7 @@ from collections.abc import Coroutine, Mapping
 from typing import Any, Final, Protocol, TypeVar
 
 import aiohttp
+import attrs
 import yarl
 
 from . import _sansio
@@ -43,6 +44,7 @@ from ._errors import (
     MalformedResponseError,
     RateLimitError,
     ResponseTooLargeError,
+    TengrAIError,
     TransportError,
 )
 from ._failures import MapFailures, what_failed
@@ -55,6 +57,7 @@ from ._version import __version__
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "USER_AGENT",
+    "Posted",
     "RequestCounter",
     "RetryPolicy",
     "Transport",
@@ -103,6 +106,23 @@ def classify_get(error: Exception) -> Retry | None:
     if isinstance(error, TransportError | MalformedResponseError):
         return Retry()
     return None
+
+
+@attrs.frozen
+class Posted:
+    """How one POST went (:meth:`Transport.post_once`): its decoded answer, or its error.
+
+    Attributes:
+        data: The decoded JSON of a 2xx answer (``None`` on an error).
+        error: The error: an :class:`APIError` for a non-2xx answer, a
+            :class:`TransportError` or :class:`MalformedResponseError`; ``None`` on success.
+        unsent: Whether the request certainly never left (the connection could not be
+            opened), so sending it again cannot make anything twice.
+    """
+
+    data: Any = None
+    error: TengrAIError | None = None
+    unsent: bool = False
 
 
 class Transport:
@@ -445,6 +465,59 @@ class Transport:
         failures.raise_error()
         assert status is not None  # noqa: S101 - set before the body was read
         return _sansio.decode_response(status, headers, body, offset=offset, secret=self._secret)
+
+    async def post_once(self, url: yarl.URL, payload: bytes, attempt: int) -> Posted:
+        """POST the JSON *payload* to *url* once, never retried (a create retries its own way).
+
+        Failures come back in the :class:`Posted`, not raised, with whether the request may
+        have reached the server; only a closed transport raises.
+
+        Raises:
+            ClientStateError: The transport is closed, or was closed meanwhile.
+        """
+        session = self._shared.session
+        if session is None or self.closed or self._shared.state is not SessionState.OPENED:
+            raise ClientStateError(self._reason())  # closed while waiting
+        started = time.perf_counter()
+        status: int | None = None
+        headers: Mapping[str, str] = {}
+        body = b""
+        failures = MapFailures(
+            f"POST {url}",
+            timeout_text=f"no complete answer within {self._timeout.total:g} s",
+            secret=self._secret,
+            session=session,
+        )
+        try:
+            with failures:
+                async with session.post(
+                    url,
+                    data=payload,
+                    headers={**self._headers, "Content-Type": "application/json"},
+                    timeout=self._timeout,
+                    proxy=self._shared.proxy,
+                ) as resp:
+                    status = resp.status
+                    failures.answered = True
+                    headers = resp.headers
+                    body = await self._read_body(resp, url)
+        except ResponseTooLargeError as exc:
+            return Posted(error=exc)
+        finally:
+            logger.debug(
+                "POST %s -> %s (attempt %d, %.1f ms)",
+                url,
+                "error" if status is None else status,
+                attempt,
+                (time.perf_counter() - started) * 1000,
+            )
+        if failures.error is not None:
+            return Posted(error=failures.error, unsent=failures.unsent)
+        assert status is not None  # noqa: S101 - set before the body was read
+        try:
+            return Posted(_sansio.decode_response(status, headers, body, secret=self._secret))
+        except (APIError, MalformedResponseError) as exc:
+            return Posted(error=exc)
 
     async def _read_body(self, resp: aiohttp.ClientResponse, url: yarl.URL) -> bytes:
         """The body, read chunk by chunk and given up as soon as it is over the cap."""

@@ -147,8 +147,9 @@ async def download_image(
     max_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
     on_bytes: Callable[[int], None] | None = None,
     hosts: ImageHosts | None = None,
+    folder: str = "images",
 ) -> ImageOutcome:
-    """Download one image into ``directory / "images"``; never raises for what a host answers.
+    """Download one image into ``directory / folder``; never raises for what a host answers.
 
     Whatever goes wrong with one image (an odd URL, a host's answer, a local file error) ends
     as its ``failed`` outcome with the reason, so one image never stops the others. The API
@@ -158,6 +159,8 @@ async def download_image(
     download from that host. *hosts* is the run's :class:`ImageHosts` (a fresh one when
     ``None``): its proxies, cooldowns and hosts given up on. Each request is logged at DEBUG
     on the ``tengrai_async`` logger (the URL without its query, the status, the bytes).
+    *folder* is the subdirectory (``""``: *directory* itself); the outcome's ``path`` is
+    relative to *directory*.
 
     Raises:
         ClientStateError: The client was closed meanwhile.
@@ -169,7 +172,7 @@ async def download_image(
             _download(
                 transport,
                 url,
-                _Destination(directory, artwork_id, position, max_bytes, on_bytes),
+                _Destination(directory, artwork_id, position, max_bytes, on_bytes, folder),
                 hosts or ImageHosts(transport),
             )
         )
@@ -345,6 +348,7 @@ class _Destination:
     position: int
     max_bytes: int
     on_bytes: Callable[[int], None] | None
+    folder: str = "images"
 
 
 @contextlib.contextmanager
@@ -389,7 +393,7 @@ async def _fetch(request: _Request, destination: _Destination, seen: _Seen) -> I
                 reason=f"body of {response.content_length} bytes is over the {max_bytes} cap",
             )
         name = image_name(artwork_id, position, content_type)
-        images = directory / "images"
+        images = directory / destination.folder
         part = images / f".{name}.{secrets.token_hex(4)}{PART_SUFFIX}"
         # Hashed as it streams in, on the event loop: a thread would cost a hand-over per
         # chunk, or a second read of the file, and the CPU it needs is not free either way.
@@ -428,7 +432,7 @@ async def _fetch(request: _Request, destination: _Destination, seen: _Seen) -> I
                     part.unlink()
         return ImageOutcome(
             "done",
-            path=f"images/{name}",
+            path=f"{destination.folder}/{name}" if destination.folder else name,
             size=seen.size,
             sha256=digest.hexdigest(),
             content_type=content_type,
