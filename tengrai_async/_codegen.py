@@ -137,7 +137,8 @@ def emit_model(
     instead, made in the same pass: one C-level copy per object and array the code reads
     anyway, and a walk of the other keys only when the object has keys the model does not know.
     """
-    src.emit(indent, "if type(o) is not dict:")
+    # A read-only object (another artwork's raw) reads as the dict it is.
+    src.emit(indent, f"if type(o) is not dict and type(o) is not {src.const(FrozenDict)}:")
     src.emit(indent + 1, f"raise _Invalid({path!r}, o, {src.const('a JSON object', 'E')})")
     if copy is not None:
         # dict.__new__ and dict.update, inline: FrozenDict's own __init__ refuses to run.

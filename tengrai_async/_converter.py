@@ -108,7 +108,7 @@ def _structure_unknown(obj: dict[str, Any], artwork_type: str) -> UnknownArtwork
 
 def _dispatch(obj: Any, *, copy: bool) -> Artwork:
     """Dispatch one JSON item on ``artworkType``; raise :class:`Invalid` with a relative path."""
-    if type(obj) is not dict:
+    if type(obj) is not dict and type(obj) is not FrozenDict:
         raise Invalid("", obj, "a JSON object")
     item = cast("dict[str, Any]", obj)
     kind: object = item.get("artworkType", MISSING)
@@ -360,7 +360,7 @@ def _structure_artworks(obj: Any, cls: Any) -> Any:
     Errors report ``$[i]...`` paths and the item's index as its offset, as the page path does
     (cattrs would wrap ours in an exception group).
     """
-    if type(obj) is not list:
+    if not isinstance(obj, list):
         raise ResponseValidationError("$", obj, "a JSON array of artworks", raw=obj, offset=0)
     given: list[Any] = obj  # pyright: ignore[reportUnknownVariableType] - checked above
     items: list[Artwork] = []

@@ -51,6 +51,10 @@ _LIMIT: Final = _orjson_depth_limit()
 _PAD: Final = None if _LIMIT is None or _LIMIT <= MAX_DEPTH else _LIMIT - MAX_DEPTH
 
 
+#: Bodies up to this length have their brackets counted before any probe.
+_COUNTED: Final = 16_384
+
+
 def _depth_probe(body: bytes | str) -> Any:
     """Decode *body* with orjson, refusing nesting beyond MAX_DEPTH with ``JSONDecodeError``.
 
@@ -62,13 +66,15 @@ def _depth_probe(body: bytes | str) -> Any:
     pad = _PAD
     if pad is None:  # pragma: no cover - an orjson without a depth limit
         return _checked_depth(orjson.loads(body))
+    # A body cannot nest deeper than it has brackets: one artwork's body needs no probe.
+    # (Counting costs more than probing once a body is a page of artworks.)
+    small = len(body) <= _COUNTED
     if isinstance(body, bytes):
-        # A body cannot nest deeper than it has brackets: one artwork's body needs no probe.
-        if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
+        if small and body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
             return orjson.loads(body)
         data = orjson.loads(b"[" * pad + body + b"]" * pad)
     else:
-        if body.count("[") + body.count("{") <= MAX_DEPTH:
+        if small and body.count("[") + body.count("{") <= MAX_DEPTH:
             return orjson.loads(body)
         data = orjson.loads("[" * pad + body + "]" * pad)
     for _ in range(pad):

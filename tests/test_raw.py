@@ -203,3 +203,16 @@ def test_a_structure_hook_registered_later_is_used_for_artwork() -> None:
     assert mine == ("mine", obj["id"])
     mine = conv.structure_artwork(obj)
     assert mine == ("mine", obj["id"])
+
+
+def test_raw_structures_again_into_an_equal_model(structure: Callable[[JSON], Any]) -> None:
+    artwork = structure(item())
+    raw = artwork.raw
+    assert converter.structure(raw, Artwork) == artwork
+    assert converter.structure_artwork(raw).raw == raw
+    # A dict of the caller's own, made from raw: its read-only parts read as plain JSON.
+    changed = converter.structure({**raw, "duration": 2.5}, Artwork)
+    assert changed.duration == 2.5
+    assert changed.raw == {**raw, "duration": 2.5}
+    page = converter.structure_page([raw, {**raw}])
+    assert list(page.items) == [artwork, artwork]
