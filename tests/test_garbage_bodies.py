@@ -25,7 +25,7 @@ from tengrai_async import MalformedResponseError, ResponseValidationError, Tengr
 from tengrai_async._readonly import MAX_DEPTH
 from tengrai_async.testing import make_artworks
 
-API_KEY = "sk-test-garbage"  # noqa: S105 - a fake key
+API_KEY = "sk-test-garbage"
 ARTWORK_ID = uuid.UUID("0b6f4a52-7c1e-4d3a-9f2b-5e8c1a7d3f60")
 
 
