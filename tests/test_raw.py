@@ -216,3 +216,14 @@ def test_raw_structures_again_into_an_equal_model(structure: Callable[[JSON], An
     assert changed.raw == {**raw, "duration": 2.5}
     page = converter.structure_page([raw, {**raw}])
     assert list(page.items) == [artwork, artwork]
+    assert [again.raw for again in page.items] == [raw, raw]
+    assert page.items[0].raw is raw  # frozen already: kept as it is
+
+
+def test_structure_of_a_list_of_artworks_refuses_what_is_not_an_array() -> None:
+    with pytest.raises(ResponseValidationError, match="a JSON array of artworks"):
+        converter.structure({"artworkType": "selena"}, list[Artwork])
+    with pytest.raises(ResponseValidationError) as info:
+        converter.structure([item("selena"), {"artworkType": "selena"}], list[Artwork])
+    assert info.value.path.startswith("$[1].")
+    assert info.value.offset == 1

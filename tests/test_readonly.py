@@ -159,6 +159,7 @@ def test_copy_and_deepcopy_give_the_unchangeable_value_back() -> None:
     assert copy.deepcopy(raw) is raw
     assert copy.deepcopy({"held": raw})["held"] is raw
     assert copy.copy(raw["a"]) is raw["a"]
+    assert copy.deepcopy(raw["a"]) is raw["a"]
 
 
 @pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
