@@ -142,10 +142,13 @@ class _NoProgress:
 
 def _stored(raw: Any, *, valid: bool) -> StoredArtwork | None:
     """The row of one artwork's JSON, or ``None`` when it has no string id to key it by."""
-    if type(raw) is not dict or type(raw.get("id")) is not str:
+    # A model's JSON is a read-only dict subclass (artwork.raw), an invalid item's plain JSON.
+    if not isinstance(raw, dict) or type(raw.get("id")) is not str:
         return None
     results = raw.get("results")
-    urls = tuple(results) if type(results) is list and all(type(u) is str for u in results) else ()
+    urls = (
+        tuple(results) if isinstance(results, list) and all(type(u) is str for u in results) else ()
+    )
 
     def text(key: str) -> str | None:
         value = raw.get(key)
