@@ -486,7 +486,12 @@ def _insert_rows(db: sqlite3.Connection, statement: str, rows: list[tuple[Any, .
 
 
 class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on any exception (Ctrl-C included)."""
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on any exception (Ctrl-C included).
+
+    As sqlite-utils' ``atomic()``: SQLite rolls back by itself on some errors (``SQLITE_FULL``
+    among them), so ROLLBACK is issued only while a transaction is still open, and the error
+    that ended it is the one raised; a COMMIT that fails is rolled back too.
+    """
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
@@ -495,4 +500,15 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if exc_type is not None:
+            self._rollback()
+            return
+        try:
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
