@@ -153,12 +153,16 @@ class StoredArtwork:
 
 @attrs.define
 class PageCounts:
-    """What storing one page did (``invalid``: new or changed artworks that broke a rule)."""
+    """What storing one page did (``invalid``: new or changed artworks that broke a rule).
+
+    ``invalid_ids`` names those ``invalid`` counts, in page order.
+    """
 
     new: int = 0
     updated: int = 0
     unchanged: int = 0
     invalid: int = 0
+    invalid_ids: list[str] = attrs.field(factory=list[str])
 
 
 @attrs.frozen
@@ -324,9 +328,10 @@ class ArchiveDatabase:
         for artwork in items:
             text = artwork.json.decode("utf-8")
             old = known.get(artwork.id)
-            if old != text:
+            if old != text and not artwork.valid:
                 # An invalid artwork counts once, when it arrives or changes, not each run.
-                counts.invalid += not artwork.valid
+                counts.invalid += 1
+                counts.invalid_ids.append(artwork.id)
             if old is None:
                 counts.new += 1
                 inserts.append(

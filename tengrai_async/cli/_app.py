@@ -1,14 +1,14 @@
 """The ``tengrai-async`` command: its parser, ``list``, and the dispatch to ``export``, ``archive``.
 
 It also owns the exit codes: every failure is mapped here to 1 (API), 2 (usage), 4 (a local
-file), 130 (Ctrl-C) or 141 (the reader of the output went away). Each command's ``--help``
-lists its own options and exit codes, and the options every command shares.
+file), 130 (Ctrl-C), 141 (the reader of the output went away) or 143 (SIGTERM, as Ctrl-C).
+Each command's ``--help`` lists its own options and exit codes, and the options every command
+shares.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import datetime as _dt
 import logging
@@ -30,7 +30,7 @@ from .._models import Artwork
 from .._transport import RetryPolicy
 from .._version import __version__
 from ..archive import ArchiveDatabaseError, ArchiveLockedError, ArchiveWriteError
-from ._archive import ArchiveOptions, archive, check_directory
+from ._archive import ArchiveOptions, archive, check_directory, make_directory
 from ._demo import DEFAULT_COUNT, DemoOptions, demo_server
 from ._export import (
     DEFAULT_PAGE_SIZE,
@@ -45,6 +45,7 @@ from ._export import (
 from ._formats import FORMATS, Format, JSONLWriter
 from ._output import LocalFileError, OutputClosedError, describe, silence_stdout
 from ._progress import plural
+from ._signals import Terminated, run, sigterm_as_interrupt
 from ._table import render
 
 __all__ = ["build_parser", "main"]
@@ -57,6 +58,8 @@ EXIT_USAGE: Final = 2
 EXIT_REJECTS: Final = 3
 EXIT_LOCAL_FILE: Final = 4
 EXIT_INTERRUPTED: Final = 130
+# 128 + SIGTERM, what a shell reports for a command SIGTERM killed: it stopped as after Ctrl-C.
+EXIT_TERMINATED: Final = 143
 # 128 + SIGPIPE, what a shell reports for `yes | head -1`: the command did not finish, but
 # nothing is wrong, and `set -o pipefail` scripts can tell it from a failure.
 EXIT_CLOSED: Final = 141
@@ -74,7 +77,8 @@ _EXIT_NOTE: Final = """exit codes (each COMMAND --help says more):
   3    done, but some artworks were invalid
   4    export, archive: a local file failed while it was written
   130  interrupted (Ctrl-C)
-  141  export, list: the reader of the output went away; nothing is printed"""
+  141  export, list: the reader of the output went away; nothing is printed
+  143  terminated (SIGTERM), handled as Ctrl-C"""
 _EPILOG: Final = f"{_KEY_NOTE}\n\n{_EXIT_NOTE}"
 _EXPORT_EXIT_NOTE: Final = """exit codes:
   0    done
@@ -86,7 +90,8 @@ _EXPORT_EXIT_NOTE: Final = """exit codes:
   4    a local file failed while the export wrote it (disk full, I/O error; the file and the
        OS error are named); a file export keeps its checkpoint
   130  interrupted (Ctrl-C); a file export keeps its checkpoint
-  141  the reader of the output went away (export | head); nothing is printed"""
+  141  the reader of the output went away (export | head); nothing is printed
+  143  terminated (SIGTERM): as 130, Ctrl-C"""
 _EXPORT_EPILOG: Final = f"{_KEY_NOTE}\n\n{_EXPORT_EXIT_NOTE}"
 _LIST_EXIT_NOTE: Final = """exit codes:
   0    done (an empty page too: stderr says so)
@@ -94,17 +99,20 @@ _LIST_EXIT_NOTE: Final = """exit codes:
   2    usage error: bad arguments, no API key
   3    done, but invalid artworks were left out (each is named on stderr)
   130  interrupted (Ctrl-C)
-  141  the reader of the output went away (list | head); nothing is printed"""
+  141  the reader of the output went away (list | head); nothing is printed
+  143  terminated (SIGTERM), handled as Ctrl-C"""
 _LIST_EPILOG: Final = f"{_KEY_NOTE}\n\n{_LIST_EXIT_NOTE}"
 _ARCHIVE_EXIT_NOTE: Final = """exit codes:
   0    done (an image the host no longer has is recorded as gone, not a failure)
   1    API or network failure after retries (what was stored is kept)
   2    usage error: bad arguments, no API key, DIR not writable, another run holds DIR
        (its pid is named), or DIR/archive.sqlite is not an archive this version can use
-  3    done, but some artworks were invalid (archived as sent) or some images failed
+  3    done, but some artworks were invalid (archived as sent; each is named) or some
+       images failed
   4    DIR/archive.sqlite could not be written during the run (disk full, I/O error, another
        program holding its lock; the file and the error are named); what was stored is kept
-  130  interrupted (Ctrl-C); the next run carries on"""
+  130  interrupted (Ctrl-C); the summary so far is printed, the next run carries on
+  143  terminated (SIGTERM): as 130, Ctrl-C"""
 _ARCHIVE_EPILOG: Final = f"{_KEY_NOTE}\n\n{_ARCHIVE_EXIT_NOTE}"
 
 
@@ -140,14 +148,26 @@ def _number(
 def _timestamp(text: str) -> _dt.datetime:
     """An ISO 8601 date-time with a UTC offset; one without is refused, not guessed."""
     # Python 3.10's fromisoformat() does not read the "Z" suffix.
-    iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
+    zulu = text[-1:] in ("Z", "z")
+    iso = text[:-1] + "+00:00" if zulu else text
     try:
         value = _dt.datetime.fromisoformat(iso)
     except ValueError:
+        if _is_date(text[:-1] if zulu else text):
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is a date without a time: add one, such as "
+                f"{text[:10]}T00:00Z (midnight UTC)"
+            ) from None
         raise argparse.ArgumentTypeError(
             f"expected an ISO 8601 date-time such as 2026-01-31T09:00Z, got {text!r}"
         ) from None
     if value.utcoffset() is None:
+        if _is_date(text):
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is a date without a time, so it has no UTC offset either: add both, "
+                f"such as "
+                f"{text}T00:00Z (midnight UTC)"
+            )
         raise argparse.ArgumentTypeError(
             f"{text!r} has no UTC offset, so its moment is ambiguous: add one, "
             f"such as {value.isoformat()}Z or {value.isoformat()}+01:00"
@@ -155,12 +175,38 @@ def _timestamp(text: str) -> _dt.datetime:
     return value
 
 
+def _is_date(text: str) -> bool:
+    """Whether *text* is a calendar date alone (``2026-01-31``), which names no moment."""
+    try:
+        _dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 # --- the parser --------------------------------------------------------------------------------
 
 
-def _connection_options() -> argparse.ArgumentParser:
+class _CommandParser(argparse.ArgumentParser):
+    """A command's parser: an option it does not know is refused with that command's usage.
+
+    (argparse hands a subcommand's unknown arguments up to the top level, whose usage names
+    no option of the command that was mistyped.)
+    """
+
+    def parse_known_args(  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        assert parsed is not None  # noqa: S101 - a new namespace, or the one given
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+
+def _connection_options() -> _CommandParser:
     """The options every command takes: where the API is, and how requests are made."""
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = _CommandParser(add_help=False)
     group = parent.add_argument_group("connection (every command)")
     group.add_argument(
         "--base-url", metavar="URL", help=f"the API root (default: ${BASE_URL_ENV} or the real API)"
@@ -211,7 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_CommandParser
+    )
     connection = _connection_options()
 
     exporter = commands.add_parser(
@@ -486,8 +534,21 @@ def _run_export(args: argparse.Namespace, stderr: TextIO) -> int:
     # The output is checked, locked and opened first: a checkpoint in the way, or another
     # export writing the file, needs no connection. Outside the event loop, so that Ctrl-C
     # stops a wait for a FIFO's reader.
+    _warn_unknown_types(args.types, stderr)
     with plan(_export_options(args)) as ready:
-        return asyncio.run(_export_with_client(args, ready, stderr))
+        return run(_export_with_client(args, ready, stderr))
+
+
+def _warn_unknown_types(types: Sequence[str], stderr: TextIO) -> None:
+    """Say so when a ``--type`` is no documented kind: the filter applies all the same."""
+    known = [member.value for member in ArtworkType]
+    unknown = sorted({name for name in types if name not in known})
+    if unknown:
+        stderr.write(
+            f"{PROG}: warning: --type {', '.join(unknown)}: not a documented kind (those are "
+            f"{', '.join(known)}); filtering by it all the same, for a kind newer than this "
+            "version\n"
+        )
 
 
 async def _export_with_client(args: argparse.Namespace, ready: ExportPlan, stderr: TextIO) -> int:
@@ -510,7 +571,7 @@ async def _run_archive(args: argparse.Namespace, stderr: TextIO) -> int:
     if demo is not None:
         demo = attrs.evolve(demo, images=args.images)
     options = ArchiveOptions(
-        directory=check_directory(args.directory),
+        directory=check_directory(args.directory),  # nothing created yet
         images=args.images,
         since=args.since,
         prefetch=args.prefetch,
@@ -519,6 +580,9 @@ async def _run_archive(args: argparse.Namespace, stderr: TextIO) -> int:
         demo=demo,
     )
     async with _client(args, demo=demo) as client:
+        # Only now, with a key and a good URL, is DIR created: a run that cannot start
+        # leaves nothing behind.
+        make_directory(options.directory)
         return await archive(client, options, stderr=stderr)
 
 
@@ -588,7 +652,8 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
 
     Returns:
         The exit code: 0 done, 1 API failure, 2 usage error, 3 done with rejected items,
-        4 a local file failed, 130 interrupted, 141 the reader of the output went away.
+        4 a local file failed, 130 interrupted, 141 the reader of the output went away,
+        143 terminated (SIGTERM, handled as Ctrl-C).
     """
     parser = build_parser()
     try:
@@ -599,12 +664,12 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
     if args.demo is not None and args.base_url is not None:
         stderr.write(f"{PROG}: error: --demo runs its own server: drop --base-url\n")
         return EXIT_USAGE
-    run = {"archive": _run_archive, "list": _run_list}.get(args.command)
-    with _logging(stderr, verbose=args.verbose):
+    command = {"archive": _run_archive, "list": _run_list}.get(args.command)
+    with _logging(stderr, verbose=args.verbose), sigterm_as_interrupt():
         try:
-            if run is None:
+            if command is None:
                 return _run_export(args, stderr)
-            return asyncio.run(run(args, stderr))
+            return run(command(args, stderr))
         except OutputClosedError as exc:
             if exc.stdout:
                 silence_stdout()
@@ -612,6 +677,9 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
         except KeyboardInterrupt:
             stderr.write(f"{PROG}: interrupted\n")
             return EXIT_INTERRUPTED
+        except Terminated:
+            stderr.write(f"{PROG}: terminated (SIGTERM)\n")
+            return EXIT_TERMINATED
         except ArchiveWriteError as exc:
             stderr.write(f"{PROG}: error: {exc}\n")
             return EXIT_LOCAL_FILE
