@@ -1,0 +1,119 @@
+"""SIGTERM (what cron, systemd, docker and CI send) is Ctrl-C for ``archive`` and ``export``.
+
+Each test runs the real command in a subprocess, sends SIGTERM mid-run, and checks what the
+process leaves: exit 143 within a second, the run recorded, no pid or lock file, no ``.part``
+of an image, and a next run that carries on as after Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+from _cli_helpers import environment
+
+ARCHIVE = [sys.executable, "-m", "tengrai_async", "archive"]
+EXPORT = [sys.executable, "-m", "tengrai_async", "export"]
+
+
+def _query(directory: Path, sql: str) -> Any:
+    db = sqlite3.connect(directory / "archive.sqlite")
+    try:
+        return db.execute(sql).fetchone()
+    finally:
+        db.close()
+
+
+def _wait_for(condition: Any, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the run ended before the signal"
+        try:
+            if condition():
+                return
+        except sqlite3.Error:
+            pass
+        time.sleep(0.01)
+    raise AssertionError("the run never got that far")
+
+
+def _terminate(process: subprocess.Popen[bytes]) -> tuple[int, float, str]:
+    process.send_signal(signal.SIGTERM)
+    sent = time.monotonic()
+    code = process.wait(timeout=10)
+    took = time.monotonic() - sent
+    assert process.stderr is not None
+    err = process.stderr.read().decode()
+    process.stderr.close()
+    return code, took, err
+
+
+def test_sigterm_stops_an_archive_as_ctrl_c_does_recording_the_run(tmp_path: Path) -> None:
+    demo = ["--demo", "3000", "--downloads", "2"]
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [*ARCHIVE, str(tmp_path), *demo], env=environment(), stderr=subprocess.PIPE
+    )
+    # Mid-download: images are being written (each through a .part) when the signal comes.
+    _wait_for(
+        lambda: _query(tmp_path, "SELECT count(*) FROM images WHERE state = 'done'")[0] > 0,
+        process,
+    )
+    code, took, err = _terminate(process)
+    assert code == 143, err
+    assert took < 1.5
+    assert "Traceback" not in err
+    assert "tengrai-async: interrupted so far: 3000 new, 0 updated" in err
+    finished, outcome, new, images_done = _query(
+        tmp_path, "SELECT finished_at, outcome, new, images_done FROM runs ORDER BY id DESC"
+    )
+    assert finished is not None
+    assert outcome == "interrupted"
+    assert new == 3000
+    done = _query(tmp_path, "SELECT count(*) FROM images WHERE state = 'done'")[0]
+    assert images_done == done > 0
+    assert not (tmp_path / "archive.pid").exists()
+    assert list((tmp_path / "images").glob(".*.part")) == []
+    again = subprocess.run(  # noqa: S603
+        [*ARCHIVE, str(tmp_path), *demo], env=environment(), capture_output=True, check=False
+    )
+    assert again.returncode == 0, again.stderr
+    assert b"0 new, 0 updated, 3000 unchanged" in again.stderr
+    assert _query(tmp_path, "SELECT count(*) FROM images WHERE state != 'done'")[0] == 0
+
+
+def test_sigterm_stops_an_export_as_ctrl_c_does_and_it_resumes(tmp_path: Path) -> None:
+    demo = ["--demo", "3000", "--page-size", "100"]
+    reference = tmp_path / "reference.jsonl"
+    made = subprocess.run(  # noqa: S603
+        [*EXPORT, *demo, "-q", "-o", str(reference)], env=environment(), check=False
+    )
+    assert made.returncode == 0
+    out = tmp_path / "out.jsonl"
+    part = tmp_path / "out.jsonl.part"
+    slow = ["--demo-latency", "0.05", "--prefetch", "1"]
+    process = subprocess.Popen(  # noqa: S603
+        [*EXPORT, *demo, *slow, "-o", str(out)], env=environment(), stderr=subprocess.PIPE
+    )
+    _wait_for(lambda: part.exists() and part.stat().st_size > 0, process)
+    code, took, err = _terminate(process)
+    assert code == 143, err
+    assert took < 1.5
+    assert "Traceback" not in err
+    assert "tengrai-async: interrupted: " in err  # the summary so far
+    assert "--resume" in err
+    assert not (tmp_path / "out.jsonl.lock").exists()
+    assert not (tmp_path / "out.jsonl.pid").exists()
+    checkpoint = orjson.loads((tmp_path / "out.jsonl.checkpoint.json").read_bytes())
+    assert checkpoint["part_bytes"] == part.stat().st_size
+    assert 0 < checkpoint["items"] < 3000
+    resumed = subprocess.run(  # noqa: S603
+        [*EXPORT, "-o", str(out), "--resume"], env=environment(), capture_output=True, check=False
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert out.read_bytes() == reference.read_bytes()
