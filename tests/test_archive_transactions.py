@@ -17,6 +17,7 @@ import pytest
 
 from tengrai_async.archive._db import _Transaction
 
+ARCHIVE = [sys.executable, "-m", "tengrai_async", "archive"]
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("TENGRAI_")}
 
 # The run's page cache cut to 64 KiB, so that a page of artworks spills to the file inside its
@@ -63,8 +64,7 @@ def test_a_disk_full_inside_a_transaction_exits_4_and_the_next_run_carries_on(
     assert stored % 500 == 0  # whole pages only
     assert stored < 2000
     again = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "tengrai_async", "archive", str(tmp_path), "--demo", "2000"]
-        + ["--no-images", "-q"],
+        [*ARCHIVE, str(tmp_path), "--demo", "2000", "--no-images", "-q"],
         env=ENV,
         capture_output=True,
         text=True,
@@ -98,13 +98,17 @@ def test_a_failed_commit_is_rolled_back(tmp_path: Path) -> None:
 def test_the_error_that_ended_a_transaction_is_the_one_raised(tmp_path: Path) -> None:
     db = _deferred(tmp_path)
 
-    class Ended(Exception):
+    class EndedError(Exception):
         pass
 
-    # What SQLite does on a full disk: the transaction is gone before the error arrives.
-    with pytest.raises(Ended), _Transaction(db):
-        db.execute("INSERT INTO parent VALUES (1)")
-        db.execute("ROLLBACK")
-        raise Ended
+    def insert_and_end() -> None:
+        # What SQLite does on a full disk: the transaction is gone before the error arrives.
+        with _Transaction(db):
+            db.execute("INSERT INTO parent VALUES (1)")
+            db.execute("ROLLBACK")
+            raise EndedError
+
+    with pytest.raises(EndedError):
+        insert_and_end()
     assert db.execute("SELECT count(*) FROM parent").fetchone()[0] == 0
     db.close()

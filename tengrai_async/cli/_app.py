@@ -460,17 +460,21 @@ async def _client(args: argparse.Namespace, *, demo: DemoOptions | None) -> Asyn
     if args.retry_wait is not None:
         retry = RetryPolicy(wait_initial=args.retry_wait, wait_jitter=0.0)
     async with contextlib.AsyncExitStack() as stack:
-        base_url, key = args.base_url, None
+        base_url, key, session = args.base_url, None, None
         if demo is None and not os.environ.get(API_KEY_ENV):
             raise UsageError(f"no API key: set {API_KEY_ENV} (or try --demo)")
         if demo is not None:
-            base_url, key = await stack.enter_async_context(demo_server(demo))
+            running = await stack.enter_async_context(demo_server(demo))
+            base_url, key, session = running.base_url, running.key, running.session
         client = TengrAI(
             key,
             base_url=base_url,
             timeout=args.timeout,
             max_retries=args.max_retries,
             retry=retry,
+            session=session,
+            # The demo reaches its own server only, never through a proxy.
+            trust_env=demo is None,
         )
         yield await stack.enter_async_context(client)
 
