@@ -14,6 +14,7 @@ import datetime as _dt
 import logging
 import math
 import os
+import re
 import shutil
 import sys
 import textwrap
@@ -147,27 +148,21 @@ def _number(
 
 def _timestamp(text: str) -> _dt.datetime:
     """An ISO 8601 date-time with a UTC offset; one without is refused, not guessed."""
+    if _DATE_ALONE.fullmatch(text):
+        # fromisoformat() would read 2026-01-01+02:00 as 02:00 local time: named, not guessed.
+        day = text[:10]
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is a date without a time: add one, such as {day}T00:00Z (midnight UTC)"
+        )
     # Python 3.10's fromisoformat() does not read the "Z" suffix.
-    zulu = text[-1:] in ("Z", "z")
-    iso = text[:-1] + "+00:00" if zulu else text
+    iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
     try:
         value = _dt.datetime.fromisoformat(iso)
     except ValueError:
-        if _is_date(text[:-1] if zulu else text):
-            raise argparse.ArgumentTypeError(
-                f"{text!r} is a date without a time: add one, such as "
-                f"{text[:10]}T00:00Z (midnight UTC)"
-            ) from None
         raise argparse.ArgumentTypeError(
             f"expected an ISO 8601 date-time such as 2026-01-31T09:00Z, got {text!r}"
         ) from None
     if value.utcoffset() is None:
-        if _is_date(text):
-            raise argparse.ArgumentTypeError(
-                f"{text!r} is a date without a time, so it has no UTC offset either: add both, "
-                f"such as "
-                f"{text}T00:00Z (midnight UTC)"
-            )
         raise argparse.ArgumentTypeError(
             f"{text!r} has no UTC offset, so its moment is ambiguous: add one, "
             f"such as {value.isoformat()}Z or {value.isoformat()}+01:00"
@@ -175,13 +170,8 @@ def _timestamp(text: str) -> _dt.datetime:
     return value
 
 
-def _is_date(text: str) -> bool:
-    """Whether *text* is a calendar date alone (``2026-01-31``), which names no moment."""
-    try:
-        _dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
+#: A calendar date alone, with or without an offset: it names a day, not a moment.
+_DATE_ALONE: Final = re.compile(r"\d{4}-\d{2}-\d{2}(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?")
 
 
 # --- the parser --------------------------------------------------------------------------------

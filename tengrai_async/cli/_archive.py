@@ -104,11 +104,7 @@ class _Bars:
         self._artworks = tqdm(desc="artworks", unit=" artworks", position=0, **common)
         # In KiB, MiB, ... as the summary counts them (tqdm's own scale says kB for 1,024).
         self._bytes = tqdm(
-            desc="images",
-            position=1,
-            bar_format="{desc}: {postfix} written [{elapsed}]",
-            postfix=size(0),
-            **common,
+            desc=f"images: {size(0)}", position=1, bar_format="{desc} written [{elapsed}]", **common
         )
 
     def artworks(self, count: int) -> None:
@@ -120,7 +116,7 @@ class _Bars:
         """Count written image bytes."""
         if self._bytes is not None and count:
             self._written += count
-            self._bytes.set_postfix_str(size(self._written), refresh=False)
+            self._bytes.set_description_str(f"images: {size(self._written)}", refresh=False)
             self._bytes.update(count)
 
     def close(self) -> None:
