@@ -233,7 +233,7 @@ def test_a_full_disk_exits_4_naming_the_file_and_the_next_run_carries_on(
 
 
 def test_a_bad_since_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    assert main(["archive", str(tmp_path), "--since", "2026-01-01"]) == 2
+    assert main(["archive", str(tmp_path), "--since", "2026-01-01T09:00"]) == 2
     assert "no UTC offset" in capsys.readouterr().err
 
 

@@ -205,7 +205,7 @@ def test_closed_port_is_a_network_failure_exit_1(
         (["export", "-o", "/nonexistent-dir/x.jsonl"], "no directory"),
         (["export", "--prefetch", "0"], "--prefetch"),
         (["export", "--status", "lost"], "--status"),
-        (["export", "--since", "2026-01-01"], "no UTC offset"),
+        (["export", "--since", "2026-01-01T09:00"], "no UTC offset"),
         (["export", "--until", "yesterday"], "ISO 8601"),
         (["export", "--timeout", "0"], "--timeout"),
         (["export", "--resume", "--force", "-o", "x"], "not allowed with"),

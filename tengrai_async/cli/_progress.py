@@ -14,9 +14,7 @@ from .._pagination import IterationStats
 
 __all__ = ["INSTALL_HINT", "Progress", "Summary", "plural"]
 
-INSTALL_HINT = (
-    "tengrai-async: no progress bar: install the cli extra (pip install '.[cli]' in a clone)"
-)
+INSTALL_HINT = "tengrai-async: no progress bar: pip install 'tengrai-async[cli]' to get one"
 # Seconds between redraws: a few times a second is plenty, and keeps a 10k items/s loop cheap.
 _REDRAW: Final = 0.2
 
