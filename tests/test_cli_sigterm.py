@@ -7,16 +7,22 @@ of an image, and a next run that carries on as after Ctrl-C.
 
 from __future__ import annotations
 
+import asyncio
+import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from _cli_helpers import environment
+
+from tengrai_async.cli._signals import Terminated, run, sigterm_as_interrupt
 
 ARCHIVE = [sys.executable, "-m", "tengrai_async", "archive"]
 EXPORT = [sys.executable, "-m", "tengrai_async", "export"]
@@ -117,3 +123,48 @@ def test_sigterm_stops_an_export_as_ctrl_c_does_and_it_resumes(tmp_path: Path) -
     )
     assert resumed.returncode == 0, resumed.stderr
     assert out.read_bytes() == reference.read_bytes()
+
+
+def test_outside_the_event_loop_sigterm_raises_terminated_and_the_handler_is_put_back() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+
+    def wait_for_a_reader() -> None:  # a FIFO's, say: outside any event loop
+        with sigterm_as_interrupt():
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(1000):  # the handler runs between two bytecodes
+                time.sleep(0)
+
+    with pytest.raises(Terminated):
+        wait_for_a_reader()
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_inside_the_event_loop_sigterm_cancels_the_command_into_terminated() -> None:
+    cancelled = []
+
+    async def command() -> None:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            await asyncio.Event().wait()  # what a run waiting on the network looks like
+        except asyncio.CancelledError:
+            cancelled.append(True)  # every finally runs: the run is recorded, files removed
+            raise
+
+    with pytest.raises(Terminated), sigterm_as_interrupt():
+        run(command())
+    assert cancelled == [True]
+
+
+def test_off_the_main_thread_nothing_is_installed() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    seen: list[object] = []
+
+    def worker() -> None:
+        with sigterm_as_interrupt():
+            seen.append(signal.getsignal(signal.SIGTERM))
+            seen.append(run(asyncio.sleep(0, result="ran")))
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert seen == [before, "ran"]

@@ -721,3 +721,22 @@ def test_module_serves_images_on_another_origin() -> None:
         assert process.wait(timeout=10) == 0
     assert yarl.URL(image_url).port != url.port
     assert body == image_bytes(*parse(image_url), size=2000)
+
+
+async def test_result_origin_names_the_results_on_another_host_whatever_the_port(
+    api: aiohttp.ClientSession,
+) -> None:
+    origin = "http://images.example.invalid"
+    async with FakeTengrAI(count=3, result_origin=origin) as server:
+        urls = [u for a in await listing(api, server) for u in a["results"]]
+        assert urls
+        assert all(u.startswith(f"{origin}/images/") for u in urls)
+        assert str(server.image_url("x", 0, "png")) == f"{origin}/images/x/0.png"
+
+
+@pytest.mark.parametrize(
+    "origin", ["ftp://host", "http://host/path", "http://host/?q=1", "http://u@host", "nohost"]
+)
+def test_result_origin_must_be_an_http_origin(origin: str) -> None:
+    with pytest.raises(ValueError, match="result_origin must be an http"):
+        FakeTengrAI(result_origin=origin)
