@@ -280,9 +280,11 @@ def test_ctrl_c_stops_within_a_second_and_the_next_run_carries_on(tmp_path: Path
     assert process.wait(timeout=5) == 130
     assert time.monotonic() - sent < 1.5
     assert process.stderr is not None
-    assert "interrupted" in process.stderr.read().decode()
+    err = process.stderr.read().decode()
     process.stderr.close()
+    assert "interrupted" in err
     stored = count(tmp_path, "SELECT count(*) FROM artworks")
+    assert f"tengrai-async: interrupted so far: {stored} new, " in err  # the summary so far
     assert 0 < stored < 4000
     assert_whole(tmp_path)
     done = subprocess.run(  # noqa: S603
