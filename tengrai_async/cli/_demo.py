@@ -98,7 +98,7 @@ class _DemoResolver(AbstractResolver):
 async def demo_server(options: DemoOptions) -> AsyncIterator[Demo]:
     """Run the fake API on a loopback port; yield it with a throwaway key and a session."""
     # Imported here: the fake server is test tooling, loaded only when a demo asks for it.
-    from ..testing import FakeTengrAI  # noqa: PLC0415
+    from ..testing import CreateOptions, FakeTengrAI  # noqa: PLC0415
 
     key = secrets.token_urlsafe(16)
 
@@ -113,6 +113,8 @@ async def demo_server(options: DemoOptions) -> AsyncIterator[Demo]:
             images=options.images,
             result_origin=DEMO_IMAGE_ORIGIN,
             port=port,
+            # A created job ends on its third poll, so `create --demo --wait` takes seconds.
+            create=CreateOptions(polls=1),
         )
 
     async with contextlib.AsyncExitStack() as stack:
