@@ -89,3 +89,5 @@ def test_an_archive_that_cannot_start_does_not_create_its_directory(
     again = _run("archive", str(directory), "--no-images", "-q", base_url=str(server.url))
     assert again.returncode == 0, again.stderr
     assert (directory / "archive.sqlite").is_file()
+    # A finished run leaves its archive, and no lock or pid file.
+    assert names(directory) == ["archive.sqlite", "images"]

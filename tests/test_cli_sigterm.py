@@ -84,6 +84,7 @@ def test_sigterm_stops_an_archive_as_ctrl_c_does_recording_the_run(tmp_path: Pat
     done = _query(tmp_path, "SELECT count(*) FROM images WHERE state = 'done'")[0]
     assert images_done == done > 0
     assert not (tmp_path / "archive.pid").exists()
+    assert not (tmp_path / "archive.lock").exists()
     assert list((tmp_path / "images").glob(".*.part")) == []
     again = subprocess.run(  # noqa: S603
         [*ARCHIVE, str(tmp_path), *demo], env=environment(), capture_output=True, check=False

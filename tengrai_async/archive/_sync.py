@@ -29,6 +29,7 @@ from .._client import TengrAI
 from .._converter import wire_object
 from .._errors import ClientStateError, NotFoundError, ResponseValidationError, TengrAIError
 from .._json import encode_json
+from .._lockfile import holds
 from .._models import Artwork, ArtworkPage
 from ._db import (
     ArchiveDatabase,
@@ -170,23 +171,34 @@ def _stored(raw: Any, *, valid: bool) -> StoredArtwork | None:
 @contextlib.contextmanager
 def _locked(directory: Path) -> Iterator[None]:
     """Hold the directory's OS file lock (released by the OS even if the process is killed)."""
-    lock = filelock.FileLock(directory / _LOCK_NAME)
+    lock_file = directory / _LOCK_NAME
+    lock = filelock.FileLock(lock_file)
     pid_file = directory / _PID_NAME
     try:
         lock.acquire(timeout=0)
     except filelock.Timeout:
-        try:
-            pid: int | None = int(pid_file.read_text(encoding="ascii").strip())
-        except (OSError, ValueError):
-            pid = None
-        raise ArchiveLockedError(directory, pid) from None
+        raise ArchiveLockedError(directory, _read_pid(pid_file)) from None
+    if not holds(lock, lock_file):
+        # Locked a file its holder had just removed: the holder was still there a moment ago.
+        lock.release()
+        raise ArchiveLockedError(directory, _read_pid(pid_file))
     try:
         pid_file.write_text(f"{os.getpid()}\n", encoding="ascii")
         yield
     finally:
-        with contextlib.suppress(OSError):
-            pid_file.unlink()
+        # Both go while the lock is held (a run that opened the lock file a moment ago then
+        # holds a file with no name, and holds() tells it so): a finished run leaves neither.
+        for stale in (pid_file, lock_file):
+            with contextlib.suppress(OSError):
+                stale.unlink()
         lock.release()
+
+
+def _read_pid(pid_file: Path) -> int | None:
+    try:
+        return int(pid_file.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
 
 
 def _prepare(root: Path) -> Path:
