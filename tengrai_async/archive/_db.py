@@ -153,12 +153,16 @@ class StoredArtwork:
 
 @attrs.define
 class PageCounts:
-    """What storing one page did (``invalid``: new or changed artworks that broke a rule)."""
+    """What storing one page did (``invalid``: new or changed artworks that broke a rule).
+
+    ``invalid_ids`` names those ``invalid`` counts, in page order.
+    """
 
     new: int = 0
     updated: int = 0
     unchanged: int = 0
     invalid: int = 0
+    invalid_ids: list[str] = attrs.field(factory=list[str])
 
 
 @attrs.frozen
@@ -327,9 +331,10 @@ class ArchiveDatabase:
         for artwork in items:
             text = artwork.json.decode("utf-8")
             old = known.get(artwork.id)
-            if old != text:
+            if old != text and not artwork.valid:
                 # An invalid artwork counts once, when it arrives or changes, not each run.
-                counts.invalid += not artwork.valid
+                counts.invalid += 1
+                counts.invalid_ids.append(artwork.id)
             if old is None:
                 counts.new += 1
                 inserts.append(
@@ -492,7 +497,12 @@ def _insert_rows(db: sqlite3.Connection, statement: str, rows: list[tuple[Any, .
 
 
 class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on any exception (Ctrl-C included)."""
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on any exception (Ctrl-C included).
+
+    As sqlite-utils' ``atomic()``: SQLite rolls back by itself on some errors (``SQLITE_FULL``
+    among them), so ROLLBACK is issued only while a transaction is still open, and the error
+    that ended it is the one raised; a COMMIT that fails is rolled back too.
+    """
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
@@ -501,4 +511,15 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if exc_type is not None:
+            self._rollback()
+            return
+        try:
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
