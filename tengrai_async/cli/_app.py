@@ -31,6 +31,7 @@ from .._transport import RetryPolicy
 from .._version import __version__
 from ..archive import ArchiveDatabaseError, ArchiveLockedError, ArchiveWriteError
 from ._archive import ArchiveOptions, archive, check_directory
+from ._browse import add_browse, run_browse
 from ._demo import DEFAULT_COUNT, DemoOptions, demo_server
 from ._export import (
     DEFAULT_PAGE_SIZE,
@@ -45,6 +46,7 @@ from ._export import (
 from ._formats import FORMATS, Format, JSONLWriter
 from ._output import LocalFileError, OutputClosedError, describe, silence_stdout
 from ._progress import plural
+from ._search import add_search, run_search
 from ._table import render
 
 __all__ = ["build_parser", "main"]
@@ -399,6 +401,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print JSONL instead of a table: each line one artwork exactly as the API sent it",
     )
+    add_browse(commands)
+    add_search(commands)
     return parser
 
 
@@ -596,6 +600,9 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     stderr = sys.stderr
+    local = {"browse": run_browse, "search": run_search}.get(args.command)
+    if local is not None:  # these read DIR only: no API, no connection options
+        return local(args, stderr)
     if args.demo is not None and args.base_url is not None:
         stderr.write(f"{PROG}: error: --demo runs its own server: drop --base-url\n")
         return EXIT_USAGE

@@ -1,0 +1,158 @@
+"""Thumbnails of the archive's images: made with Pillow on first request, kept on disk.
+
+``DIR/thumbnails/NAME.webp`` is the thumbnail of ``DIR/images/NAME``, at most :data:`SIZE`
+pixels on its long side. It is made off the event loop, written under a temporary name and
+renamed, and made again when its image is newer. An image Pillow cannot read gets a
+placeholder and one log line naming the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import io
+import logging
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Final
+
+import attrs
+from PIL import Image, ImageOps
+
+__all__ = [
+    "SIZE",
+    "THUMBNAIL_SUFFIX",
+    "Thumbnail",
+    "Thumbnails",
+    "make_thumbnail",
+    "placeholder",
+    "safe_file",
+]
+
+logger = logging.getLogger("tengrai_async.gallery")
+
+#: The long side of a thumbnail, at most, in pixels.
+SIZE: Final = 320
+#: What a thumbnail's name adds to its image's.
+THUMBNAIL_SUFFIX: Final = ".webp"
+_QUALITY: Final = 80
+#: The names the archive gives its files (see ``archive._images.image_name``): no separator,
+#: no leading dot, so no name can leave its directory or be a hidden (temporary) file.
+_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,250}")
+
+
+def safe_file(root: Path, name: str) -> Path | None:
+    """The regular file *name* directly in *root*, or ``None``.
+
+    ``None`` for a name that is not one the archive gives (``..``, a separator, a hidden
+    name), a missing file, and a symbolic link that leads out of *root*.
+    """
+    if not _NAME.fullmatch(name) or ".." in name:
+        return None
+    try:
+        real = (root / name).resolve(strict=True)
+        inside = real.parent == root.resolve(strict=True)
+    except (OSError, RuntimeError):  # missing, or a loop of links
+        return None
+    return real if inside and real.is_file() else None
+
+
+def make_thumbnail(source: Path) -> bytes:
+    """A WebP thumbnail of the image at *source*, at most :data:`SIZE` px on its long side.
+
+    Raises:
+        Exception: Whatever Pillow raises for a file it cannot read (callers catch it all: a
+            damaged file can make a decoder raise almost anything).
+    """
+    with Image.open(source) as image:
+        # A JPEG decodes straight at a fraction of its size: far faster than decode + resize.
+        image.draft("RGB", (SIZE, SIZE))
+        small = ImageOps.exif_transpose(image)
+        small.thumbnail((SIZE, SIZE), Image.Resampling.BICUBIC, reducing_gap=2.0)
+        if small.mode not in ("RGB", "RGBA"):
+            alpha = "A" in small.getbands() or "transparency" in small.info
+            small = small.convert("RGBA" if alpha else "RGB")
+        out = io.BytesIO()
+        small.save(out, "WEBP", quality=_QUALITY, method=2)
+    return out.getvalue()
+
+
+@functools.cache
+def placeholder() -> bytes:
+    """The image served for a thumbnail that cannot be made: a plain dark square."""
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (40, 42, 50)).save(out, "WEBP", quality=_QUALITY)
+    return out.getvalue()
+
+
+@attrs.frozen
+class Thumbnail:
+    """A thumbnail to send: its file, or the bytes (made now, or the placeholder)."""
+
+    path: Path | None = None
+    data: bytes | None = None
+    placeholder: bool = False
+
+
+class Thumbnails:
+    """The thumbnails of one archive directory, made at most once each at a time."""
+
+    def __init__(self, directory: Path, executor: concurrent.futures.Executor) -> None:
+        self.images = directory / "images"
+        self.directory = directory / "thumbnails"
+        self._executor = executor
+        self._making: dict[str, asyncio.Future[Thumbnail]] = {}
+        self._failed: set[Path] = set()
+
+    async def get(self, name: str) -> Thumbnail | None:
+        """The thumbnail called *name* (``IMAGE.webp``), or ``None`` when there is no IMAGE."""
+        if not name.endswith(THUMBNAIL_SUFFIX):
+            return None
+        source = safe_file(self.images, name[: -len(THUMBNAIL_SUFFIX)])
+        if source is None:
+            return None
+        kept = self._kept(name, source)
+        if kept is not None:
+            return Thumbnail(path=kept)
+        if source in self._failed:
+            return Thumbnail(data=placeholder(), placeholder=True)
+        making = self._making.get(name)
+        if making is None:
+            # One thread makes it; every request for it meanwhile waits for the same result.
+            loop = asyncio.get_running_loop()
+            making = loop.run_in_executor(self._executor, self._make, name, source)
+            self._making[name] = making
+            making.add_done_callback(lambda _: self._making.pop(name, None))
+        return await asyncio.shield(making)
+
+    def _kept(self, name: str, source: Path) -> Path | None:
+        kept = safe_file(self.directory, name)
+        if kept is None:
+            return None
+        try:
+            fresh = kept.stat().st_mtime_ns >= source.stat().st_mtime_ns
+        except OSError:
+            return None
+        return kept if fresh else None
+
+    def _make(self, name: str, source: Path) -> Thumbnail:
+        try:
+            data = make_thumbnail(source)
+        except Exception as exc:  # noqa: BLE001 - a damaged file: a placeholder, never a 500
+            self._failed.add(source)
+            logger.warning("cannot make a thumbnail of %s: %s: %s", source, type(exc).__name__, exc)
+            return Thumbnail(data=placeholder(), placeholder=True)
+        target = self.directory / name
+        part = self.directory / f".{name}.{secrets.token_hex(4)}.part"
+        try:
+            self.directory.mkdir(exist_ok=True)
+            part.write_bytes(data)
+            os.replace(part, target)  # whole, or not there: a reader never sees half a file
+        except OSError as exc:  # a read-only directory, say: served all the same
+            part.unlink(missing_ok=True)
+            logger.warning("cannot keep the thumbnail %s: %s", target, exc.strerror or exc)
+            return Thumbnail(data=data)
+        return Thumbnail(path=target)
