@@ -12,7 +12,7 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,21 +41,36 @@ async def archive(
             return await sync(client, directory)
 
 
-async def illustrated_archive(directory: Path, count: int, *, illustrated: int) -> None:
-    """An archive of *count* artworks whose newest *illustrated* all succeeded with images.
+def illustrate(items: list[dict[str, Any]], cdn: FakeTengrAI, *, illustrated: int) -> None:
+    """Make the first *illustrated* of *items* succeed with images on *cdn*; finish the rest.
 
-    The images come from a second fake server (any id has images there), as a CDN's would.
+    Every result URL points at the fake CDN (a second fake server: any id has images there),
+    so that an archive run reaches nothing but loopback.
     """
-    async with FakeTengrAI() as cdn:
-        items = make_artworks(count)
-        for n, item in enumerate(items[:illustrated]):
+    for n, item in enumerate(items):
+        if n < illustrated or item["status"] in ("starting", "processing"):
             item["status"] = "succeeded"
-            item["results"] = [str(cdn.image_url(item["id"], i)) for i in range(1 + n % 2)]
-        for item in items[illustrated:]:
-            if item["status"] in ("starting", "processing"):
-                item["status"] = "succeeded"
-            item["results"] = [str(cdn.image_url(item["id"], 0))] * (item["status"] == "succeeded")
-        await archive(directory, artworks=items)
+        images = 1 + n % 2 if n < illustrated else int(item["status"] == "succeeded")
+        item["results"] = [str(cdn.image_url(item["id"], i)) for i in range(images)]
+
+
+async def archive_items(
+    directory: Path, make: Callable[[FakeTengrAI], list[dict[str, Any]]]
+) -> ArchiveReport:
+    """Archive the artworks *make* returns, their images on a fake CDN it is given."""
+    async with FakeTengrAI() as cdn:
+        return await archive(directory, artworks=make(cdn))
+
+
+async def illustrated_archive(directory: Path, count: int, *, illustrated: int) -> None:
+    """An archive of *count* artworks whose newest *illustrated* all succeeded with images."""
+
+    def make(cdn: FakeTengrAI) -> list[dict[str, Any]]:
+        items = make_artworks(count)
+        illustrate(items, cdn, illustrated=illustrated)
+        return items
+
+    await archive_items(directory, make)
 
 
 def stored(directory: Path, sql: str = "SELECT id, created_at, json FROM artworks") -> list[Any]:

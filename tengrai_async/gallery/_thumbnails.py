@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import functools
 import io
 import logging
@@ -152,7 +153,8 @@ class Thumbnails:
             part.write_bytes(data)
             os.replace(part, target)  # whole, or not there: a reader never sees half a file
         except OSError as exc:  # a read-only directory, say: served all the same
-            part.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                part.unlink(missing_ok=True)
             logger.warning("cannot keep the thumbnail %s: %s", target, exc.strerror or exc)
             return Thumbnail(data=data)
         return Thumbnail(path=target)
