@@ -116,6 +116,8 @@ class ArchiveReader:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.path = path = directory / _DATABASE_NAME
+        if not directory.is_dir():
+            raise ArchiveDatabaseError(f"{directory} is not a directory holding an archive")
         if not path.is_file():
             raise ArchiveDatabaseError(f"{directory} holds no archive: {path} does not exist")
         uri = "file:" + urllib.parse.quote(str(path.absolute())) + "?mode=ro"
@@ -135,8 +137,9 @@ class ArchiveReader:
     def _check(self) -> None:
         application_id = self._db.execute("PRAGMA application_id").fetchone()[0]
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        tables = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if application_id != APPLICATION_ID:
-            if application_id == 0 and version == 0:
+            if application_id == 0 and version == 0 and tables == 0:
                 raise ArchiveDatabaseError(f"{self.directory} holds no archive: {self.path} is empty")
             raise ArchiveDatabaseError(
                 f"{self.path} is an SQLite database, but not a tengrai-async archive"

@@ -84,12 +84,8 @@ def _url(host: str, port: int) -> str:
 def run_browse(args: argparse.Namespace, stderr: TextIO) -> int:
     """Run ``browse`` with the parsed *args*; the exit code."""
     prog = "tengrai-async"
-    directory = Path(args.directory)
-    if not directory.is_dir():
-        stderr.write(f"{prog}: error: {directory} is not a directory holding an archive\n")
-        return 2
     try:
-        app = make_app(directory)
+        app = make_app(Path(args.directory))
     except ArchiveDatabaseError as exc:
         stderr.write(f"{prog}: error: {exc}\n")
         return 2
