@@ -49,7 +49,11 @@ def version_1(directory: Path) -> None:
     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     db.execute("PRAGMA user_version = 1")
     for n, prompt in enumerate(("an old lighthouse", "old foxes")):
-        item = {"id": f"old-{n}", "parameters": {"prompt": prompt}, "createdAt": f"2026-01-0{n + 1}T00:00:00Z"}
+        item = {
+            "id": f"old-{n}",
+            "parameters": {"prompt": prompt},
+            "createdAt": f"2026-01-0{n + 1}T00:00:00Z",
+        }
         db.execute(
             "INSERT INTO artworks (id, artwork_type, status, created_at, json, first_seen, "
             "last_seen, last_changed) VALUES (?, 'selena', 'failed', ?, ?, 'x', 'x', 'x')",
@@ -228,7 +232,8 @@ def test_search_prints_the_full_id_date_kind_status_and_prompt(
     expected = [
         i
         for i in newest_first(library)
-        if "lantern" in json.dumps(rows[i]["parameters"].get("prompt", ""))
+        if "lantern"
+        in json.dumps(rows[i]["parameters"].get("prompt", ""))
         + json.dumps(rows[i]["parameters"].get("negativePrompt", ""))
         + json.dumps(rows[i]["parameters"].get("textPrompt", ""))
     ]
@@ -240,7 +245,9 @@ def test_search_prints_the_full_id_date_kind_status_and_prompt(
 def test_search_json_prints_each_artwork_as_stored(
     library: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["search", str(library), "", "--json", "--type", "selena", "--status", "failed"]) == 0
+    assert (
+        main(["search", str(library), "", "--json", "--type", "selena", "--status", "failed"]) == 0
+    )
     lines = capsys.readouterr().out.splitlines()
     stored_json = {r[0]: r[2] for r in stored(library)}
     assert lines
@@ -248,11 +255,17 @@ def test_search_json_prints_each_artwork_as_stored(
         item = json.loads(line)
         assert (item["artworkType"], item["status"]) == ("selena", "failed")
         assert line == stored_json[item["id"]]
-    selena_failed = [i for i, t in stored_json.items() if '"artworkType":"selena"' in t and '"status":"failed"' in t]
+    selena_failed = [
+        i
+        for i, t in stored_json.items()
+        if '"artworkType":"selena"' in t and '"status":"failed"' in t
+    ]
     assert len(lines) == len(selena_failed)
 
 
-def test_search_says_when_nothing_matches(library: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_search_says_when_nothing_matches(
+    library: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["search", str(library), 'NEAR( "zzzz AND (']) == 0
     out, err = capsys.readouterr()
     assert out == ""

@@ -30,9 +30,7 @@ __all__ = [
 _DATABASE_NAME: Final = "archive.sqlite"
 #: The first schema with the search index.
 _SEARCH_SCHEMA: Final = 2
-_COLUMNS: Final = (
-    "id, artwork_type, status, created_at, json, first_seen, last_seen, removed_at"
-)
+_COLUMNS: Final = "id, artwork_type, status, created_at, json, first_seen, last_seen, removed_at"
 
 
 @attrs.frozen(kw_only=True)
@@ -140,7 +138,9 @@ class ArchiveReader:
         tables = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if application_id != APPLICATION_ID:
             if application_id == 0 and version == 0 and tables == 0:
-                raise ArchiveDatabaseError(f"{self.directory} holds no archive: {self.path} is empty")
+                raise ArchiveDatabaseError(
+                    f"{self.directory} holds no archive: {self.path} is empty"
+                )
             raise ArchiveDatabaseError(
                 f"{self.path} is an SQLite database, but not a tengrai-async archive"
             )
@@ -171,7 +171,7 @@ class ArchiveReader:
         if older is not None:
             # An id the archive does not hold gives NULL: an empty page, not an error. Spelled
             # as a range on the moment (not a row value, which SQLite would not seek to).
-            key = f"(SELECT {MOMENT} FROM artworks WHERE id = ?)"
+            key = f"(SELECT {MOMENT} FROM artworks WHERE id = ?)"  # noqa: S608 - a ?
             page_where.append(f"{MOMENT} <= {key} AND ({MOMENT} < {key} OR id < ?)")
             page_values += [older, older, older]
         self._db.execute("BEGIN")  # one snapshot for the count and the page

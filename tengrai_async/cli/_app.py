@@ -401,8 +401,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print JSONL instead of a table: each line one artwork exactly as the API sent it",
     )
-    add_browse(commands)
-    add_search(commands)
+    add_browse(commands.add_parser)
+    add_search(commands.add_parser)
     return parser
 
 

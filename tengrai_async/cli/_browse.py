@@ -14,6 +14,7 @@ import signal
 import sys
 import textwrap
 import webbrowser
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final, TextIO
 
@@ -22,12 +23,16 @@ from aiohttp import web
 from ..archive import ArchiveDatabaseError
 from ..gallery import make_app
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "add_browse", "run_browse"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "AddParser", "add_browse", "run_browse"]
 
 #: Where ``browse`` listens by default: this machine only.
 DEFAULT_HOST: Final = "127.0.0.1"
 #: The default port ("TG" on a phone keypad is 84; 77 to tell it from the demo's).
 DEFAULT_PORT: Final = 8477
+
+
+#: ``add_subparsers().add_parser``: how a command's module adds its parser.
+AddParser = Callable[..., argparse.ArgumentParser]
 
 _EXIT_NOTE: Final = """exit codes:
   0    stopped (Ctrl-C or SIGTERM)
@@ -36,9 +41,9 @@ _EXIT_NOTE: Final = """exit codes:
        HOST:PORT cannot be listened on"""
 
 
-def add_browse(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_browse(add_parser: AddParser) -> None:
     """Add ``browse`` to the command's subparsers."""
-    parser = commands.add_parser(
+    parser = add_parser(
         "browse",
         help="serve an archive as a local web gallery, with search",
         description=textwrap.fill(

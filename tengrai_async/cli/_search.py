@@ -19,6 +19,8 @@ import orjson
 from .._enums import ArtworkStatus, ArtworkType
 from ..archive import ArchiveDatabaseError
 from ..archive._reader import ArchiveReader, Filters, StoredRow
+from ..gallery._views import prompt_of
+from ._browse import AddParser
 from ._output import silence_stdout
 
 __all__ = ["add_search", "run_search"]
@@ -36,12 +38,11 @@ _KIND_WIDTH: Final = max(len(member.value) for member in ArtworkType)
 _STATUS_WIDTH: Final = max(len(member.value) for member in ArtworkStatus)
 _GAP: Final = "  "
 _MIN_PROMPT: Final = 20
-_TEXTS: Final = ("prompt", "textPrompt", "negativePrompt")
 
 
-def add_search(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_search(add_parser: AddParser) -> None:
     """Add ``search`` to the command's subparsers."""
-    parser = commands.add_parser(
+    parser = add_parser(
         "search",
         help="print the archived artworks whose prompts match QUERY",
         description=textwrap.fill(
@@ -79,21 +80,6 @@ def add_search(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
 
 
-def _prompt(row: StoredRow) -> str:
-    try:
-        item = orjson.loads(row.json)
-    except orjson.JSONDecodeError:
-        return ""
-    parameters = item.get("parameters") if isinstance(item, dict) else None
-    if not isinstance(parameters, dict):
-        return ""
-    for key in _TEXTS:
-        value = parameters.get(key)
-        if isinstance(value, str) and value.strip():
-            return " ".join(value.split())  # one line, whatever the prompt holds
-    return ""
-
-
 def _json_line(row: StoredRow) -> str:
     if "\n" not in row.json and "\r" not in row.json:
         return row.json  # as the API sent it
@@ -122,7 +108,7 @@ def _line(row: StoredRow, width: int) -> str:
         (row.status or "-").ljust(_STATUS_WIDTH),
     )
     head = _GAP.join(cells) + _GAP
-    prompt = _prompt(row)
+    prompt = " ".join(prompt_of(row.json).split())  # one line, whatever the prompt holds
     room = max(_MIN_PROMPT, width - len(head))
     if len(prompt) > room:
         prompt = prompt[: room - 1] + "…"

@@ -19,7 +19,7 @@ from aiohttp import hdrs, web
 
 from .._enums import ArtworkStatus, ArtworkType
 from ..archive._reader import ArchiveReader
-from ._query import BadQuery, Query, parse_query
+from ._query import BadQueryError, Query, parse_query
 from ._thumbnails import Thumbnails, safe_file
 from ._views import card, detail, image_paths
 
@@ -53,8 +53,9 @@ _CONTENT_TYPES: Final = {
 }
 _KINDS: Final = tuple(member.value for member in ArtworkType)
 _STATUSES: Final = tuple(member.value for member in ArtworkStatus)
+_PACKAGE: Final = "tengrai_async.gallery"  # where the templates and the style sheet are
 _CSS: Final = (
-    importlib.resources.files(__package__).joinpath("static", "gallery.css").read_bytes()
+    importlib.resources.files(_PACKAGE).joinpath("static").joinpath("gallery.css").read_bytes()
 )
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -112,7 +113,7 @@ async def _security_headers(_: web.Request, response: web.StreamResponse) -> Non
 async def _index(request: web.Request) -> web.StreamResponse:
     try:
         query = parse_query(request.query)
-    except BadQuery as exc:
+    except BadQueryError as exc:
         return _error(request, 400, "Bad Request", str(exc))
     page = request.app[_READER].find(query.filters, limit=query.limit, older=query.older)
     return _page(
@@ -138,7 +139,7 @@ async def _artwork(request: web.Request) -> web.StreamResponse:
 async def _api_artworks(request: web.Request) -> web.StreamResponse:
     try:
         query = parse_query(request.query)
-    except BadQuery as exc:
+    except BadQueryError as exc:
         return _error(request, 400, "Bad Request", str(exc))
     page = request.app[_READER].find(query.filters, limit=query.limit, older=query.older)
     # Each artwork's JSON goes out as the archive holds it (the API's text), not re-encoded.
@@ -166,9 +167,7 @@ async def _api_artwork(request: web.Request) -> web.StreamResponse:
 
 def _file(path: Path) -> web.FileResponse:
     kind = _CONTENT_TYPES.get(path.suffix.lstrip(".").lower(), "application/octet-stream")
-    return web.FileResponse(
-        path, headers={hdrs.CONTENT_TYPE: kind, hdrs.CACHE_CONTROL: _CACHE}
-    )
+    return web.FileResponse(path, headers={hdrs.CONTENT_TYPE: kind, hdrs.CACHE_CONTROL: _CACHE})
 
 
 async def _image(request: web.Request) -> web.StreamResponse:
@@ -193,7 +192,10 @@ async def _thumbnail(request: web.Request) -> web.StreamResponse:
 
 async def _css(_: web.Request) -> web.StreamResponse:
     return web.Response(
-        body=_CSS, content_type="text/css", charset="utf-8", headers={hdrs.CACHE_CONTROL: "no-cache"}
+        body=_CSS,
+        content_type="text/css",
+        charset="utf-8",
+        headers={hdrs.CACHE_CONTROL: "no-cache"},
     )
 
 
@@ -213,7 +215,7 @@ def make_app(directory: Path | str, *, workers: int = 2) -> web.Application:
     app[_READER] = reader
     aiohttp_jinja2.setup(
         app,
-        loader=jinja2.PackageLoader(__package__, "templates"),
+        loader=jinja2.PackageLoader(_PACKAGE, "templates"),
         autoescape=True,  # prompts are free text: every value from the archive is escaped
         undefined=jinja2.StrictUndefined,
     )

@@ -16,7 +16,7 @@ from multidict import MultiMapping
 
 from ..archive._reader import Filters
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "BadQuery", "Query", "parse_moment", "parse_query"]
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "BadQueryError", "Query", "parse_moment", "parse_query"]
 
 #: Artworks per page of the grid (and of the JSON API when ``limit`` is left out).
 DEFAULT_LIMIT: Final = 60
@@ -24,7 +24,7 @@ DEFAULT_LIMIT: Final = 60
 MAX_LIMIT: Final = 500
 
 
-class BadQuery(ValueError):
+class BadQueryError(ValueError):
     """A query parameter that cannot be read; the message says which."""
 
 
@@ -65,7 +65,7 @@ def parse_moment(text: str) -> _dt.datetime:
     """An RFC 3339 date-time with its offset, or a date (its midnight, UTC).
 
     Raises:
-        BadQuery: Neither, or a date-time without an offset (its moment would be a guess).
+        BadQueryError: Neither, or a date-time without an offset (its moment would be a guess).
     """
     value = text.strip()
     # Python 3.10's fromisoformat() reads neither "Z" nor a date-time in every RFC 3339 form.
@@ -76,12 +76,12 @@ def parse_moment(text: str) -> _dt.datetime:
             return _dt.datetime(day.year, day.month, day.day, tzinfo=_dt.timezone.utc)
         moment = _dt.datetime.fromisoformat(iso.replace("t", "T"))
     except ValueError:
-        raise BadQuery(
+        raise BadQueryError(
             f"expected an RFC 3339 date-time such as 2026-01-31T09:00:00Z, or a date such as "
             f"2026-01-31, got {text!r}"
         ) from None
     if moment.utcoffset() is None:
-        raise BadQuery(f"{text!r} has no UTC offset: add one, such as {value}Z")
+        raise BadQueryError(f"{text!r} has no UTC offset: add one, such as {value}Z")
     return moment
 
 
@@ -96,7 +96,7 @@ def _limit(values: list[str]) -> int:
         return DEFAULT_LIMIT
     text = values[-1]
     if not text.isdecimal() or not 1 <= int(text) <= MAX_LIMIT:
-        raise BadQuery(f"limit: expected a whole number from 1 to {MAX_LIMIT}, got {text!r}")
+        raise BadQueryError(f"limit: expected a whole number from 1 to {MAX_LIMIT}, got {text!r}")
     return int(text)
 
 
@@ -104,15 +104,15 @@ def parse_query(query: MultiMapping[str] | Mapping[str, str]) -> Query:
     """The filters, page key and limit of a request's query string.
 
     Raises:
-        BadQuery: A ``since``, ``before`` or ``limit`` that cannot be read.
+        BadQueryError: A ``since``, ``before`` or ``limit`` that cannot be read.
     """
     moments: dict[str, _dt.datetime | None] = {}
     for key in ("since", "before"):
         given = _values(query, key)
         try:
             moments[key] = parse_moment(given[-1]) if given else None
-        except BadQuery as exc:
-            raise BadQuery(f"{key}: {exc}") from None
+        except BadQueryError as exc:
+            raise BadQueryError(f"{key}: {exc}") from None
     q = " ".join(_values(query, "q"))
     filters = Filters(
         q=q,
@@ -122,4 +122,6 @@ def parse_query(query: MultiMapping[str] | Mapping[str, str]) -> Query:
         before=moments["before"],
     )
     older = _values(query, "older")
-    return Query(filters=filters, older=older[-1] if older else None, limit=_limit(_values(query, "limit")))
+    return Query(
+        filters=filters, older=older[-1] if older else None, limit=_limit(_values(query, "limit"))
+    )

@@ -14,14 +14,13 @@ import contextlib
 import functools
 import io
 import logging
-import os
 import re
 import secrets
 from pathlib import Path
 from typing import Final
 
 import attrs
-from PIL import Image, ImageOps
+from PIL import Image, ImageFile, ImageOps
 
 __all__ = [
     "SIZE",
@@ -68,7 +67,8 @@ def make_thumbnail(source: Path) -> bytes:
         Exception: Whatever Pillow raises for a file it cannot read (callers catch it all: a
             damaged file can make a decoder raise almost anything).
     """
-    with Image.open(source) as image:
+    image: ImageFile.ImageFile = Image.open(source)
+    with image:
         # A JPEG decodes straight at a fraction of its size: far faster than decode + resize.
         image.draft("RGB", (SIZE, SIZE))
         small = ImageOps.exif_transpose(image)
@@ -151,7 +151,7 @@ class Thumbnails:
         try:
             self.directory.mkdir(exist_ok=True)
             part.write_bytes(data)
-            os.replace(part, target)  # whole, or not there: a reader never sees half a file
+            part.replace(target)  # whole, or not there: a reader never sees half a file
         except OSError as exc:  # a read-only directory, say: served all the same
             with contextlib.suppress(OSError):
                 part.unlink(missing_ok=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import urllib.parse
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import attrs
 import orjson
@@ -16,7 +16,7 @@ import orjson
 from ..archive._reader import StoredRow
 from ._thumbnails import THUMBNAIL_SUFFIX
 
-__all__ = ["Card", "Detail", "DetailImage", "card", "detail", "image_paths"]
+__all__ = ["Card", "Detail", "DetailImage", "card", "detail", "image_paths", "prompt_of"]
 
 #: The text parameters, in the order the grid prefers one for an artwork's caption.
 _TEXTS: Final = ("prompt", "textPrompt", "negativePrompt")
@@ -25,17 +25,28 @@ _START: Final = 90
 _IMAGES: Final = "images/"
 
 
+def _mapping(value: object) -> dict[str, Any]:
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else {}
+
+
 def _parsed(row: StoredRow) -> dict[str, Any]:
     try:
-        value = orjson.loads(row.json)
+        return _mapping(orjson.loads(row.json))
     except orjson.JSONDecodeError:
         return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _parameters(item: dict[str, Any]) -> dict[str, Any]:
-    parameters = item.get("parameters")
-    return parameters if isinstance(parameters, dict) else {}
+    return _mapping(item.get("parameters"))
+
+
+def prompt_of(text: str) -> str:
+    """The prompt of an artwork's JSON *text* (else its ``textPrompt``, ...), or ``""``."""
+    try:
+        item = _mapping(orjson.loads(text))
+    except orjson.JSONDecodeError:
+        return ""
+    return _prompt(_parameters(item))
 
 
 def _prompt(parameters: dict[str, Any]) -> str:
@@ -152,7 +163,7 @@ def detail(row: StoredRow) -> Detail:
     """Everything the detail page shows of *row*."""
     item = _parsed(row)
     parameters = _parameters(item)
-    images = []
+    images: list[DetailImage] = []
     for image in row.images:
         name = _name(image.path) if image.state == "done" else None
         href = None if name is None else "/images/" + urllib.parse.quote(name)
