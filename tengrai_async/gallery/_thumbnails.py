@@ -72,7 +72,7 @@ def make_thumbnail(source: Path) -> bytes:
         # A JPEG decodes straight at a fraction of its size: far faster than decode + resize.
         image.draft("RGB", (SIZE, SIZE))
         small = ImageOps.exif_transpose(image)
-        small.thumbnail((SIZE, SIZE), Image.Resampling.BICUBIC, reducing_gap=2.0)
+        small.thumbnail((SIZE, SIZE), Image.Resampling.BICUBIC, reducing_gap=1.5)
         if small.mode not in ("RGB", "RGBA"):
             alpha = "A" in small.getbands() or "transparency" in small.info
             small = small.convert("RGBA" if alpha else "RGB")
