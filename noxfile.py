@@ -26,21 +26,21 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def mypy(session: nox.Session) -> None:
     """Mypy --strict on the package and its tests."""
-    session.install(".[cli]", *nox.project.dependency_groups(PYPROJECT, "typing"))
+    session.install(".[cli,gallery]", *nox.project.dependency_groups(PYPROJECT, "typing"))
     session.run("mypy", "tengrai_async", "tests")
 
 
 @nox.session
 def pyright(session: nox.Session) -> None:
     """Pyright on the package and tests/typing_sample.py, strict where pyproject.toml says."""
-    session.install(".[cli]", *nox.project.dependency_groups(PYPROJECT, "typing"))
+    session.install(".[cli,gallery]", *nox.project.dependency_groups(PYPROJECT, "typing"))
     session.run("pyright")
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Pytest with warnings as errors, then the coverage floor (pyproject: fail_under)."""
-    session.install(".[cli]", *nox.project.dependency_groups(PYPROJECT, "tests"))
+    session.install(".[cli,gallery]", *nox.project.dependency_groups(PYPROJECT, "tests"))
     session.run("coverage", "erase")
     # coverage starts before pytest: the package's pytest11 plugin imports it at pytest's start,
     # which pytest-cov would miss. Subprocesses (CLI runs) are measured too (coverage's patch).
@@ -55,14 +55,14 @@ def docs(session: nox.Session) -> None:
 
     Warnings are errors: an annotation or a reference pdoc cannot resolve fails the build.
     """
-    session.install(".[cli,tests]", *nox.project.dependency_groups(PYPROJECT, "docs"))
+    session.install(".[cli,gallery,tests]", *nox.project.dependency_groups(PYPROJECT, "docs"))
     session.run("python", "-W", "error", "-m", "pdoc", "tengrai_async", "-o", ".docs")
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
     """The benchmarks in benchmarks/: medians and side-by-side ratios, printed as tables."""
-    session.install(".[cli]", *nox.project.dependency_groups(PYPROJECT, "bench"))
+    session.install(".[cli,gallery]", *nox.project.dependency_groups(PYPROJECT, "bench"))
     session.run("python", "benchmarks/run.py", *session.posargs)
 
 

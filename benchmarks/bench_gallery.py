@@ -126,7 +126,8 @@ def _serve(directory: Path) -> tuple[subprocess.Popen[str], str]:
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert process.stdout is not None
+    if process.stdout is None:  # pragma: no cover - stdout=PIPE always gives one
+        raise RuntimeError("no stdout")
     return process, process.stdout.readline().strip()
 
 
@@ -137,7 +138,7 @@ async def _latencies(url: str, paths: Sequence[str]) -> list[float]:
             started = time.perf_counter()
             async with session.get(url + path) as response:
                 await response.read()
-                assert response.status == 200, (path, response.status)
+                _check(path, response.status)
             times.append(time.perf_counter() - started)
     return times
 
@@ -154,11 +155,17 @@ async def _throughput(url: str, paths: Sequence[str], total: int) -> float:
             for n in queue:
                 async with session.get(url + paths[n % len(paths)]) as response:
                     await response.read()
-                    assert response.status == 200
+                    _check(paths[n % len(paths)], response.status)
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(16)))
         return total / (time.perf_counter() - started)
+
+
+def _check(path: str, status: int) -> None:
+    if status != 200:
+        msg = f"{path} answered {status}"
+        raise AssertionError(msg)
 
 
 def p95(values: Sequence[float]) -> float:
@@ -181,7 +188,9 @@ def run(*, quick: bool) -> list[Target]:
             "/?q=cat&type=selena&status=succeeded": ["/?q=cat&type=selena&status=succeeded"]
             * requests,
             "/api/artworks": ["/api/artworks"] * requests,
-            "/artworks/{id} (random ids)": [f"/artworks/{rng.choice(ids)}" for _ in range(requests)],
+            "/artworks/{id} (random ids)": [
+                f"/artworks/{rng.choice(ids)}" for _ in range(requests)
+            ],
         }
         process, url = _serve(directory)
         try:
@@ -199,10 +208,7 @@ def run(*, quick: bool) -> list[Target]:
         f"7a. The gallery's pages over {count:,} artworks ({built:.0f} s to build), "
         f"{requests} requests each, one at a time (ms)",
         ("page", "p50 ms", "p95 ms"),
-        [
-            (name, f"{median(t) * 1000:.1f}", f"{p95(t) * 1000:.1f}")
-            for name, t in timings.items()
-        ],
+        [(name, f"{median(t) * 1000:.1f}", f"{p95(t) * 1000:.1f}") for name, t in timings.items()],
     )
     print(f"(a search for 'lantern' matches {matches:,} artworks.)")
     print_table(
@@ -234,12 +240,18 @@ def run(*, quick: bool) -> list[Target]:
     )
     worst_page = max(p95(t) for name, t in timings.items() if not name.startswith("/artworks/"))
     detail = p95(timings["/artworks/{id} (random ids)"])
+    png = made["PNG"]
     return [
-        Target("T7a gallery: /, a search, /api/artworks", "p95 < 50 ms", f"{worst_page * 1000:.1f} ms", worst_page < 0.050),
-        Target("T7b gallery: /artworks/{id}", "p95 < 20 ms", f"{detail * 1000:.1f} ms", detail < 0.020),
+        Target("T7a gallery: /, searches, /api/artworks", "p95 < 50 ms", _ms(worst_page),
+               worst_page < 0.050),
+        Target("T7b gallery: /artworks/{id}", "p95 < 20 ms", _ms(detail), detail < 0.020),
         Target("T7c cached thumbnails", ">= 1,000/s", f"{format_rate(rate)}/s", rate >= 1000),
-        Target("T7d thumbnail of a 1 MiB PNG", "< 50 ms", f"{made['PNG'] * 1000:.1f} ms", made["PNG"] < 0.050),
+        Target("T7d thumbnail of a 1 MiB PNG", "< 50 ms", _ms(png), png < 0.050),
     ]  # fmt: skip
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
 
 
 def _count(directory: Path) -> int:

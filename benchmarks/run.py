@@ -1,8 +1,8 @@
 """Run the benchmarks and print their tables: ``python benchmarks/run.py [--quick] [--only ...]``.
 
-1 structuring, 2 pagination, 3 memory, 4 export, 5 raw (memory held by structured artworks; with
-``--against PYTHON``, speed against another install); each target of the README ends as PASS or
-FAIL.
+1 structuring, 2 pagination, 3 memory, 4 export, 5 raw (memory held by structured artworks;
+with ``--against PYTHON``, speed against another install), 6 archive, 7 gallery; each target
+of the README ends as PASS or FAIL.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 import bench_archive
 import bench_export
+import bench_gallery
 import bench_memory
 import bench_pagination
 import bench_raw
@@ -28,6 +29,7 @@ BENCHMARKS: dict[str, Callable[..., list[Target]]] = {
     "export": bench_export.run,
     "raw": bench_raw.run,
     "archive": bench_archive.run,
+    "gallery": bench_gallery.run,
 }
 
 
@@ -40,7 +42,7 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
         "--only",
         choices=list(BENCHMARKS),
         action="append",
-        help="run only this benchmark (repeatable; default: all six)",
+        help="run only this benchmark (repeatable; default: all seven)",
     )
     parser.add_argument(
         "--against",

@@ -12,6 +12,8 @@ import json
 import signal
 import socket
 import sqlite3
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -270,3 +272,28 @@ def test_search_says_when_nothing_matches(
     out, err = capsys.readouterr()
     assert out == ""
     assert "matches" in err
+
+
+def test_browse_without_the_gallery_extra_says_how_to_install_it(
+    library: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "aiohttp_jinja2", None)  # as if not installed
+    for name in [n for n in sys.modules if n.startswith("tengrai_async.gallery")]:
+        monkeypatch.delitem(sys.modules, name)
+    assert main(["browse", str(library)]) == 2
+    assert "pip install 'tengrai-async[gallery]'" in capsys.readouterr().err
+
+
+def test_search_and_the_other_commands_need_no_gallery_libraries(library: Path) -> None:
+    script = (
+        "import sys\n"
+        "for name in ('PIL', 'jinja2', 'aiohttp_jinja2'):\n"
+        "    sys.modules[name] = None\n"
+        "from tengrai_async.cli import main\n"
+        f"sys.exit(main(['search', {str(library)!r}, 'lantern']))\n"
+    )
+    done = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("\n") > 0

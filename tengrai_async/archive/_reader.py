@@ -11,9 +11,10 @@ import sqlite3
 import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import attrs
+import orjson
 
 from ._db import APPLICATION_ID, SCHEMA_VERSION, ArchiveDatabaseError, database_error
 from ._fts import MOMENT, match_expression
@@ -24,12 +25,17 @@ __all__ = [
     "ImageRow",
     "Page",
     "StoredRow",
+    "json_object",
+    "mapping",
+    "prompt_of",
 ]
 
 #: The database file inside the archive directory (as ``sync`` names it).
 _DATABASE_NAME: Final = "archive.sqlite"
 #: The first schema with the search index.
 _SEARCH_SCHEMA: Final = 2
+#: The text parameters, in the order a caption prefers one.
+_TEXTS: Final = ("prompt", "textPrompt", "negativePrompt")
 _COLUMNS: Final = "id, artwork_type, status, created_at, json, first_seen, last_seen, removed_at"
 
 
@@ -91,6 +97,28 @@ class Page:
     artworks: tuple[StoredRow, ...]
     count: int
     older: str | None
+
+
+def mapping(value: object) -> dict[str, Any]:
+    """*value* if it is a JSON object, else an empty one."""
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else {}
+
+
+def json_object(text: str) -> dict[str, Any]:
+    """The JSON object of *text*, or an empty one when it is not JSON or not an object."""
+    try:
+        return mapping(orjson.loads(text))
+    except orjson.JSONDecodeError:
+        return {}
+
+
+def prompt_of(parameters: dict[str, Any]) -> str:
+    """An artwork's prompt (else its ``textPrompt``, else its ``negativePrompt``), or ``""``."""
+    for key in _TEXTS:
+        value = parameters.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+    return ""
 
 
 def _moment_text(moment: _dt.datetime) -> str:

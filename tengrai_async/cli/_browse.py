@@ -21,7 +21,6 @@ from typing import Final, TextIO
 from aiohttp import web
 
 from ..archive import ArchiveDatabaseError
-from ..gallery import make_app
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "AddParser", "add_browse", "run_browse"]
 
@@ -89,6 +88,15 @@ def _url(host: str, port: int) -> str:
 def run_browse(args: argparse.Namespace, stderr: TextIO) -> int:
     """Run ``browse`` with the parsed *args*; the exit code."""
     prog = "tengrai-async"
+    try:
+        # Only here: the gallery's libraries are an extra, which the other commands do not need.
+        from ..gallery import make_app  # noqa: PLC0415
+    except ImportError as exc:
+        stderr.write(
+            f"{prog}: error: browse needs the gallery extra ({exc.name} is missing): "
+            "python3 -m pip install 'tengrai-async[gallery]'\n"
+        )
+        return 2
     try:
         app = make_app(Path(args.directory))
     except ArchiveDatabaseError as exc:

@@ -18,8 +18,7 @@ import orjson
 
 from .._enums import ArtworkStatus, ArtworkType
 from ..archive import ArchiveDatabaseError
-from ..archive._reader import ArchiveReader, Filters, StoredRow
-from ..gallery._views import prompt_of
+from ..archive._reader import ArchiveReader, Filters, StoredRow, json_object, mapping, prompt_of
 from ._browse import AddParser
 from ._output import silence_stdout
 
@@ -108,7 +107,9 @@ def _line(row: StoredRow, width: int) -> str:
         (row.status or "-").ljust(_STATUS_WIDTH),
     )
     head = _GAP.join(cells) + _GAP
-    prompt = " ".join(prompt_of(row.json).split())  # one line, whatever the prompt holds
+    prompt = " ".join(
+        prompt_of(mapping(json_object(row.json).get("parameters"))).split()
+    )  # one line, whatever the prompt holds
     room = max(_MIN_PROMPT, width - len(head))
     if len(prompt) > room:
         prompt = prompt[: room - 1] + "…"

@@ -8,53 +8,26 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import urllib.parse
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import attrs
-import orjson
 
-from ..archive._reader import StoredRow
+from ..archive._reader import StoredRow, json_object, mapping, prompt_of
 from ._thumbnails import THUMBNAIL_SUFFIX
 
-__all__ = ["Card", "Detail", "DetailImage", "card", "detail", "image_paths", "prompt_of"]
+__all__ = ["Card", "Detail", "DetailImage", "card", "detail", "image_paths"]
 
-#: The text parameters, in the order the grid prefers one for an artwork's caption.
-_TEXTS: Final = ("prompt", "textPrompt", "negativePrompt")
 #: How much of a prompt a card shows.
 _START: Final = 90
 _IMAGES: Final = "images/"
 
 
-def _mapping(value: object) -> dict[str, Any]:
-    return cast("dict[str, Any]", value) if isinstance(value, dict) else {}
-
-
 def _parsed(row: StoredRow) -> dict[str, Any]:
-    try:
-        return _mapping(orjson.loads(row.json))
-    except orjson.JSONDecodeError:
-        return {}
+    return json_object(row.json)
 
 
 def _parameters(item: dict[str, Any]) -> dict[str, Any]:
-    return _mapping(item.get("parameters"))
-
-
-def prompt_of(text: str) -> str:
-    """The prompt of an artwork's JSON *text* (else its ``textPrompt``, ...), or ``""``."""
-    try:
-        item = _mapping(orjson.loads(text))
-    except orjson.JSONDecodeError:
-        return ""
-    return _prompt(_parameters(item))
-
-
-def _prompt(parameters: dict[str, Any]) -> str:
-    for key in _TEXTS:
-        value = parameters.get(key)
-        if isinstance(value, str) and value.strip():
-            return value
-    return ""
+    return mapping(item.get("parameters"))
 
 
 def _date(text: str | None) -> str:
@@ -101,7 +74,7 @@ class Card:
 
 def card(row: StoredRow) -> Card:
     """The grid's card of *row*: its first downloaded image, or what became of its images."""
-    prompt = _prompt(_parameters(_parsed(row)))
+    prompt = prompt_of(_parameters(_parsed(row)))
     kind = row.artwork_type or "unknown kind"
     status = row.status or "unknown"
     thumbnail = None
@@ -179,7 +152,7 @@ def detail(row: StoredRow) -> Detail:
         id=row.id,
         kind=row.artwork_type or "unknown kind",
         status=row.status or "unknown",
-        prompt=_prompt(parameters),
+        prompt=prompt_of(parameters),
         created_at=row.created_at or "",
         duration="" if duration is None else f"{_shown(duration)} s",
         first_seen=row.first_seen,
