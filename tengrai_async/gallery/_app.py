@@ -181,8 +181,6 @@ async def _thumbnail(request: web.Request) -> web.StreamResponse:
     found = await request.app[_THUMBNAILS].get(request.match_info["name"])
     if found is None:
         raise web.HTTPNotFound
-    if found.path is not None:
-        return _file(found.path)
     # The placeholder is not cached: a repaired image shows on the next load.
     cache = "no-store" if found.placeholder else _CACHE
     return web.Response(
