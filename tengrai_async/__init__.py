@@ -9,6 +9,7 @@ from __future__ import annotations
 from ._client import ArtworksResource, TengrAI
 from ._clock import Clock, SystemClock
 from ._converter import TengrAIConverter, converter, make_converter
+from ._create_api import ArtworksCreate
 from ._enums import (
     ArtworkStatus,
     ArtworkStatusName,
@@ -53,6 +54,7 @@ from ._errors import (
     ConfigurationError,
     InvalidArgumentError,
     InvalidArgumentTypeError,
+    InvalidParameterError,
     MalformedResponseError,
     NotFoundError,
     PermissionDeniedError,
@@ -99,7 +101,7 @@ from ._parameters import (
     SelenaVarieteParameters,
     UpscalingParameters,
 )
-from ._transport import RetryPolicy
+from ._retry import RetryPolicy
 from ._version import __version__
 
 __all__ = [
@@ -113,6 +115,7 @@ __all__ = [
     "ArtworkStatusName",
     "ArtworkType",
     "ArtworkTypeName",
+    "ArtworksCreate",
     "ArtworksResource",
     "AspectRatio",
     "AspectRatioName",
@@ -141,6 +144,7 @@ __all__ = [
     "ImageFormatName",
     "InvalidArgumentError",
     "InvalidArgumentTypeError",
+    "InvalidParameterError",
     "IterationStats",
     "MalformedResponseError",
     "Model",

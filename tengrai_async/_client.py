@@ -11,7 +11,7 @@ import datetime as _dt
 import math
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Final
 
@@ -19,10 +19,13 @@ import aiohttp
 import yarl
 
 from . import _logging, _sansio
+from ._clock import SYSTEM_CLOCK, Clock
 from ._converter import converter
+from ._create_api import ArtworksCreate
 from ._enums import ArtworkStatus, ArtworkType
 from ._errors import ConfigurationError, WaitTimeoutError
-from ._models import Artwork, ArtworkPage
+from ._models import Artwork, ArtworkPage, KnownArtwork, UnknownArtwork
+from ._never_twice import CreateLedger
 from ._pagination import DEFAULT_DEDUPE_WINDOW, ArtworkIterator, OnInvalid
 from ._transport import DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy, Transport
 
@@ -32,13 +35,25 @@ API_KEY_ENV: Final = "TENGRAI_API_KEY"
 BASE_URL_ENV: Final = "TENGRAI_BASE_URL"
 
 
-class ArtworksResource:
-    """``client.artworks``: the listing (one page or all of them) and one artwork by id."""
+class ArtworksResource(ArtworksCreate):
+    """``client.artworks``: the listing, one artwork by id, waiting for one, creating them.
 
-    __slots__ = ("_transport",)
+    The ``create_<kind>`` methods come from :class:`ArtworksCreate`, which says what they
+    check, how they retry and how they avoid making one job twice.
+    """
 
-    def __init__(self, transport: Transport) -> None:
+    __slots__ = ("_ledger", "_never_twice", "_transport")
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        ledger: CreateLedger | None = None,
+        never_twice: bool = True,
+    ) -> None:
         self._transport = transport
+        self._ledger = ledger if ledger is not None else CreateLedger(transport.clock)
+        self._never_twice = never_twice
 
     async def list(
         self, *, offset: int = 0, limit: int = 10, on_invalid: OnInvalid = "raise"
@@ -89,22 +104,26 @@ class ArtworksResource:
 
     async def wait(
         self,
-        artwork_id: uuid.UUID | str,
+        artwork_id: uuid.UUID | str | Artwork,
         *,
         timeout: float = 300.0,
         poll_interval: float = 1.0,
+        on_poll: Callable[[Artwork], object] | None = None,
     ) -> Artwork:
         """Poll :meth:`get` until the artwork's status is final, and return it.
 
         Final means ``succeeded``, ``failed`` or ``canceled``: a failed job is returned, not
         raised, so check ``artwork.status``. The wait between polls starts at
         *poll_interval* and grows by half each time, up to 10 s (or *poll_interval*, if
-        larger). Cancelling the call cancels the poll in flight; nothing keeps running.
+        larger). Cancelling the call cancels the poll in flight; nothing keeps running. The
+        timeout and the waits are measured on the client's ``clock``.
 
         Args:
-            artwork_id: The artwork's id, a ``uuid.UUID`` or its 8-4-4-4-12 hex string.
+            artwork_id: The artwork (say, what a ``create_*`` method returned), or its id: a
+                ``uuid.UUID`` or its 8-4-4-4-12 hex string.
             timeout: Seconds to wait in all, polls included.
             poll_interval: Seconds before the second poll.
+            on_poll: Called with the artwork each poll fetched (for progress), final included.
 
         Raises:
             InvalidArgumentError: A bad argument (checked before any request).
@@ -113,24 +132,34 @@ class ArtworksResource:
             NotFoundError: No such artwork.
             APIError, TransportError, ResponseValidationError: As for :meth:`get`.
         """
+        if isinstance(artwork_id, KnownArtwork | UnknownArtwork):
+            artwork_id = artwork_id.id  # type: ignore[assignment] # an unknown one's may be None
         key = _sansio.check_artwork_id(artwork_id)
         _check_seconds("timeout", timeout)
         _check_seconds("poll_interval", poll_interval)
-        last: list[Artwork] = []
-
-        async def poll() -> Artwork:
-            for delay in _sansio.poll_delays(poll_interval):
-                artwork = await self.get(key)
-                last[:] = [artwork]
-                if artwork.status in _sansio.FINAL_STATUSES:
-                    return artwork
-                await self._transport.sleep(delay)  # close() ends it at once
-            raise AssertionError("unreachable: poll_delays never ends")  # pragma: no cover
-
-        try:
-            return await asyncio.wait_for(poll(), timeout)
-        except asyncio.TimeoutError:
-            raise WaitTimeoutError(str(key), timeout, last[0] if last else None) from None
+        transport = self._transport
+        clock = transport.clock
+        deadline = clock.monotonic() + timeout
+        last: Artwork | None = None
+        for delay in _sansio.poll_delays(poll_interval):
+            left = deadline - clock.monotonic()
+            if left <= 0:
+                break
+            try:
+                # A poll in flight gets the time left, and no more (its own retries included).
+                artwork = await asyncio.wait_for(self.get(key), left)
+            except asyncio.TimeoutError:
+                break
+            last = artwork
+            if on_poll is not None:
+                on_poll(artwork)
+            if artwork.status in _sansio.FINAL_STATUSES:
+                return artwork
+            left = deadline - clock.monotonic()
+            if left <= 0:
+                break
+            await transport.sleep(min(delay, left))  # close() ends it at once
+        raise WaitTimeoutError(str(key), timeout, last)
 
     def iterate(
         self,
@@ -212,6 +241,13 @@ class TengrAI:
             when the session opens), as httpx and requests do. ``~/.netrc`` is not read. A
             loopback ``base_url`` is never sent to a proxy that is not on loopback too. A
             borrowed session keeps its own settings.
+        never_twice: Whether a create that may have reached the server is looked up in the
+            listing before it is sent again (see :class:`ArtworksCreate`); ``False`` retries
+            it at once, which may make the job twice.
+        clock: Where the client reads the time and sleeps: retry waits, 429 cooldowns and
+            :meth:`ArtworksResource.wait` (its timeout and its polls). Defaults to the real
+            one (``SYSTEM_CLOCK``); tests pass ``tengrai_async.testing.FakeClock()`` to run
+            backoff and polling in virtual time. :meth:`with_options` copies share it.
 
     The first client created reads ``TENGRAI_LOG`` (``debug``, ``info`` or ``warning``): set,
     it sends the ``tengrai_async`` logger's lines (each retry, at WARNING) to stderr.
@@ -220,7 +256,7 @@ class TengrAI:
         ConfigurationError: No API key, a key with control characters, or a base URL that
             carries credentials or would send the key in clear text.
         InvalidArgumentError: A bad ``timeout``, ``max_retries``, ``retry``,
-            ``max_response_bytes`` or ``trust_env`` (a ``ValueError``;
+            ``max_response_bytes``, ``trust_env`` or ``clock`` (a ``ValueError``;
             :class:`InvalidArgumentTypeError`, a ``TypeError`` too, for the wrong type).
     """
 
@@ -235,6 +271,8 @@ class TengrAI:
         retry: RetryPolicy | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         trust_env: bool = True,
+        never_twice: bool = True,
+        clock: Clock | None = None,
     ) -> None:
         _logging.setup_from_env()
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
@@ -257,6 +295,11 @@ class TengrAI:
             )
         if trust_env is not True and trust_env is not False:
             raise _sansio.bad_argument("trust_env", trust_env, "True or False", types=(bool,))
+        _check_flag("never_twice", never_twice)
+        if clock is not None and not isinstance(clock, Clock):
+            raise _sansio.bad_argument(
+                "clock", clock, "a Clock (monotonic(), now() and sleep())", types=(Clock,)
+            )
         self._transport = Transport(
             api_key=key,
             base_url=url,
@@ -266,14 +309,15 @@ class TengrAI:
             session=session,
             max_response_bytes=max_response_bytes,
             trust_env=trust_env,
+            clock=SYSTEM_CLOCK if clock is None else clock,
         )
-        self.artworks = ArtworksResource(self._transport)
+        self.artworks = ArtworksResource(self._transport, never_twice=never_twice)
 
     @classmethod
-    def _over(cls, transport: Transport) -> TengrAI:
+    def _over(cls, transport: Transport, artworks: ArtworksResource) -> TengrAI:
         client = cls.__new__(cls)
         client._transport = transport  # noqa: SLF001 - a constructor of this very class
-        client.artworks = ArtworksResource(transport)
+        client.artworks = artworks
         return client
 
     def with_options(
@@ -282,6 +326,7 @@ class TengrAI:
         timeout: float | None = None,
         max_retries: int | None = None,
         retry: RetryPolicy | None = None,
+        never_twice: bool | None = None,
     ) -> TengrAI:
         """A client with these settings that shares this one's session and connection pool.
 
@@ -296,8 +341,12 @@ class TengrAI:
         ``TengrAI().with_options(...)`` kept no reference to it), closing the last copy
         closes the session.
 
+        The copy shares this client's record of the jobs its creates returned, and its 429
+        cooldown for creates (see :class:`ArtworksCreate`).
+
         Raises:
-            InvalidArgumentError: A bad ``timeout``, ``max_retries`` or ``retry``.
+            InvalidArgumentError: A bad ``timeout``, ``max_retries``, ``retry`` or
+                ``never_twice``.
             ClientStateError: This client is closed.
         """
         if timeout is not None:
@@ -305,9 +354,16 @@ class TengrAI:
         if max_retries is not None:
             _check_max_retries(max_retries)
         _check_retry(retry)
-        return self._over(
-            self._transport.derive(timeout=timeout, max_retries=max_retries, retry=retry)
+        if never_twice is not None:
+            _check_flag("never_twice", never_twice)
+        transport = self._transport.derive(timeout=timeout, max_retries=max_retries, retry=retry)
+        mine = self.artworks
+        artworks = ArtworksResource(
+            transport,
+            ledger=mine._ledger,  # noqa: SLF001 - shared by the copies, as the session is
+            never_twice=mine._never_twice if never_twice is None else never_twice,  # noqa: SLF001
         )
+        return self._over(transport, artworks)
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
@@ -332,6 +388,11 @@ class TengrAI:
     def retry(self) -> RetryPolicy:
         """The backoff settings of the retries."""
         return self._transport.retry
+
+    @property
+    def clock(self) -> Clock:
+        """Where the client reads the time and sleeps (its copies share it)."""
+        return self._transport.clock
 
     @property
     def closed(self) -> bool:
@@ -365,6 +426,11 @@ def _check_seconds(name: str, value: object) -> None:
     """Refuse anything but a finite number of seconds > 0."""
     if not (type(value) in (int, float) and 0 < value < math.inf):  # type: ignore[operator]
         raise _sansio.bad_argument(name, value, "a number of seconds > 0", types=(int, float))
+
+
+def _check_flag(name: str, value: object) -> None:
+    if value is not True and value is not False:
+        raise _sansio.bad_argument(name, value, "True or False", types=(bool,))
 
 
 def _check_max_retries(value: object) -> None:

@@ -7,7 +7,8 @@ The hierarchy::
     TengrAIError                          .attempts: requests made, when retried
     ├── ConfigurationError (ValueError)   bad client settings: no API key, key over plain http
     ├── InvalidArgumentError (ValueError) a bad argument, refused before any request
-    │   └── InvalidArgumentTypeError      ... of the wrong type (also a TypeError)
+    │   ├── InvalidArgumentTypeError      ... of the wrong type (also a TypeError)
+    │   └── InvalidParameterError         ... a create's parameter (also a ValidationError)
     ├── ClientStateError (RuntimeError)   a client used after closing, or in another loop
     ├── ValidationError (ValueError)      a value breaks a rule of the spec
     │   └── ResponseValidationError       ... in a response: JSON path, value, raw item, offset
@@ -26,6 +27,10 @@ The hierarchy::
         ├── RateLimitError                429, with ``retry_after``
         └── ServerError                   5xx
 
+An error raised by a ``create_*`` method after its body was sent also says whether the job
+may exist upstream all the same (``job_may_exist``), what was sent (``sent_body``) and when
+(``sent_at``).
+
 ``str()`` of each is one sentence saying what happened: for an :class:`APIError` the status,
 its reason and the server's message; for a :class:`TransportError` what went wrong on the
 connection (never an HTTP-looking status: aiohttp's own codes are left out). An error raised
@@ -37,6 +42,7 @@ an exception.
 
 from __future__ import annotations
 
+import datetime as _dt
 import http
 from collections.abc import Mapping
 from typing import Any
@@ -53,6 +59,7 @@ __all__ = [
     "ConfigurationError",
     "InvalidArgumentError",
     "InvalidArgumentTypeError",
+    "InvalidParameterError",
     "MalformedResponseError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -76,9 +83,17 @@ class TengrAIError(Exception):
     Attributes:
         attempts: For the error of a request, how many times it was sent (retries included);
             ``None`` for anything else. Above 1, ``str(exc)`` ends with ``(after N attempts)``.
+        job_may_exist: For the error of a ``create_*`` call: whether the server may have
+            taken the job all the same (a timeout, a dropped connection or a 500/502/504
+            after the body went out, that no look-up resolved); ``False`` otherwise.
+        sent_body: For the error of a ``create_*`` call, the JSON object sent; else ``None``.
+        sent_at: When that body was (last) sent, an aware datetime; else ``None``.
     """
 
     attempts: int | None = None
+    job_may_exist: bool = False
+    sent_body: dict[str, Any] | None = None
+    sent_at: _dt.datetime | None = None
 
     def __str__(self) -> str:
         text = super().__str__()
@@ -87,8 +102,15 @@ class TengrAIError(Exception):
         return text
 
     def _state(self) -> dict[str, Any] | None:
-        """What ``__reduce__`` adds to the constructor's arguments: the attempts, if known."""
-        return None if self.attempts is None else {"attempts": self.attempts}
+        """What ``__reduce__`` adds to the constructor's arguments: attempts, a create's body."""
+        state: dict[str, Any] = {}
+        if self.attempts is not None:
+            state["attempts"] = self.attempts
+        if self.sent_body is not None:
+            state.update(
+                job_may_exist=self.job_may_exist, sent_body=self.sent_body, sent_at=self.sent_at
+            )
+        return state or None
 
 
 class ConfigurationError(TengrAIError, ValueError):
@@ -147,6 +169,30 @@ class ValidationError(TengrAIError, ValueError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.path, self.value, self.expected), self._state())
+
+
+class InvalidParameterError(InvalidArgumentError, ValidationError):
+    """A parameter of a ``create_*`` call that breaks a rule of its kind, refused before sending.
+
+    Both an :class:`InvalidArgumentError` and a :class:`ValidationError` (so a ``ValueError``).
+    It names the parameter by its wire name (``aspectRatio``), as the API would.
+
+    Attributes:
+        argument: The parameter's wire name (``"imageUrl"``).
+        path: The same as a JSON path into the body (``"$.imageUrl"``).
+        value: What was passed (``None`` for a missing required parameter).
+        expected: What the rule asks for, in words.
+    """
+
+    def __init__(self, argument: str, value: Any, expected: str) -> None:
+        self.argument = argument
+        self.path = f"$.{argument}"
+        self.value = value
+        self.expected = expected
+        Exception.__init__(self, f"{argument} must be {expected}, not {_preview(value)}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.argument, self.value, self.expected), self._state())
 
 
 class ResponseValidationError(ValidationError):

@@ -25,8 +25,9 @@ from ._converter import converter
 from ._enums import ArtworkStatus, ArtworkType
 from ._errors import InvalidArgumentError, ResponseValidationError, StalledListingError
 from ._models import Artwork, ArtworkPage
+from ._retry import Cooldown
 from ._sansio import bad_argument
-from ._transport import Cooldown, Transport
+from ._transport import Transport
 
 __all__ = ["STALLED_WINDOWS", "ArtworkIterator", "IterationStats"]
 
@@ -220,7 +221,7 @@ class ArtworkIterator:
         self._seen_order: collections.deque[Any] = collections.deque()
         for seen in seen_ids:
             self._remember(_id_key(seen))
-        self._cooldown = Cooldown()
+        self._cooldown = Cooldown(transport.clock)
         self._windows: collections.deque[tuple[int, int, asyncio.Task[Any]]] = collections.deque()
         self._started = False
         self._items_gen: AsyncGenerator[Artwork, None] | None = None

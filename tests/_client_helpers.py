@@ -22,6 +22,8 @@ from tengrai_async import IterationStats, RetryPolicy, TengrAI, TengrAIError
 from tengrai_async.testing import FakeTengrAI, RecordedRequest
 
 API_KEY: Final = "test-key"
+#: Loop rounds that let cancelled requests and finalized generators finish (no time passes).
+_SETTLE_ROUNDS: Final = 200
 #: Retries that cost milliseconds, so fault-injection runs stay fast.
 FAST_RETRY: Final = RetryPolicy(wait_initial=0.001, wait_max=0.01, wait_jitter=0.0)
 
@@ -60,19 +62,23 @@ def ids_of(artworks: Any) -> list[str]:
     return [str(artwork.id) for artwork in artworks]
 
 
-async def assert_quiet(server: Any, *, grace: float = 0.05, settle: float = 0.3) -> None:
-    """No task of ours is left, and no request reaches *server* while we wait.
+async def assert_quiet(client: TengrAI) -> None:
+    """No task of ours is left, and no request of *client* is on its way to the server.
 
     Called well within the server's latency: a look-ahead still running would still be there.
-    The *grace* lets requests already on the wire reach the server thread, and lets the loop
-    finalize the iterator's inner generators.
+    Nothing can reach the server later: no task is left to send a request, and no connection
+    of the client's session is in use (a request cut off mid-send would hold one). The loop
+    runs a few rounds first (no time passes), to finalize the iterator's inner generators.
     """
-    await asyncio.sleep(grace)
+    for _ in range(_SETTLE_ROUNDS):
+        if not other_tasks():
+            break
+        await asyncio.sleep(0)
     assert other_tasks() == set()
-    seen = len(server.requests)
-    await asyncio.sleep(settle)
-    assert len(server.requests) == seen
-    assert other_tasks() == set()
+    session = session_of(client)
+    assert session is not None
+    assert session.connector is not None
+    assert session.connector._acquired == set()
 
 
 def other_tasks() -> set[asyncio.Task[Any]]:
@@ -207,7 +213,7 @@ class ScriptedServer:
     async def __aenter__(self) -> ScriptedServer:
         app = web.Application()
         app.router.add_get("/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.05)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

@@ -22,7 +22,7 @@ from tengrai_async import (
     converter,
 )
 from tengrai_async import _sansio as sansio
-from tengrai_async.testing import FakeTengrAI, make_artworks
+from tengrai_async.testing import FakeClock, FakeTengrAI, make_artworks
 
 MISSING_ID = "00000000-0000-4000-8000-000000000000"
 
@@ -133,9 +133,11 @@ async def test_get_gives_up_after_the_retries_with_the_last_error() -> None:
     [("succeeded", "succeeded"), ("failed", "failed"), ("canceled", "canceled")],
 )
 async def test_wait_polls_until_a_final_status_and_returns_it(outcome: str, status: str) -> None:
-    async with FakeTengrAI(count=3) as server, make_client(server.url) as client:
+    clock = FakeClock()
+    async with FakeTengrAI(count=3) as server, make_client(server.url, clock=clock) as client:
         job = server.start_job("selena", outcome=outcome, polls=2)
-        artwork = await client.artworks.wait(job, poll_interval=0.001)
+        artwork = await client.artworks.wait(job)
+    assert clock.sleeps == [1.0, 1.5, 2.25, 3.375]  # on the client's clock, growing by half
     assert isinstance(artwork, SelenaArtwork)
     assert artwork.status == status
     assert str(artwork.id) == job
@@ -165,17 +167,23 @@ async def test_wait_returns_at_once_when_the_artwork_is_already_final() -> None:
 
 
 async def test_wait_past_its_timeout_raises_a_timeout_error_with_the_last_artwork() -> None:
-    async with FakeTengrAI(count=3) as server, make_client(server.url) as client:
+    clock = FakeClock()
+    async with FakeTengrAI(count=3) as server, make_client(server.url, clock=clock) as client:
         job = server.start_job(polls=1_000_000)
         with pytest.raises(WaitTimeoutError) as info:
-            await client.artworks.wait(job, timeout=0.2, poll_interval=0.01)
+            await client.artworks.wait(job, timeout=60, poll_interval=1)
         assert client_tasks() == []
+    # 1, 1.5, ... up to 10 s, and the last wait cut to the timeout: 60 s of virtual time.
+    assert clock.sleeps[:7] == [1.0, 1.5, 2.25, 3.375, 5.0625, 7.59375, 10.0]
+    assert clock.sleeps[-1] < 10.0
+    assert clock.elapsed == pytest.approx(60.0)
+    assert len(by_id_requests(server)) == len(clock.sleeps)  # no poll once the time is up
     error = info.value
     assert isinstance(error, TimeoutError)
     assert error.artwork_id == job
     assert error.artwork is not None
     assert error.artwork.status is ArtworkStatus.STARTING
-    assert "did not reach a final status within 0.2 s; last status starting" in str(error)
+    assert "did not reach a final status within 60 s; last status starting" in str(error)
 
 
 async def test_wait_times_out_even_while_a_poll_hangs() -> None:
@@ -188,18 +196,21 @@ async def test_wait_times_out_even_while_a_poll_hangs() -> None:
 
 
 async def test_cancelling_wait_leaves_nothing_running() -> None:
-    async with FakeTengrAI(count=3) as server, make_client(server.url) as client:
+    clock = FakeClock(auto_advance=False)
+    async with FakeTengrAI(count=3) as server, make_client(server.url, clock=clock) as client:
         job = server.start_job(polls=1_000_000)
-        task = asyncio.create_task(client.artworks.wait(job, poll_interval=0.01))
-        while len(by_id_requests(server)) < 3:  # noqa: ASYNC110 - waiting on the server's record
-            await asyncio.sleep(0.005)
+        task = asyncio.create_task(client.artworks.wait(job, poll_interval=1))
+        while len(clock.sleeps) < 3:  # until the third poll's sleep
+            if len(clock.sleeps) == len(by_id_requests(server)):
+                await clock.advance(10)
+            await asyncio.sleep(0.001)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
         assert client_tasks() == []
         seen = len(by_id_requests(server))
-        await asyncio.sleep(0.05)
-    assert len(by_id_requests(server)) == seen  # no poll after the cancel
+        await clock.advance(60)  # the wait's sleep would be long over
+    assert len(by_id_requests(server)) == seen == 3  # no poll after the cancel
 
 
 async def test_wait_of_an_unknown_artwork_raises_not_found() -> None:
@@ -238,12 +249,13 @@ def test_poll_delays_keep_a_first_delay_longer_than_the_cap() -> None:
 
 
 async def test_close_ends_a_wait_that_sleeps_between_polls() -> None:
+    clock = FakeClock(auto_advance=False)  # the sleep lasts until close() ends it
     async with FakeTengrAI(count=3) as server:
-        client = make_client(server.url)
+        client = make_client(server.url, clock=clock)
         job = server.start_job(polls=1_000_000)
         task = asyncio.create_task(client.artworks.wait(job, poll_interval=30))
-        while not by_id_requests(server):  # noqa: ASYNC110 - waiting on the server's record
-            await asyncio.sleep(0.005)
+        while clock.sleeps != [30.0]:  # noqa: ASYNC110 - waiting for the sleep between polls
+            await asyncio.sleep(0.001)
         started = asyncio.get_running_loop().time()
         await client.close()
         with pytest.raises(ClientStateError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import math
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -113,6 +114,7 @@ CASES: dict[str, tuple[Call, str, bool]] = {
         False,
     ),
     "TengrAI trust_env": (lambda c: LooseTengrAI("k", trust_env="yes"), "trust_env", True),
+    "TengrAI clock": (lambda c: LooseTengrAI("k", clock=time), "clock", True),
     "with_options timeout": (lambda c: c.with_options(timeout=-1), "timeout", False),
     "with_options max_retries": (
         lambda c: c.with_options(max_retries="3"),

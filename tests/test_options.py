@@ -34,7 +34,8 @@ from tengrai_async import (
     ServerError,
     TengrAI,
 )
-from tengrai_async.testing import FakeTengrAI
+from tengrai_async._clock import SYSTEM_CLOCK
+from tengrai_async.testing import FakeClock, FakeTengrAI
 
 
 class PeerServer:
@@ -126,15 +127,30 @@ async def test_the_timeout_of_a_copy_applies_to_its_calls_only() -> None:
 
 
 async def test_the_retry_policy_of_a_copy_applies_to_its_calls_only() -> None:
-    slow = RetryPolicy(wait_initial=30.0, wait_jitter=0.0)
+    clock = FakeClock()
+    slow = RetryPolicy(wait_initial=30.0, wait_max=30.0, wait_jitter=0.0)
     async with (
-        ScriptedServer([Reply(503)]) as server,
-        make_client(server.url, retry=slow) as client,
+        ScriptedServer([Reply(503), Reply(), Reply(503)]) as server,
+        make_client(server.url, retry=slow, clock=clock) as client,
     ):
-        started = time.monotonic()
         await client.with_options(retry=RetryPolicy.instant()).artworks.list()
-        assert time.monotonic() - started < 5.0  # not the original's 30 s
-    assert len(server.hits) == 2
+        assert clock.sleeps == [0.0]  # not the original's 30 s
+        await client.artworks.list()
+    assert clock.sleeps == [0.0, 30.0]
+    assert len(server.hits) == 4
+
+
+async def test_copies_share_the_clock_of_the_original() -> None:
+    clock = FakeClock()
+    async with (
+        ScriptedServer([Reply(503)] * 2) as server,
+        make_client(server.url, clock=clock) as client,
+    ):
+        copy = client.with_options(timeout=5).with_options(max_retries=2)
+        assert copy.clock is client.clock is clock
+        await copy.artworks.list()
+    assert clock.sleeps == [0.001, 0.002]  # the copy's retries waited on the shared clock
+    assert TengrAI("k").clock is SYSTEM_CLOCK
 
 
 # -- closing ---------------------------------------------------------------------------------

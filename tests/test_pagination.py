@@ -510,7 +510,7 @@ async def test_break_inside_async_with_cancels_in_flight_requests(slow_server: F
                 if n == 10:  # window 40 was just requested and is in flight for 0.3 s
                     assert request_tasks()
                     break
-        await assert_quiet(slow_server)
+        await assert_quiet(client)
     assert iterator.stats.items_yielded == 11
 
 
@@ -552,7 +552,7 @@ async def test_aclose_cancels_in_flight_requests_and_is_idempotent(
         assert request_tasks()  # window 40 was just requested and is in flight for 0.3 s
         await iterator.aclose()
         await iterator.aclose()
-        await assert_quiet(slow_server)
+        await assert_quiet(client)
         with pytest.raises(StopAsyncIteration):
             await anext(iterator)
 
@@ -570,7 +570,7 @@ async def test_an_exception_in_the_consumer_cancels_in_flight_requests(
     async with make_client(slow_server.url) as client:
         with pytest.raises(KeyError):
             await consume(client)
-        await assert_quiet(slow_server)
+        await assert_quiet(client)
 
 
 async def test_cancelling_the_consuming_task_cancels_in_flight_requests(
@@ -590,7 +590,7 @@ async def test_cancelling_the_consuming_task_cancels_in_flight_requests(
         consumer.cancel()
         with pytest.raises(asyncio.CancelledError):
             await consumer
-        await assert_quiet(slow_server)
+        await assert_quiet(client)
     assert got == slow_server.ids()[:40]
 
 
@@ -601,7 +601,7 @@ async def test_a_failing_window_cancels_the_others_and_surfaces() -> None:
             with pytest.raises(ServerError):
                 async for _ in client.artworks.iterate(page_size=10, prefetch=4):
                     pass
-            await assert_quiet(server, settle=0.1)
+            await assert_quiet(client)
 
 
 # -- prefetch ------------------------------------------------------------------------------

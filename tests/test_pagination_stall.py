@@ -131,7 +131,7 @@ async def test_a_server_ignoring_offset_ends_the_iteration_with_stalled_listing_
             got: list[Any] = []
             with pytest.raises(StalledListingError) as caught:
                 await drain(iterator, got)
-            await assert_quiet(server, grace=0.02, settle=0.2)
+            await assert_quiet(client)
     offsets = tuple(PAGE * n for n in range(1, STALLED_WINDOWS + 1))
     assert caught.value.offsets == offsets == (10, 20, 30)
     assert str(caught.value) == (
@@ -174,7 +174,7 @@ async def test_raising_it_cancels_the_look_ahead_and_leaves_nothing_behind(
                     await drain(iterator)
                 elapsed = asyncio.get_running_loop().time() - started
                 assert request_tasks() == []  # cancelled and awaited before the raise
-                await assert_quiet(server, grace=0.02, settle=0.2)
+                await assert_quiet(client)
                 del iterator
                 gc.collect()
                 await asyncio.sleep(0)
@@ -191,7 +191,7 @@ async def test_aclose_after_it_is_harmless() -> None:
                 with pytest.raises(StalledListingError):
                     await drain(iterator)
             await iterator.aclose()
-            await assert_quiet(server, grace=0.02, settle=0.2)
+            await assert_quiet(client)
 
 
 @pytest.mark.parametrize(

@@ -54,7 +54,7 @@ def test_the_client_example_prints_every_artwork_of_every_kind(server: FakeTengr
 
 def test_the_get_and_wait_example_follows_a_job(server: FakeTengrAI) -> None:
     job = server.start_job("depth_map", polls=1)
-    code = block("client.artworks.wait(").replace(EXAMPLE_ID, job)
+    code = block("client.artworks.wait(artwork.id").replace(EXAMPLE_ID, job)
     namespace: dict[str, Any] = {}
     source = "async def example(client):\n" + textwrap.indent(code, "    ")
     source += "    return artwork, done\n"

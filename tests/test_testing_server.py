@@ -18,6 +18,7 @@ from tengrai_async import _rules
 from tengrai_async._models import KINDS
 from tengrai_async.testing import (
     DEFAULT_KINDS,
+    FakeClock,
     FakeTengrAI,
     Fault,
     RecordedRequest,
@@ -769,18 +770,23 @@ async def test_head_by_id_is_not_a_poll(session: aiohttp.ClientSession) -> None:
 async def test_a_timed_job_moves_on_with_the_clock_not_the_polls(
     session: aiohttp.ClientSession,
 ) -> None:
-    async with FakeTengrAI(count=3) as server:
-        started = time.monotonic()
-        # Wide margins (0.25 s and more around each switch) keep a loaded machine from flaking.
+    clock = FakeClock(auto_advance=False)
+    async with FakeTengrAI(count=3, clock=clock) as server:
         job = server.start_job(outcome="succeeded", polls=1, seconds=1.0)
         early = await poll(session, server, job, 3)
-        await asyncio.sleep(max(0.0, started + 0.75 - time.monotonic()))
+        await clock.advance(0.499)
+        still = await poll(session, server, job, 1)
+        await clock.advance(0.001)
         middle = await poll(session, server, job, 1)
-        await asyncio.sleep(max(0.0, started + 1.1 - time.monotonic()))
+        await clock.advance(0.499)
+        before = await poll(session, server, job, 1)
+        await clock.advance(0.001)
         late = await poll(session, server, job, 1)
         listed = (await window(session, server, limit=1))[0]
     assert early == ["starting"] * 3
+    assert still == ["starting"]
     assert middle == ["processing"]
+    assert before == ["processing"]
     assert late == ["succeeded"]
     assert listed["status"] == "succeeded"
     assert listed["results"]

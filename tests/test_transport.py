@@ -33,8 +33,8 @@ from tengrai_async import (
     RetryPolicy,
     ServerError,
 )
-from tengrai_async._transport import Cooldown
-from tengrai_async.testing import FakeTengrAI, make_artworks
+from tengrai_async._retry import Cooldown
+from tengrai_async.testing import FakeClock, FakeTengrAI, make_artworks
 
 LOG_LINE = re.compile(r"GET (\S+) -> (\S+) \(attempt (\d+), [0-9.]+ ms\)")
 
@@ -85,19 +85,30 @@ async def test_a_closed_borrowed_session_is_a_client_state_error() -> None:
         await client.__aenter__()
 
 
+async def reached_a_sleep(clock: FakeClock, count: int = 1) -> None:
+    """Let the loop run until *count* sleeps were asked of *clock* (no time passes)."""
+    for _ in range(2_000):
+        if len(clock.sleeps) >= count:
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError(f"only {len(clock.sleeps)} of {count} sleeps were reached")
+
+
 async def test_a_request_waiting_out_a_cooldown_fails_cleanly_when_the_client_closes() -> None:
+    clock = FakeClock(auto_advance=False)
     async with FakeTengrAI(count=3) as server:
-        client = make_client(server.url)
+        client = make_client(server.url, clock=clock)
         async with client:
-            cooldown = Cooldown()
+            cooldown = Cooldown(clock)
             cooldown.extend(0.1)
             pending = asyncio.ensure_future(
                 client._transport.get_window(offset=0, limit=3, cooldown=cooldown)
             )
-            await asyncio.sleep(0.01)
+            await reached_a_sleep(clock)
         with pytest.raises(ClientStateError, match="closed"):
             await pending
     assert server.requests == []
+    assert clock.sleeps == pytest.approx([0.1])
 
 
 # -- transport errors ----------------------------------------------------------------------
@@ -229,96 +240,117 @@ def gaps(server: ScriptedServer) -> list[float]:
 
 
 async def test_retry_after_seconds_of_a_429_are_honoured() -> None:
+    clock = FakeClock()
     trace = RequestTrace()
-    async with FakeTengrAI(count=20, retry_after=1) as server, traced_session(trace) as session:
+    async with FakeTengrAI(count=20, retry_after=7) as server, traced_session(trace) as session:
         server.queue_faults("429")
-        async with make_client(server.url, session=session) as client:
+        async with make_client(server.url, session=session, clock=clock) as client:
             await client.artworks.list()
-    [(_, _, first_status), _] = trace.ends
-    assert first_status == 429
-    assert trace.starts[1][0] - trace.ends[0][0] >= 0.95
+    [(_, _, first_status), (_, _, second_status)] = trace.ends
+    assert (first_status, second_status) == (429, 200)
+    # The retry waited as asked, and the cooldown it set was over by then (no second wait).
+    assert clock.sleeps == [7.0]
+    assert clock.elapsed == 7.0
 
 
 async def test_retry_after_of_a_503_is_honoured() -> None:
-    replies = [Reply(503, headers={"Retry-After": "1"}), Reply()]
-    async with ScriptedServer(replies) as server, make_client(server.url) as client:
+    clock = FakeClock()
+    replies = [Reply(503, headers={"Retry-After": "7"}), Reply()]
+    async with ScriptedServer(replies) as server, make_client(server.url, clock=clock) as client:
         await client.artworks.list()
-    [gap] = gaps(server)
-    assert gap >= 0.95
+    assert len(server.hits) == 2
+    assert clock.sleeps == [7.0]
 
 
 async def test_retry_after_is_capped_by_retry_after_max() -> None:
+    clock = FakeClock()
     retry = RetryPolicy(wait_initial=0.001, wait_max=0.01, wait_jitter=0.0, retry_after_max=0.2)
-    trace = RequestTrace()
-    async with FakeTengrAI(count=20, retry_after=3600) as server, traced_session(trace) as session:
+    async with FakeTengrAI(count=20, retry_after=3600) as server:
         server.queue_faults("429")
-        async with make_client(server.url, session=session, retry=retry) as client:
+        async with make_client(server.url, retry=retry, clock=clock) as client:
             await client.artworks.list()
-    wait = trace.starts[1][0] - trace.ends[0][0]
-    assert 0.18 <= wait < 2.0
+    assert len(server.requests) == 2
+    assert clock.sleeps == pytest.approx([0.2])
 
 
 async def test_retry_after_as_an_http_date_is_honoured_up_to_the_cap() -> None:
+    clock = FakeClock()
     retry = RetryPolicy(wait_initial=0.001, wait_max=0.01, wait_jitter=0.0, retry_after_max=0.2)
     in_an_hour = email.utils.formatdate(time.time() + 3600, usegmt=True)
     replies = [Reply(503, headers={"Retry-After": in_an_hour}), Reply()]
-    async with ScriptedServer(replies) as server, make_client(server.url, retry=retry) as client:
+    async with (
+        ScriptedServer(replies) as server,
+        make_client(server.url, retry=retry, clock=clock) as client,
+    ):
         await client.artworks.list()
-    [gap] = gaps(server)
-    assert 0.18 <= gap < 2.0  # without the date the backoff would be about a millisecond
+    assert len(server.hits) == 2
+    assert clock.sleeps == [0.2]  # without the date the backoff would be a millisecond
 
 
 async def test_a_lowercase_retry_after_header_of_a_503_is_honoured() -> None:
+    clock = FakeClock()
     retry = RetryPolicy(wait_initial=0.001, wait_max=0.01, wait_jitter=0.0, retry_after_max=0.2)
     replies = [Reply(503, headers={"retry-after": "3600"}), Reply()]
-    async with ScriptedServer(replies) as server, make_client(server.url, retry=retry) as client:
+    async with (
+        ScriptedServer(replies) as server,
+        make_client(server.url, retry=retry, clock=clock) as client,
+    ):
         await client.artworks.list()
-    [gap] = gaps(server)
-    assert gap >= 0.18
+    assert clock.sleeps == pytest.approx([0.2])
 
 
 async def test_a_429_pauses_every_window_of_the_iterator() -> None:
-    trace = RequestTrace()
+    clock = FakeClock(auto_advance=False)  # time moves only when the test says
     async with (
-        FakeTengrAI(count=100, retry_after=1) as server,
-        traced_session(trace) as session,
-        make_client(server.url, session=session) as client,
+        FakeTengrAI(count=100, retry_after=5) as server,
+        make_client(server.url, clock=clock) as client,
         client.artworks.iterate(page_size=10, prefetch=3) as iterator,
     ):
         pages = aiter(iterator.pages())
         await anext(pages)  # windows 0, 10, 20 sent; 0 consumed
         server.queue_faults("429")
-        await anext(pages)  # window 30 is created now and will draw the 429
-        await asyncio.sleep(0.2)  # ... and has: the cooldown runs for a second
-        limited = [url for _, url, status in trace.ends if status == 429]
-        assert [url.query["offset"] for url in limited] == ["30"]
+        await anext(pages)  # window 30 is created now and draws the 429
+        await reached_a_sleep(clock)  # window 30 waits out its Retry-After
+        assert [r.status for r in listing_requests(server)] == [200, 200, 200, 429]
         await anext(pages)  # window 40 is created now, inside the cooldown
-        await asyncio.sleep(0.3)
+        await reached_a_sleep(clock, 2)
         during = [r.query["offset"] for r in listing_requests(server)]
         assert during == ["0", "10", "20", "30"]  # window 40 held back
+        assert clock.sleeps == [5.0, 5.0]  # the retry, and window 40 in the cooldown
+        await clock.advance(4.9)
+        assert len(listing_requests(server)) == 4  # still held back
+        await clock.advance(0.1)
         rest = [page async for page in pages]
     ids = [str(artwork.id) for page in rest for artwork in page]
     assert ids == server.ids()[30:]
-    [limited_at] = [at for at, _, status in trace.ends if status == 429]
-    later = [at for at, _ in trace.starts if at > limited_at]
-    assert later
-    assert min(later) - limited_at >= 0.95
+    assert [r.query["offset"] for r in listing_requests(server)][4:6] in (
+        ["30", "40"],
+        ["40", "30"],
+    )
     assert iterator.stats.retries == 1
 
 
 async def test_a_cooldown_holds_a_request_back_until_it_is_over() -> None:
-    async with FakeTengrAI(count=5) as server, make_client(server.url) as client:
-        cooldown = Cooldown()
+    clock = FakeClock(auto_advance=False)
+    async with (
+        FakeTengrAI(count=5) as server,
+        make_client(server.url, clock=clock) as client,
+    ):
+        cooldown = Cooldown(clock)
         cooldown.extend(0.2)
-        assert 0.0 < cooldown.remaining <= 0.2
+        assert cooldown.remaining == pytest.approx(0.2)
         task = asyncio.ensure_future(
             client._transport.get_window(offset=0, limit=5, cooldown=cooldown)
         )
-        await asyncio.sleep(0.1)
+        await reached_a_sleep(clock)
+        await clock.advance(0.19)
         assert server.requests == []
+        assert cooldown.remaining == pytest.approx(0.01)
+        await clock.advance(0.01)
         page = await task
     assert len(page) == 5
     assert cooldown.remaining == 0.0
+    assert clock.sleeps == pytest.approx([0.2])
 
 
 def test_retry_policy_rejects_negative_waits() -> None:

@@ -22,8 +22,8 @@ import pytest
 from _client_helpers import FAST_RETRY, Reply, ScriptedServer, is_closed, make_client, session_of
 
 from tengrai_async import ClientStateError, RetryPolicy, TengrAI
-from tengrai_async._transport import Cooldown
-from tengrai_async.testing import FakeTengrAI
+from tengrai_async._retry import Cooldown
+from tengrai_async.testing import FakeClock, FakeTengrAI
 
 #: Waits far longer than any test: a request still asleep when the test checks never woke up.
 LONG: Final = 30.0
@@ -32,7 +32,7 @@ PROMPT: Final = 1.0
 
 
 async def started(condition: Callable[[], bool]) -> None:
-    """Wait (a little) until *condition* holds: the request reached its sleep."""
+    """Let the loop run (a little) until *condition* holds: the request got there."""
     for _ in range(200):
         if condition():
             return
@@ -80,11 +80,13 @@ async def close_and_collect(
 async def test_close_ends_a_request_asleep_or_in_flight_at_once(
     reply: Reply, retry: RetryPolicy
 ) -> None:
+    clock = FakeClock(auto_advance=False)  # a sleep lasts until close() ends it
     async with ScriptedServer([reply]) as server:
-        client = make_client(server.url, retry=retry)
+        client = make_client(server.url, retry=retry, clock=clock)
         request = asyncio.ensure_future(client.artworks.list())
         await started(lambda: len(server.hits) == 1)
-        await asyncio.sleep(0.02)  # into the sleep (or the wait for the answer)
+        if reply.delay == 0:  # into the sleep (else waiting for the answer)
+            await started(lambda: len(clock.sleeps) == 1)
         elapsed, [error] = await close_and_collect(client, [request])
     assert isinstance(error, ClientStateError)
     assert "closed" in str(error)
@@ -93,14 +95,15 @@ async def test_close_ends_a_request_asleep_or_in_flight_at_once(
 
 
 async def test_close_ends_a_request_held_back_by_a_429_cooldown() -> None:
+    clock = FakeClock(auto_advance=False)
     async with FakeTengrAI(count=3) as server:
-        client = make_client(server.url)
-        cooldown = Cooldown()
+        client = make_client(server.url, clock=clock)
+        cooldown = Cooldown(clock)
         cooldown.extend(LONG)
         request = asyncio.ensure_future(
             client._transport.get_window(offset=0, limit=3, cooldown=cooldown)
         )
-        await asyncio.sleep(0.02)
+        await started(lambda: len(clock.sleeps) == 1)
         elapsed, [error] = await close_and_collect(client, [request])
     assert isinstance(error, ClientStateError)
     assert elapsed < PROMPT
@@ -108,13 +111,14 @@ async def test_close_ends_a_request_held_back_by_a_429_cooldown() -> None:
 
 
 async def test_close_ends_every_window_of_an_iterator_waiting_out_a_429() -> None:
+    clock = FakeClock(auto_advance=False)
     async with FakeTengrAI(count=100, retry_after=int(LONG)) as server:
-        client = make_client(server.url)
+        client = make_client(server.url, clock=clock)
         server.queue_faults("429")
         iterator = client.artworks.iterate(page_size=10, prefetch=4)
         first = asyncio.ensure_future(anext(iterator))
         await started(lambda: len(server.requests) >= 4)
-        await asyncio.sleep(0.05)
+        await started(lambda: LONG in clock.sleeps)  # window 0 waits out its Retry-After
         elapsed, [error] = await close_and_collect(client, [first])
         await iterator.aclose()
     assert isinstance(error, ClientStateError)
@@ -124,11 +128,12 @@ async def test_close_ends_every_window_of_an_iterator_waiting_out_a_429() -> Non
 async def test_close_ends_many_requests_at_once_and_a_borrowed_session_stays_open() -> None:
     replies = [Reply(503, headers={"Retry-After": "30"}), Reply(200, delay=LONG), Reply(500)] * 3
     retry = RetryPolicy(wait_initial=LONG, wait_max=LONG, wait_jitter=0.0, retry_after_max=LONG)
+    clock = FakeClock(auto_advance=False)
     async with ScriptedServer(replies) as server, aiohttp.ClientSession() as session:
-        client = make_client(server.url, retry=retry, session=session)
+        client = make_client(server.url, retry=retry, session=session, clock=clock)
         pending = [asyncio.ensure_future(client.artworks.list()) for _ in range(9)]
         await started(lambda: len(server.hits) == 9)
-        await asyncio.sleep(0.02)
+        await started(lambda: len(clock.sleeps) == 6)  # 3 Retry-After, 3 backoff; 3 in flight
         elapsed, errors = await close_and_collect(client, pending)
         assert not is_closed(session)
     assert all(isinstance(error, ClientStateError) for error in errors), errors
@@ -182,11 +187,16 @@ async def test_a_request_cancelled_while_close_ends_it_stays_cancelled() -> None
 
 
 async def test_the_transport_sleep_for_waits_between_requests_ends_at_close() -> None:
-    client = make_client("http://127.0.0.1:1")
+    clock = FakeClock()
+    client = make_client("http://127.0.0.1:1", clock=clock)
     transport = client._transport
-    await transport.sleep(0.001)
+    await transport.sleep(0.5)
+    assert clock.sleeps == [0.5]  # on the client's clock
+    clock = FakeClock(auto_advance=False)
+    client = make_client("http://127.0.0.1:1", clock=clock)
+    transport = client._transport
     sleeper = asyncio.ensure_future(transport.sleep(LONG))
-    await asyncio.sleep(0.01)
+    await started(lambda: clock.sleeps == [LONG])
     elapsed, [error] = await close_and_collect(client, [sleeper])
     assert isinstance(error, ClientStateError)
     assert elapsed < PROMPT

@@ -40,6 +40,7 @@ from tengrai_async import (
     ConfigurationError,
     DepthMapArtwork,
     DepthMapParameters,
+    DepthModel,
     DetailerUpscalerArtwork,
     DetailerUpscalerParameters,
     FaceRefinerArtwork,
@@ -49,6 +50,7 @@ from tengrai_async import (
     HamiltonArtwork,
     HamiltonParameters,
     HamiltonStyleName,
+    InvalidParameterError,
     IterationStats,
     MalformedResponseError,
     NotFoundError,
@@ -167,6 +169,44 @@ async def generate_and_wait(client: TengrAI, artwork_id: str) -> tuple[str, ...]
     assert_type(done.id, uuid.UUID)
     assert_type(done.created_at, dt.datetime)
     return done.results if done.status is ArtworkStatus.SUCCEEDED else ()
+
+
+async def create_wait_and_check(client: TengrAI) -> tuple[str, ...]:
+    """Jobs created with wire strings and members, each of its kind, one waited for."""
+    quantum = await client.artworks.create_quantum(
+        prompt="a red fox", aspect_ratio="16:9", style="folktale", seed=42, nsfw=False
+    )
+    assert_type(quantum, QuantumArtwork)
+    hamilton = await client.artworks.create_hamilton(style="coloring-book", high_resolution=True)
+    assert_type(hamilton, HamiltonArtwork)
+    mask = await client.artworks.create_segmentation(
+        image_url=SOURCE,
+        method="points",
+        points_positive=SegmentationPoints(points=((0.5, 0.5),), labels=(1,)),
+    )
+    assert_type(mask, SegmentationArtwork)
+    depth = await client.artworks.create_depth_map(
+        image_url=SOURCE, use_version3=False, model=DepthModel.SMALL
+    )
+    assert_type(depth, DepthMapArtwork)
+    swap = await client.artworks.create_face_swap(source_image=SOURCE, target_image=SOURCE)
+    assert_type(swap, FaceSwapArtwork)
+    upscaled = await client.with_options(never_twice=False).artworks.create_upscaling(
+        image_url=SOURCE, scale_factor=4
+    )
+    assert_type(upscaled, UpscalingArtwork)
+    try:
+        done = await client.artworks.wait(quantum)
+    except ServerError as exc:
+        if exc.job_may_exist and exc.sent_at is not None:
+            assert_type(exc.sent_body, dict[str, Any] | None)
+            assert_type(exc.sent_at, dt.datetime)
+        return ()
+    except InvalidParameterError as exc:
+        assert_type(exc.argument, str)
+        return ()
+    assert_type(done, Artwork)
+    return done.results or ()
 
 
 async def api_errors(client: TengrAI) -> str:
@@ -469,6 +509,10 @@ def rejected() -> None:
     RemoveBackgroundParameters(image_format="auto")  # type: ignore[arg-type]  # png or webp
     SelenaParameters(style="cars")  # type: ignore[arg-type]  # a typo
     DepthMapParameters(normalization_mode="raw")  # type: ignore[arg-type]  # "Raw"
+    client = TengrAI("key")
+    client.artworks.create_quantum(aspect_ratio="21:9")  # type: ignore[arg-type, unused-coroutine]
+    client.artworks.create_upscaling()  # type: ignore[call-arg, unused-coroutine]  # image_url
+    client.artworks.create_hamilton(seed=1)  # type: ignore[call-arg, unused-coroutine]  # none
     selena = SelenaParameters(style="car")
     selena_style: StyleName = selena.style  # type: ignore[assignment]  # the attribute is a Style
     del selena_style

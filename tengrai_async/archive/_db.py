@@ -97,7 +97,7 @@ _RUNNING: Final = ("starting", "processing")
 _CACHE_KIB: Final = 64 * 1024
 #: Pages the write-ahead log may hold before a commit copies them into the database file.
 _CHECKPOINT_PAGES: Final = 10_000
-#: How many runs try a failed image before it is left as failed.
+#: How many runs' worth of requests a failed image gets before it is left as failed.
 MAX_IMAGE_ATTEMPTS: Final = 3
 
 
@@ -183,6 +183,8 @@ class ImageOutcome:
         sha256: Its SHA-256, in hex (``done`` only).
         content_type: The ``Content-Type`` the host sent.
         reason: Why it is ``gone`` or ``failed``.
+        attempts: The requests made for it in this run (0 when none was: a URL that is not
+            fetched, or a host given up on), added to the table's ``attempts``.
     """
 
     state: str
@@ -191,6 +193,7 @@ class ImageOutcome:
     sha256: str | None = None
     content_type: str | None = None
     reason: str | None = None
+    attempts: int = 1
 
 
 def now_text() -> str:
@@ -406,17 +409,19 @@ class ArchiveDatabase:
 
     # --- images ---------------------------------------------------------------------------
 
-    def pending_images(self) -> list[ImageJob]:
+    def pending_images(self, requests_per_run: int = 1) -> list[ImageJob]:
         """Images to download, newest first.
 
-        Those never tried, and those that failed in fewer than :data:`MAX_IMAGE_ATTEMPTS` runs.
+        Those never tried, and those that failed with fewer requests than
+        :data:`MAX_IMAGE_ATTEMPTS` runs of *requests_per_run* each make (``attempts``
+        counts requests).
         """
         rows = self._db.execute(
             "SELECT images.artwork_id, images.position, images.url FROM images "
             "JOIN artworks ON artworks.id = images.artwork_id "
             "WHERE images.state IS NULL OR (images.state = 'failed' AND images.attempts < ?) "
             "ORDER BY artworks.created_at DESC, images.position",
-            (MAX_IMAGE_ATTEMPTS,),
+            (MAX_IMAGE_ATTEMPTS * requests_per_run,),
         ).fetchall()
         return [ImageJob(str(a), int(p), str(u)) for a, p, u in rows]
 
@@ -430,7 +435,8 @@ class ArchiveDatabase:
         rows = [
             (
                 *(job.artwork_id, job.position, job.url, outcome.state, outcome.path),
-                *(outcome.size, outcome.sha256, outcome.reason, outcome.content_type, 1, now),
+                *(outcome.size, outcome.sha256, outcome.reason, outcome.content_type),
+                *(outcome.attempts, now),
             )
             for job, outcome in records
         ]
@@ -465,7 +471,7 @@ _RECORD_IMAGES: Final = (
     "ON CONFLICT (artwork_id, position) DO UPDATE SET state = excluded.state, "
     "path = excluded.path, bytes = excluded.bytes, sha256 = excluded.sha256, "
     "reason = excluded.reason, content_type = excluded.content_type, "
-    "attempts = images.attempts + 1, updated_at = excluded.updated_at "
+    "attempts = images.attempts + excluded.attempts, updated_at = excluded.updated_at "
     "WHERE images.url = excluded.url"
 )
 

@@ -2,7 +2,9 @@
 
 A body is written in chunks to a hidden temporary file beside its final name and renamed only
 once complete, so a half-downloaded image never has its final name. Transient failures are
-retried with the client's retry policy; 404 and 410 mean the host no longer has the image.
+retried through the client's retry loop (``Retry-After`` honoured, a 429 pausing that host);
+a host whose connections keep failing is given up on for the run; 404 and 410 mean the host
+no longer has the image.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import contextlib
 import hashlib
 import os
 import secrets
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import BinaryIO, Final
 
@@ -21,15 +24,18 @@ import attrs
 import yarl
 
 from .. import _sansio
-from .._errors import ClientStateError
+from .._errors import ClientStateError, TransportError
+from .._failures import MapFailures, what_failed
 from .._logging import logger
+from .._retry import Attempt, Cooldown, Retry, retry_loop
 from .._transport import Transport
 from ._db import ImageOutcome
 
 __all__ = [
+    "DEAD_HOST_FAILURES",
     "DEFAULT_MAX_IMAGE_BYTES",
     "PART_SUFFIX",
-    "ProxyCache",
+    "ImageHosts",
     "download_image",
     "image_name",
 ]
@@ -53,23 +59,67 @@ _EXTENSIONS: Final = {
 }
 
 
-class ProxyCache:
-    """The proxy for each origin, looked up in the environment once per run, not per image."""
+#: Connection failures in a row (DNS, refused, TLS, connect timeout) after which a host is
+#: given up on for the rest of the run: its other images fail at once, without requests.
+DEAD_HOST_FAILURES: Final = 5
+
+
+@attrs.define
+class _Host:
+    """One image host's state in a run: its proxy, its 429 cooldown, its failures in a row."""
+
+    proxy: yarl.URL | None
+    cooldown: Cooldown
+    failures_in_a_row: int = 0
+    down: str | None = None  # why it was given up on
+
+
+class ImageHosts:
+    """What a run knows of each image host (by scheme, host and port).
+
+    The proxy is looked up in the environment once per host, not per image; a 429 from a
+    host pauses every download from it (its :class:`Cooldown`); and after
+    :data:`DEAD_HOST_FAILURES` connection failures in a row the host is *down*: the rest of
+    its images fail at once with that reason, while other hosts go on.
+    """
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
-        self._proxies: dict[tuple[str, str | None, int | None], yarl.URL | None] = {}
+        self._hosts: dict[tuple[str, str | None, int | None], _Host] = {}
 
     def __call__(self, url: yarl.URL) -> yarl.URL | None:
         """The proxy for a GET of *url* (see :meth:`Transport.proxy_for`)."""
+        return self.of(url).proxy
+
+    def of(self, url: yarl.URL) -> _Host:
+        """The state of *url*'s host (made on first use)."""
         origin = (url.scheme, url.host, url.port)
-        if origin not in self._proxies:
-            self._proxies[origin] = self._transport.proxy_for(url)
-        return self._proxies[origin]
+        host = self._hosts.get(origin)
+        if host is None:
+            transport = self._transport
+            host = _Host(transport.proxy_for(url), Cooldown(transport.clock))
+            self._hosts[origin] = host
+        return host
 
 
 class _Transient(Exception):  # noqa: N818 - a retry signal, never leaves this module
-    """A status worth another try."""
+    """A status worth another try, and the ``Retry-After`` it came with."""
+
+    def __init__(self, status: int, retry_after: float | None) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.retry_after = retry_after
+
+
+class _HostDown(Exception):  # noqa: N818 - a stop signal, never leaves this module
+    """The host was given up on: no further request to it."""
+
+
+class _LocalFileError(Exception):
+    """The image's file could not be written (kept apart from the connection's OSErrors)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(f"{type(error).__name__}: {str(error)[:200]}")
 
 
 def image_name(artwork_id: str, position: int, content_type: str) -> str:
@@ -96,14 +146,21 @@ async def download_image(
     position: int,
     max_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
     on_bytes: Callable[[int], None] | None = None,
-    proxies: Callable[[yarl.URL], yarl.URL | None] | None = None,
+    hosts: ImageHosts | None = None,
+    folder: str = "images",
 ) -> ImageOutcome:
-    """Download one image into ``directory / "images"``; never raises for what a host answers.
+    """Download one image into ``directory / folder``; never raises for what a host answers.
 
     Whatever goes wrong with one image (an odd URL, a host's answer, a local file error) ends
     as its ``failed`` outcome with the reason, so one image never stops the others. The API
-    key is sent only when *url* has exactly the API's scheme, host and port. *proxies*
-    looks the proxy up (the transport's ``proxy_for``, unless a run passes its cache).
+    key is sent only when *url* has exactly the API's scheme, host and port. Transient
+    failures are retried through the client's retry loop, on its clock: 429 and 503 wait as
+    their ``Retry-After`` asks (capped at ``retry_after_max``), and a 429 pauses every
+    download from that host. *hosts* is the run's :class:`ImageHosts` (a fresh one when
+    ``None``): its proxies, cooldowns and hosts given up on. Each request is logged at DEBUG
+    on the ``tengrai_async`` logger (the URL without its query, the status, the bytes).
+    *folder* is the subdirectory (``""``: *directory* itself); the outcome's ``path`` is
+    relative to *directory*.
 
     Raises:
         ClientStateError: The client was closed meanwhile.
@@ -115,25 +172,29 @@ async def download_image(
             _download(
                 transport,
                 url,
-                _Destination(directory, artwork_id, position, max_bytes, on_bytes),
-                proxies or transport.proxy_for,
+                _Destination(directory, artwork_id, position, max_bytes, on_bytes, folder),
+                hosts or ImageHosts(transport),
             )
         )
     except ClientStateError:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure of one image is that image's outcome
-        return ImageOutcome("failed", reason=f"{type(exc).__name__}: {str(exc)[:200]}")
+        reason = _sansio.redact(f"{type(exc).__name__}: {str(exc)[:200]}", transport.secret)
+        return ImageOutcome("failed", reason=reason)
 
 
 async def _download(
     transport: Transport,
     url: str,
     destination: _Destination,
-    proxies: Callable[[yarl.URL], yarl.URL | None],
+    hosts: ImageHosts,
 ) -> ImageOutcome:
     target = _fetchable(url)
     if isinstance(target, ImageOutcome):
         return target
+    host = hosts.of(target)
+    if host.down is not None:
+        return ImageOutcome("failed", reason=host.down, attempts=0)
     headers = transport.headers_for(target)
     headers["Accept"] = "image/*"
     request = _Request(
@@ -144,37 +205,98 @@ async def _download(
         timeout=aiohttp.ClientTimeout(
             total=None, sock_connect=transport.timeout, sock_read=transport.timeout
         ),
-        proxy=proxies(target),
+        proxy=host.proxy,
+        label=f"GET {target.with_query(None)}",  # a signed URL's query may hold its secret
+        secret=transport.secret,
     )
-    attempts = transport.max_retries + 1
-    # The API's retry policy, in a loop of the SDK's own (as the transport's), logged the same.
-    for attempt in range(1, attempts + 1):
-        try:
-            return await _fetch(request, destination)
-        except (_Transient, aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            reason = _reason(exc)
-            if attempt == attempts:
-                return ImageOutcome("failed", reason=f"{reason} after {attempts} attempts")
-            wait = transport.retry.backoff(attempt)
-            logger.warning(
-                "GET %s (attempt %d of %d): %s; retrying in %.2g s",
-                target.with_query(None),
-                attempt,
-                attempts,
-                reason,
-                wait,
-            )
-            await transport.sleep(wait)
-    raise AssertionError("unreachable: the last attempt returns")  # pragma: no cover
+    made = 0
+
+    async def send(attempt: Attempt) -> ImageOutcome:
+        nonlocal made
+        if host.down is not None:  # given up on while this one waited
+            raise _HostDown(host.down)
+        made += 1
+        return await _attempt(request, destination, host, attempt.number)
+
+    try:
+        outcome = await retry_loop(
+            send,
+            classify=_classify,
+            policy=transport.retry,
+            max_retries=transport.max_retries,
+            label=request.label,
+            describe=lambda error: _reason(error, request.label),
+            clock=transport.clock,
+            cooldown=host.cooldown,
+            catch=(_Transient, _HostDown, TransportError),
+        )
+    except (_HostDown, _LocalFileError) as exc:
+        return ImageOutcome("failed", reason=str(exc), attempts=made)
+    except (_Transient, TransportError) as exc:
+        reason = _reason(exc, request.label)
+        return ImageOutcome("failed", reason=f"{reason} after {made} attempts", attempts=made)
+    return attrs.evolve(outcome, attempts=made)
 
 
-def _reason(exc: BaseException) -> str:
+def _classify(error: Exception) -> Retry | None:
+    """Whether a failed image GET is worth another try (see ``_retry``)."""
+    if isinstance(error, _Transient):
+        return Retry(error.retry_after, rate_limited=error.status == 429)  # noqa: PLR2004
+    if isinstance(error, TransportError):
+        return Retry()
+    return None
+
+
+def _reason(error: BaseException, label: str) -> str:
     """What went wrong with one attempt, in words (never the request's headers)."""
-    if isinstance(exc, _Transient):
-        return str(exc)
-    if isinstance(exc, asyncio.TimeoutError):
-        return "no answer within the timeout"
-    return type(exc).__name__
+    if isinstance(error, _Transient):
+        return str(error)
+    return what_failed(error, label)
+
+
+async def _attempt(
+    request: _Request, destination: _Destination, host: _Host, attempt: int
+) -> ImageOutcome:
+    """One GET of the image: its outcome, or the SDK's error for a failed connection."""
+    started = time.perf_counter()
+    seen = _Seen()
+    failures = MapFailures(
+        request.label,
+        timeout_text=f"no data for {request.timeout.sock_read:g} s",
+        secret=request.secret,
+        session=request.session,
+    )
+    try:
+        with failures:
+            return await _fetch(request, destination, seen)
+    finally:
+        if seen.status is not None:
+            host.failures_in_a_row = 0  # it answered
+        logger.debug(
+            "%s -> %s (attempt %d, %d bytes, %.1f ms)",
+            request.label,
+            "error" if seen.status is None else seen.status,
+            attempt,
+            seen.size,
+            (time.perf_counter() - started) * 1000,
+        )
+    # Only a failure MapFailures took in gets here; raised outside any handler.
+    if failures.unsent:
+        _count_failure(host, failures, request.label)
+    failures.raise_error()
+    raise AssertionError("unreachable: MapFailures holds the error")  # pragma: no cover
+
+
+def _count_failure(host: _Host, failures: MapFailures, label: str) -> None:
+    """Count a connection that could not be opened; give the host up after too many."""
+    host.failures_in_a_row += 1
+    if host.failures_in_a_row >= DEAD_HOST_FAILURES and host.down is None:
+        reason = what_failed(failures.error, label) if failures.error else "no connection"
+        host.down = (
+            f"{reason} (the host failed {host.failures_in_a_row} connections in a row: "
+            "no further request to it in this run)"
+        )
+        logger.warning("giving up on %s: %s", label.removeprefix("GET "), host.down)
 
 
 def _fetchable(url: str) -> yarl.URL | ImageOutcome:
@@ -205,6 +327,16 @@ class _Request:
     headers: dict[str, str]
     timeout: aiohttp.ClientTimeout
     proxy: yarl.URL | None
+    label: str
+    secret: str
+
+
+@attrs.define
+class _Seen:
+    """What one attempt saw of its answer, for its log line and the host's failure count."""
+
+    status: int | None = None
+    size: int = 0
 
 
 @attrs.frozen
@@ -216,9 +348,19 @@ class _Destination:
     position: int
     max_bytes: int
     on_bytes: Callable[[int], None] | None
+    folder: str = "images"
 
 
-async def _fetch(request: _Request, destination: _Destination) -> ImageOutcome:
+@contextlib.contextmanager
+def _writing() -> Generator[None, None, None]:
+    """Turn an OSError of the image's file into :class:`_LocalFileError`: not the host's."""
+    try:
+        yield
+    except OSError as exc:
+        raise _LocalFileError(exc) from None
+
+
+async def _fetch(request: _Request, destination: _Destination, seen: _Seen) -> ImageOutcome:
     directory, max_bytes, on_bytes = (
         destination.directory,
         destination.max_bytes,
@@ -228,12 +370,13 @@ async def _fetch(request: _Request, destination: _Destination) -> ImageOutcome:
     async with request.session.get(
         request.url, headers=request.headers, timeout=request.timeout, proxy=request.proxy
     ) as response:
-        status = response.status
+        status = seen.status = response.status
         content_type = response.headers.get("Content-Type", "")
         if status in _GONE:
             return ImageOutcome("gone", content_type=content_type or None, reason=f"HTTP {status}")
         if status in _sansio.RETRYABLE_STATUSES:
-            raise _Transient(f"HTTP {status}")
+            asked = _sansio.parse_retry_after(response.headers.get("Retry-After"))
+            raise _Transient(status, asked)
         if status != 200:  # noqa: PLR2004
             return ImageOutcome("failed", reason=f"HTTP {status}")
         media = content_type.split(";", 1)[0].strip().lower()
@@ -250,31 +393,38 @@ async def _fetch(request: _Request, destination: _Destination) -> ImageOutcome:
                 reason=f"body of {response.content_length} bytes is over the {max_bytes} cap",
             )
         name = image_name(artwork_id, position, content_type)
-        images = directory / "images"
+        images = directory / destination.folder
         part = images / f".{name}.{secrets.token_hex(4)}{PART_SUFFIX}"
         # Hashed as it streams in, on the event loop: a thread would cost a hand-over per
         # chunk, or a second read of the file, and the CPU it needs is not free either way.
         digest = hashlib.sha256()
-        size = 0
         renamed = False
         try:
-            with part.open("wb") as file:
+            with _writing():
+                file = part.open("wb")
+            try:
                 async for chunk in response.content.iter_chunked(_CHUNK):
-                    size += len(chunk)
-                    if size > max_bytes:
+                    seen.size += len(chunk)
+                    if seen.size > max_bytes:
                         return ImageOutcome(
                             "failed",
                             content_type=content_type,
                             reason=f"body over the {max_bytes} bytes cap",
                         )
                     digest.update(chunk)
-                    file.write(chunk)
+                    with _writing():
+                        file.write(chunk)
                     if on_bytes is not None:
                         on_bytes(len(chunk))
                 # On disk before it takes its final name (a power cut then leaves no empty
                 # "done" image); fsync waits for the disk, so it runs off the event loop.
-                await asyncio.to_thread(_sync_to_disk, file)
-            part.replace(images / name)
+                with _writing():
+                    await asyncio.to_thread(_sync_to_disk, file)
+            finally:
+                with _writing():
+                    file.close()
+            with _writing():
+                part.replace(images / name)
             renamed = True
         finally:
             if not renamed:
@@ -282,8 +432,8 @@ async def _fetch(request: _Request, destination: _Destination) -> ImageOutcome:
                     part.unlink()
         return ImageOutcome(
             "done",
-            path=f"images/{name}",
-            size=size,
+            path=f"{destination.folder}/{name}" if destination.folder else name,
+            size=seen.size,
             sha256=digest.hexdigest(),
             content_type=content_type,
         )

@@ -39,7 +39,7 @@ from ._db import (
     database_error,
     now_text,
 )
-from ._images import DEFAULT_MAX_IMAGE_BYTES, PART_SUFFIX, ProxyCache, download_image
+from ._images import DEFAULT_MAX_IMAGE_BYTES, PART_SUFFIX, ImageHosts, download_image
 from ._thread import DatabaseThread
 
 __all__ = [
@@ -452,9 +452,10 @@ class _Run:
         downloads go on; they are all written before this returns, even when interrupted: an
         image on disk is never fetched again.
         """
-        jobs = iter(await self._db.call(ArchiveDatabase.pending_images))
         transport = self._client._transport  # noqa: SLF001 - the archive is the client's own
-        proxies = ProxyCache(transport)
+        requests_per_run = transport.max_retries + 1
+        jobs = iter(await self._db.call(ArchiveDatabase.pending_images, requests_per_run))
+        hosts = ImageHosts(transport)
         on_bytes: Callable[[int], None] = self._progress.image_bytes
         records = _ImageRecords(self._db)
 
@@ -468,7 +469,7 @@ class _Run:
                     position=job.position,
                     max_bytes=max_bytes,
                     on_bytes=on_bytes,
-                    proxies=proxies,
+                    hosts=hosts,
                 )
                 self._count(outcome)
                 records.add(job, outcome)

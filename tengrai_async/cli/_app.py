@@ -32,6 +32,7 @@ from .._version import __version__
 from ..archive import ArchiveDatabaseError, ArchiveLockedError, ArchiveWriteError
 from ._archive import ArchiveOptions, archive, check_directory
 from ._browse import add_browse, run_browse
+from ._create import add_create_parser, run_create
 from ._demo import DEFAULT_COUNT, DemoOptions, demo_server
 from ._export import (
     DEFAULT_PAGE_SIZE,
@@ -44,6 +45,7 @@ from ._export import (
     plan,
 )
 from ._formats import FORMATS, Format, JSONLWriter
+from ._jobs import add_get_parser, add_wait_parser, run_get, run_wait
 from ._output import LocalFileError, OutputClosedError, describe, silence_stdout
 from ._progress import plural
 from ._search import add_search, run_search
@@ -73,8 +75,10 @@ _EXIT_NOTE: Final = """exit codes (each COMMAND --help says more):
   0    done
   1    API or network failure after retries
   2    usage error: bad arguments, no API key, ...
-  3    done, but some artworks were invalid
+  3    done, but some artworks were invalid; create --wait, wait: the job failed
+       or was canceled
   4    export, archive: a local file failed while it was written
+  124  create --wait, wait: --timeout ran out (the job keeps running upstream)
   130  interrupted (Ctrl-C)
   141  export, list: the reader of the output went away; nothing is printed"""
 _EPILOG: Final = f"{_KEY_NOTE}\n\n{_EXIT_NOTE}"
@@ -208,7 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``tengrai-async`` argument parser."""
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Export, archive or list your Tengr.ai artworks (GET /v2/artworks).",
+        description="Export, archive or list your Tengr.ai artworks (GET /v2/artworks); create "
+        "them, get one, wait for one.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -401,6 +406,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print JSONL instead of a table: each line one artwork exactly as the API sent it",
     )
+    add_create_parser(commands)
+    add_get_parser(commands)
+    add_wait_parser(commands)
     add_browse(commands.add_parser)
     add_search(commands.add_parser)
     return parser
@@ -606,7 +614,13 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
     if args.demo is not None and args.base_url is not None:
         stderr.write(f"{PROG}: error: --demo runs its own server: drop --base-url\n")
         return EXIT_USAGE
-    run = {"archive": _run_archive, "list": _run_list}.get(args.command)
+    run = {
+        "archive": _run_archive,
+        "list": _run_list,
+        "create": run_create,
+        "get": run_get,
+        "wait": run_wait,
+    }.get(args.command)
     with _logging(stderr, verbose=args.verbose):
         try:
             if run is None:

@@ -46,7 +46,7 @@ class DemoOptions:
 async def demo_server(options: DemoOptions) -> AsyncIterator[tuple[str, str]]:
     """Run the fake API on a loopback port; yield its base URL and a throwaway key."""
     # Imported here: the fake server is test tooling, loaded only when a demo asks for it.
-    from ..testing import FakeTengrAI  # noqa: PLC0415
+    from ..testing import CreateOptions, FakeTengrAI  # noqa: PLC0415
 
     key = secrets.token_urlsafe(16)
 
@@ -60,6 +60,8 @@ async def demo_server(options: DemoOptions) -> AsyncIterator[tuple[str, str]]:
             fault_seed=options.seed,
             images=options.images,
             port=port,
+            # A created job ends on its third poll, so `create --demo --wait` takes seconds.
+            create=CreateOptions(polls=1),
         )
 
     async with contextlib.AsyncExitStack() as stack:

@@ -16,7 +16,6 @@ import random
 import re
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from fractions import Fraction
@@ -30,8 +29,10 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from .. import _rules
 from .._client import TengrAI
+from .._clock import SYSTEM_CLOCK, Clock
 from .._sansio import ARTWORKS_PATH
 from .._transport import RetryPolicy
+from ._create import CreateFault, CreateOptions, CreateRoutes
 from ._data import KindMix, index_of, make_artwork
 from ._images import IMAGE_CONTENT_TYPES, IMAGE_EXTS, _filler, image_bytes, image_ext
 
@@ -102,6 +103,8 @@ class RecordedRequest:
             for the image faults ``"drop"``, ``"slow"``, ``"html"`` and ``"huge"``; 0 for a
             ``"timeout"`` fault, which answers nothing).
         fault: The fault injected into the answer, or ``None`` (also for a gone image).
+        body: The decoded JSON body of a POST to a create path (``None`` for anything else,
+            or a body that is not JSON).
     """
 
     method: str
@@ -110,6 +113,7 @@ class RecordedRequest:
     headers: Mapping[str, str]
     status: int
     fault: str | None
+    body: Any = None
 
 
 @attrs.frozen
@@ -303,6 +307,16 @@ class FakeTengrAI:
             extension). A mapping chooses the status of each: 404 or 410.
         image_latency: Seconds to wait before each image answer.
         image_chunk_delay: Seconds between the pieces of a ``"slow"`` image body.
+        create: How the jobs made by ``POST /v2/artworks/<kind>`` run (see
+            :class:`CreateOptions`). Those ten routes check a body against the kind's request
+            rules (400 with the API's body when one breaks; unknown keys kept) and answer 202
+            with a new ``starting`` artwork whose ``parameters`` echo the body plus the
+            documented defaults; the job is then listed first and runs like a
+            :meth:`start_job` one, its results on :attr:`image_base`.
+            :meth:`queue_create_faults` spoils the next POSTs; :attr:`create_bodies` (and
+            :attr:`RecordedRequest.body`) record every body.
+        clock: Where jobs read the time (a :class:`~tengrai_async.testing.FakeClock` in
+            tests); default the system clock.
     """
 
     def __init__(
@@ -331,6 +345,8 @@ class FakeTengrAI:
         gone_images: Mapping[ImageKey, int] | Collection[ImageKey] = (),
         image_latency: float = 0.0,
         image_chunk_delay: float = 0.05,
+        create: CreateOptions | None = None,
+        clock: Clock | None = None,
     ) -> None:
         if artworks is not None and count:
             msg = "give either artworks or count, not both"
@@ -372,6 +388,8 @@ class FakeTengrAI:
             chunk_delay=image_chunk_delay,
         )
         self._queued_image_faults: list[str] = []
+        self._clock = clock or SYSTEM_CLOCK
+        self._creates = CreateRoutes(create or CreateOptions(), seed=seed, retry_after=retry_after)
         # set_status() overrides, by index.
         self._statuses: dict[int, str] = {}
         self._queued: list[Fault] = []
@@ -454,6 +472,7 @@ class FakeTengrAI:
         app = web.Application()
         app.router.add_get(ARTWORKS_PATH, self._handle_artworks)
         app.router.add_get(ARTWORKS_PATH + "/{id}", self._handle_artwork)
+        app.router.add_post(ARTWORKS_PATH + "/{kind}", self._handle_create)
         if self._image.origin == "same":
             app.router.add_get("/images/{tail:.*}", self._handle_image)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
@@ -609,7 +628,7 @@ class FakeTengrAI:
                 outcome=outcome,
                 polls=polls,
                 seconds=seconds,
-                started=time.monotonic(),
+                started=self._clock.monotonic(),
                 duration=round(rng.uniform(0.5, 60.0), 3),
                 results=[
                     f"https://cdn.tengr.ai/artworks/{artwork['id']}/{n}.webp" for n in range(images)
@@ -631,13 +650,31 @@ class FakeTengrAI:
         with self._lock:
             self._queued.extend(faults)
 
+    def queue_create_faults(self, *faults: CreateFault) -> None:
+        """Give the next POSTs to a create path these faults, in order (see :data:`CreateFault`).
+
+        ``queue_create_faults("accept-504")`` makes the next create's job and then answers
+        504, as a gateway that gave up on a server that did take the job; ``"503"`` refuses
+        one before any job exists. A POST refused for its key does not use one up.
+
+        Raises:
+            ValueError: An unknown fault.
+        """
+        with self._lock:
+            self._creates.queue(faults)
+
+    @property
+    def create_bodies(self) -> list[Any]:
+        """The decoded JSON body of every POST to a create path, in order of arrival."""
+        return list(self._creates.bodies)
+
     def finish_jobs(self) -> list[str]:
         """Move every job of :meth:`start_job` to its outcome now; return the ids it moved.
 
         The ids are those of the jobs that did not show their outcome yet, oldest first. A
         :meth:`set_status` on a job is undone: it shows its outcome too.
         """
-        now = time.monotonic()
+        now = self._clock.monotonic()
         moved = []
         with self._lock:
             for index in sorted(self._jobs, reverse=True):  # -1 is the oldest job
@@ -726,7 +763,7 @@ class FakeTengrAI:
 
     def ids(self) -> list[str]:
         """The ``id`` of every listed artwork, in listing order (generates them all)."""
-        now = time.monotonic()
+        now = self._clock.monotonic()
         return [
             str(self._artwork(index, now)["id"]) for index in range(-self._inserted, self._count)
         ]
@@ -790,7 +827,7 @@ class FakeTengrAI:
     def _window(self, offset: int, limit: int) -> bytes:
         first = offset - self._inserted
         last = min(first + limit, self._count)
-        now = time.monotonic()
+        now = self._clock.monotonic()
         return b"[" + b",".join(self._item(index, now) for index in range(first, last)) + b"]"
 
     def _find(self, artwork_id: str) -> int | None:
@@ -805,7 +842,7 @@ class FakeTengrAI:
         last = 0 if self._explicit is not None else self._count
         if not -self._inserted <= index < last:
             return None
-        found = self._artwork(index, time.monotonic()).get("id") == artwork_id
+        found = self._artwork(index, self._clock.monotonic()).get("id") == artwork_id
         # A uuid from another seed, or a non-canonical spelling of ours, is not found.
         return index if found else None
 
@@ -820,6 +857,40 @@ class FakeTengrAI:
         with self._lock:
             answer = self._decide_listing(request)
         return await self._send(request, answer)
+
+    async def _handle_create(self, request: web.Request) -> web.StreamResponse:
+        raw = await request.read()
+        try:
+            body: Any = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            body = None
+        with self._lock:
+            answer = self._refuse(request)
+            if answer is None:
+                decision = self._creates.decide(
+                    request.match_info["kind"], body, index=-self._inserted - 1, clock=self._clock
+                )
+                if decision.job is not None:
+                    self._add_job(decision.job)
+                answer = _Answer(
+                    decision.status, decision.body, decision.fault, headers=decision.headers
+                )
+        return await self._send(request, answer, body=body)
+
+    def _add_job(self, artwork: dict[str, Any]) -> None:
+        # A created artwork, at the front of the listing, run by the job machinery.
+        options = self._creates.options
+        self._inserted += 1
+        rng = random.Random(f"job:{self._seed}:{-self._inserted}")
+        self._jobs[-self._inserted] = _Job(
+            artwork=artwork,
+            outcome=options.outcome,
+            polls=options.polls,
+            seconds=options.seconds,
+            started=self._clock.monotonic(),
+            duration=round(rng.uniform(0.5, 60.0), 3),
+            results=[str(self.image_url(artwork["id"], n)) for n in range(options.images)],
+        )
 
     async def _handle_artwork(self, request: web.Request) -> web.StreamResponse:
         with self._lock:
@@ -868,7 +939,7 @@ class FakeTengrAI:
         not_found = "artwork not found"
         if fault is not None and (answer := _fault_answer(fault, self._retry_after, not_found)):
             return answer
-        body = self._item(index, time.monotonic())
+        body = self._item(index, self._clock.monotonic())
         job = self._jobs.get(index)
         # Only a clean GET is a poll: the client saw the state (a HEAD sends no body).
         if job is not None and fault is None and request.method == "GET":
@@ -954,9 +1025,11 @@ class FakeTengrAI:
         with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
             await asyncio.wait_for(closing.wait(), self._fault_timeout)
 
-    async def _send(self, request: web.Request, answer: _Answer) -> web.StreamResponse:
+    async def _send(
+        self, request: web.Request, answer: _Answer, *, body: Any = None
+    ) -> web.StreamResponse:
         # Recorded before any await, so the record keeps the order of arrival.
-        self.requests.append(_record(request, answer))
+        self.requests.append(_record(request, answer, body))
         if self._latency:
             await asyncio.sleep(self._latency)
         if answer.fault == "timeout":
@@ -1001,7 +1074,7 @@ def _base_url(host: str, runner: web.AppRunner) -> yarl.URL:
     return yarl.URL.build(scheme="http", host=host, port=runner.addresses[0][1])
 
 
-def _record(request: web.Request, answer: _Answer) -> RecordedRequest:
+def _record(request: web.Request, answer: _Answer, body: Any = None) -> RecordedRequest:
     return RecordedRequest(
         method=request.method,
         path=request.path,
@@ -1009,6 +1082,7 @@ def _record(request: web.Request, answer: _Answer) -> RecordedRequest:
         headers=CIMultiDictProxy(CIMultiDict(request.headers)),
         status=answer.status,
         fault=answer.fault,
+        body=body,
     )
 
 
