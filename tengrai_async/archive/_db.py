@@ -16,6 +16,7 @@ from typing import Any, Final
 import attrs
 
 from .._errors import TengrAIError
+from ._fts import SEARCH_MIGRATION
 
 __all__ = [
     "APPLICATION_ID",
@@ -35,7 +36,7 @@ __all__ = [
 #: ``PRAGMA application_id``: marks the file as a tengrai-async archive ("TGAI").
 APPLICATION_ID: Final = 0x54474149
 #: ``PRAGMA user_version``: the schema version this code writes.
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 # Each entry migrates from version n to n + 1 (index n). Append, never edit: a file made by an
 # older version is brought up to date step by step.
@@ -86,6 +87,7 @@ _MIGRATIONS: Final[tuple[str, ...]] = (
         bytes INTEGER NOT NULL DEFAULT 0
     );
     """,
+    SEARCH_MIGRATION,  # 1 -> 2: full-text search and the createdAt moment (see _fts.py)
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION  # noqa: S101 - one migration per version
 

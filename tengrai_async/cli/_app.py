@@ -32,6 +32,7 @@ from .._transport import RetryPolicy
 from .._version import __version__
 from ..archive import ArchiveDatabaseError, ArchiveLockedError, ArchiveWriteError
 from ._archive import ArchiveOptions, archive, check_directory, make_directory
+from ._browse import add_browse, run_browse
 from ._create import add_create_parser, run_create
 from ._demo import DEFAULT_COUNT, DemoOptions, demo_server
 from ._export import (
@@ -48,6 +49,7 @@ from ._formats import FORMATS, Format, JSONLWriter
 from ._jobs import add_get_parser, add_wait_parser, run_get, run_wait
 from ._output import LocalFileError, OutputClosedError, describe, silence_stdout
 from ._progress import plural
+from ._search import add_search, run_search
 from ._signals import Terminated, run, sigterm_as_interrupt
 from ._table import render
 
@@ -450,6 +452,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_create_parser(commands)
     add_get_parser(commands)
     add_wait_parser(commands)
+    add_browse(commands.add_parser)
+    add_search(commands.add_parser)
     return parser
 
 
@@ -668,6 +672,9 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     stderr = sys.stderr
+    local = {"browse": run_browse, "search": run_search}.get(args.command)
+    if local is not None:  # these read DIR only: no API, no connection options
+        return local(args, stderr)
     if args.demo is not None and args.base_url is not None:
         stderr.write(f"{PROG}: error: --demo runs its own server: drop --base-url\n")
         return EXIT_USAGE
