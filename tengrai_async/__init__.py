@@ -228,8 +228,18 @@ the requests sent (1 when it was not retried). Errors pickle with their attribut
 Bad arguments are refused before any request with `InvalidArgumentError`, a `ValueError`, so
 `except ValueError` keeps working; a value of the wrong type (`limit="10"`) raises
 `InvalidArgumentTypeError`, both a `TypeError` and a `ValueError`. As in openai-python,
-`APITimeoutError` is an `APIConnectionError`: `except APIConnectionError` covers both. The
-README shows them caught.
+`APITimeoutError` is an `APIConnectionError`: `except APIConnectionError` covers both.
+
+```python
+from tengrai_async import RateLimitError, ResponseValidationError
+
+try:
+    page = await client.artworks.list(limit=500)
+except ResponseValidationError as exc:
+    print(exc.path, exc.value, exc.offset)  # $[17].parameters.creativity 7 17
+except RateLimitError as exc:
+    print("retry in", exc.retry_after)
+```
 
 ## Retries, timeouts, rate limits
 
