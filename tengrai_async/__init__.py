@@ -487,7 +487,16 @@ Runtime: `aiohttp`, `attrs`, `cattrs`, `yarl`, and three more:
   (already installed with aiohttp and yarl; named because the SDK imports it directly).
 
 The `cli` extra adds `tqdm` for the export progress bar; the `tests` extra pytest and
-pytest-asyncio for the testing kit. Test, lint, typing, docs and benchmark tools live in the
+pytest-asyncio for the testing kit. The `gallery` extra (for `browse`) adds three:
+
+- `aiohttp-jinja2` and `jinja2`: the gallery's pages are templates with autoescape on, so no
+  prompt (free text) can reach a page unescaped; hand-built HTML would have to get that right
+  at every value.
+- `pillow`: the thumbnails (decoding PNG, WebP and JPEG, resizing, encoding WebP); no image
+  format is written by hand.
+
+The browser tests drive Debian's `chromium` and `chromium-driver` through `selenium` (in the
+`tests` group); `.ci/run` installs the two with `apt-get` when they are missing. Test, lint, typing, docs and benchmark tools live in the
 `tests`, `lint`, `typing`, `docs` and `bench` dependency groups of `pyproject.toml`.
 
 ## The package's modules
