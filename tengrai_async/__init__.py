@@ -496,7 +496,8 @@ pytest-asyncio for the testing kit. The `gallery` extra (for `browse`) adds thre
   format is written by hand.
 
 The browser tests drive Debian's `chromium` and `chromium-driver` through `selenium` (in the
-`tests` group); `.ci/run` installs the two with `apt-get` when they are missing. Test, lint, typing, docs and benchmark tools live in the
+`tests` group); `.ci/run` installs the two with `apt-get` when they are missing. Test, lint,
+typing, docs and benchmark tools live in the
 `tests`, `lint`, `typing`, `docs` and `bench` dependency groups of `pyproject.toml`.
 
 ## The package's modules

@@ -658,7 +658,7 @@ def _logging(stderr: TextIO, *, verbose: bool) -> Iterator[None]:
             logger.setLevel(level)
 
 
-def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return per exit code
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911, PLR0912 - a return per exit code
     """Run the ``tengrai-async`` command with *argv* (default: ``sys.argv[1:]``).
 
     Returns:
