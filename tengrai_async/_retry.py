@@ -270,7 +270,13 @@ def _give_up(error: Exception, attempt: Attempt) -> NoReturn:
     """Raise *error*, the last of the loop (outside any handler: nothing is chained to it)."""
     if isinstance(error, TengrAIError):
         error.attempts = attempt.number
-    raise error
+    try:
+        raise error
+    finally:
+        # Python 3.10 resumes a task woken by a failed future inside the handler of that
+        # failure, so this raise would chain aiohttp's exception (the request, key and all)
+        # as __context__ even here, outside any handler of ours.
+        error.__context__ = None
 
 
 def _wait(policy: RetryPolicy, attempt: int, asked: float | None) -> float:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import socket
 import sys
@@ -12,6 +11,7 @@ from typing import Any
 import orjson
 import pytest
 from _cli_helpers import KEY, serve
+from _moments import moment
 
 from tengrai_async import Artwork, SelenaArtwork, converter
 from tengrai_async._models import KINDS
@@ -99,7 +99,7 @@ def test_filters_mirror_iterate(server: FakeTengrAI, tmp_path: Path) -> None:
         artwork: Artwork = converter.structure(line, Artwork)
         assert isinstance(artwork, SelenaArtwork)
         created = artwork.created_at
-        assert dt.datetime.fromisoformat(since) <= created < dt.datetime.fromisoformat(until)
+        assert moment(since) <= created < moment(until)
     assert main(["export", "-o", str(out), "--type", "zeta"]) == 0
     assert out.read_bytes() == b""
 

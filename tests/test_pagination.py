@@ -20,6 +20,7 @@ from _client_helpers import (
     traced_session,
     windows_requested,
 )
+from _moments import moment
 
 from tengrai_async import (
     ArtworkStatus,
@@ -40,7 +41,7 @@ async def small() -> AsyncIterator[tuple[FakeTengrAI, TengrAI]]:
 
 
 def created(artwork: dict[str, Any]) -> dt.datetime:
-    return dt.datetime.fromisoformat(artwork["createdAt"])
+    return moment(artwork["createdAt"])
 
 
 # -- a whole listing -----------------------------------------------------------------------
