@@ -325,7 +325,7 @@ except ValueError as exc:  # a ValidationError, which is also a ValueError
 artwork = converter.structure_artwork(json_obj)  # the class of its artworkType, typed Artwork
 artwork = converter.structure(json_obj, Artwork)  # the same; typed Any (a Union is no type[T])
 page = converter.loads_page(body_bytes, offset=0, limit=500)  # a whole response body
-artwork.raw  # the JSON object exactly as the API sent it, read-only at every depth
+artwork.raw  # the JSON object exactly as the API sent it: a read-only dict at every depth
 converter.unstructure(artwork)  # == artwork.raw, as a fresh dict
 ```
 
@@ -398,14 +398,19 @@ not know), and `artwork_type` is the string sent.
 
 - `artwork.raw` is the JSON object exactly as the API sent it: every key, including keys the
   SDK does not model (`creditsUsed`, `parameters.seed`, ... at any depth), and no default it
-  did not send. It is a read-only view at every depth, and costs no time: the decoded object
-  is kept, not copied (it does cost memory: about 1.3 KB per selena artwork held, the "of
-  which raw" column of table 5 in `benchmarks/README.md`). Being a view, it is not itself
-  JSON-serializable: take `converter.unstructure(artwork)` to write it out.
+  did not send. It is plain JSON data: a `dict` whose objects and arrays are `dict`s and
+  `list`s (read-only subclasses), equal to the parsed JSON, so `json.dumps`, orjson,
+  `web.json_response`, `copy.deepcopy` and `pickle` take it as it is; any change raises
+  `TypeError`, at every depth. On a listing it costs no time: the decoded object is kept and
+  frozen the first time `raw` is read (it costs memory: about 1.3 KB per selena artwork held,
+  the "of which raw" column of table 5 in `benchmarks/README.md`).
 - `converter.unstructure(artwork)` of an artwork that came from the API returns that object
-  (a fresh, plain copy). The export writes it: a JSONL line parses back to the object the API
-  sent. `converter.structure(obj, Artwork)` keeps a copy of `obj`, so changing your dict later
-  does not change the model.
+  (a fresh, plain, mutable copy). The export writes it: a JSONL line parses back to the object
+  the API sent. `converter.structure(obj, Artwork)` keeps a read-only copy of `obj`, made while
+  it is read (as fast as a page, table 1c), so changing your dict later changes neither the
+  model nor its `raw`.
+- A 2xx body nested deeper than 128 levels is a `MalformedResponseError`: nothing the API
+  sends comes close, and it keeps every walk of `raw` far from Python's recursion limit.
 - URIs (`webhook`, `image_url`, `source_image`, ...) are kept as the text sent, checked as
   absolute URIs (a scheme, a colon, no whitespace); `yarl.URL(artwork.parameters.webhook)`
   parses one when you need it.
