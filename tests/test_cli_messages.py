@@ -12,9 +12,9 @@ from pathlib import Path
 import attrs
 import orjson
 import pytest
-import tomllib
 from _cli_helpers import serve
 
+import tengrai_async.archive
 from tengrai_async import Artwork, converter
 from tengrai_async.archive import ArchiveReport
 from tengrai_async.cli import main
@@ -169,15 +169,18 @@ def test_every_field_of_the_archive_report_is_documented() -> None:
     doc = ArchiveReport.__doc__ or ""
     documented = set(re.findall(r"^        (\w+): ", doc, re.MULTILINE))
     assert {field.name for field in attrs.fields(ArchiveReport)} <= documented
-    readme = (ROOT / "README.md").read_text()
+    # The reference is the archive module's docstring (the README is a guide).
+    reference = tengrai_async.archive.__doc__ or ""
     for field in attrs.fields(ArchiveReport):
-        assert f"`{field.name}`" in readme
+        assert f"`{field.name}`" in reference
 
 
 def test_the_readmes_install_lines_name_extras_a_clone_has() -> None:
-    extras = set(
-        tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    )
+    # tomllib is 3.11+: the section's keys read by hand, one `name = [...]` a line.
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    section = pyproject.split("[project.optional-dependencies]\n", 1)[1].split("\n[", 1)[0]
+    extras = set(re.findall(r"^([\w-]+) = ", section, re.MULTILINE))
+    assert {"cli", "tests"} <= extras
     readme = (ROOT / "README.md").read_text()
     installs = [name.strip("'\"") for name in re.findall(r"pip install ([^\s`]+)", readme)]
     assert installs

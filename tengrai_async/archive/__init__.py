@@ -57,7 +57,8 @@ report = await tengrai_async.archive.sync(
 ```
 
 does what the command does and returns an `ArchiveReport`: `new`, `updated`, `unchanged`,
-`invalid`, `removed`, `unrefreshed` (unfinished artworks that could not be fetched by id),
+`invalid`, `invalid_errors` (the error of each invalid artwork: its JSON and path),
+`removed`, `unrefreshed` (unfinished artworks that could not be fetched by id),
 `images_downloaded`, `images_gone`, `images_failed`, `bytes_downloaded`, `complete`,
 `elapsed` and `ok`. It raises `ArchiveLockedError` (`.pid`), `ArchiveDatabaseError` (a file
 it cannot use), and its subclass `ArchiveWriteError` (a file it could not write during the
