@@ -2,6 +2,8 @@
 
 While the event loop runs, SIGTERM cancels the command's task, as asyncio.run does on SIGINT,
 so every ``finally`` records and cleans up; the command then ends with :class:`Terminated`.
+On Python 3.10, whose asyncio.run lets SIGINT raise wherever the loop happens to be, SIGINT is
+handled the same way and ends in ``KeyboardInterrupt``, as it does on 3.11 and later.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sys
 import threading
 from collections.abc import Coroutine, Iterator
 from types import FrameType
@@ -23,19 +26,28 @@ class Terminated(BaseException):
     """SIGTERM arrived: the command stopped as after Ctrl-C (exit 143)."""
 
 
+# asyncio.run turns SIGINT into the main task's cancellation only from Python 3.11 on.
+_SIGNALS = (signal.SIGTERM,) if sys.version_info >= (3, 11) else (signal.SIGTERM, signal.SIGINT)
+
+
+def _stop(signum: int) -> BaseException:
+    return Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
 class _Handler:
-    """The SIGTERM handler: cancels the running command's task, or raises outside the loop."""
+    """The handler: cancels the running command's task, or raises outside the loop."""
 
     def __init__(self) -> None:
-        self.received = False
+        self.received: list[int] = []
         self.task: asyncio.Task[Any] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
 
-    def __call__(self, _signum: int, _frame: FrameType | None) -> None:
-        self.received = True
+    def __call__(self, signum: int, _frame: FrameType | None) -> None:
+        again = signum in self.received
+        self.received.append(signum)
         task, loop = self.task, self.loop
-        if task is None or loop is None or task.done():
-            raise Terminated
+        if task is None or loop is None or task.done() or (again and signum == signal.SIGINT):
+            raise _stop(signum)
         task.cancel()
         # The handler runs between two bytecodes of the main thread: wake the loop's selector.
         loop.call_soon_threadsafe(lambda: None)
@@ -52,13 +64,14 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
         return
     handler = _Handler()
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {signum: signal.signal(signum, handler) for signum in _SIGNALS}
     _handler = handler
     try:
         yield
     finally:
         _handler = None
-        signal.signal(signal.SIGTERM, previous)
+        for signum, before in previous.items():
+            signal.signal(signum, before)
 
 
 def run(coroutine: Coroutine[Any, Any, _T]) -> _T:
@@ -75,7 +88,7 @@ async def _cancellable(coroutine: Coroutine[Any, Any, _T]) -> _T:
         return await coroutine
     except asyncio.CancelledError:
         if handler.received:
-            raise Terminated from None
+            raise _stop(handler.received[0]) from None
         raise
     finally:
         handler.task = handler.loop = None
