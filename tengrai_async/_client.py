@@ -7,6 +7,7 @@ and hands each listing an :class:`ArtworkIterator`.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import datetime as _dt
 import math
 import os
@@ -207,7 +208,7 @@ class ArtworksResource(ArtworksCreate):
         *,
         timeout: float | None = None,
         poll_interval: float = 1.0,
-    ) -> list[Artwork]:
+    ) -> builtins.list[Artwork]:
         """Wait for every job and return their final artworks in the order given.
 
         Polls are shared as for :meth:`as_completed`; the first error (a timeout, a job
@@ -217,12 +218,12 @@ class ArtworksResource(ArtworksCreate):
             As :meth:`as_completed`.
         """
         keys = list(jobs)
-        results: list[Artwork | None] = [None] * len(keys)
+        results: dict[int, Artwork] = {}
         async with self.as_completed(keys, timeout=timeout, poll_interval=poll_interval) as done:
             for _ in keys:
                 place, artwork = await done.next_done()
                 results[place] = artwork
-        return [artwork for artwork in results if artwork is not None]
+        return [results[place] for place in range(len(keys))]
 
     def deliver(self, artwork: Artwork) -> int:
         """Hand an artwork pushed to you (a webhook delivery) to this client's waits.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import functools
 import math
 import uuid
 from collections import OrderedDict
@@ -48,7 +49,7 @@ def job_key(job: object) -> tuple[uuid.UUID, _dt.datetime | None]:
     """
     if isinstance(job, KnownArtwork | UnknownArtwork):
         return _sansio.check_artwork_id(job.id), job.created_at  # an unknown one's id may be None
-    return _sansio.check_artwork_id(job), None  # type: ignore[arg-type] # checked there
+    return _sansio.check_artwork_id(job), None
 
 
 class Waiter:
@@ -226,6 +227,15 @@ class SharedPolls:
                 self._remove(waiter)
 
     async def _run(self) -> None:
+        try:
+            await self._rounds()
+        except Exception as exc:  # a bug of ours: every wait gets it rather than hanging
+            for waiter in list(self._waiters):
+                waiter.fail(exc)
+                self._remove(waiter)
+            raise
+
+    async def _rounds(self) -> None:
         while self._waiters:
             now = self._clock.monotonic()
             for waiter in [w for w in self._waiters if w.deadline <= now or w.result.done()]:
@@ -324,6 +334,8 @@ class SharedPolls:
             seen.add(key)
             self._offer(key, artwork)
 
+        if not keys:
+            return
         if len(keys) == 1:
             await get(keys[0])  # in this task: a lone waiter's poll, exactly as before
             return
@@ -458,6 +470,10 @@ class AsCompleted:
             )
             self._index[waiter] = place
             self._waiters.append(waiter)
-            waiter.result.add_done_callback(lambda _, w=waiter: done.put_nowait(w))
+            waiter.result.add_done_callback(functools.partial(_queue_up, done, waiter))
             self._polls.add(waiter, created_at)
         return done
+
+
+def _queue_up(done: asyncio.Queue[Waiter], waiter: Waiter, _: object) -> None:
+    done.put_nowait(waiter)
