@@ -68,21 +68,21 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def mypy(session: nox.Session) -> None:
     """Mypy --strict on the package and its tests."""
-    session.install(".[cli]", *nox.project.dependency_groups(PYPROJECT, "typing"))
+    session.install(".[cli,gallery]", *nox.project.dependency_groups(PYPROJECT, "typing"))
     session.run("mypy", "tengrai_async", "tests")
 
 
 @nox.session
 def pyright(session: nox.Session) -> None:
     """Pyright on the package and tests/typing_sample.py, strict where pyproject.toml says."""
-    session.install(".[cli]", *nox.project.dependency_groups(PYPROJECT, "typing"))
+    session.install(".[cli,gallery]", *nox.project.dependency_groups(PYPROJECT, "typing"))
     session.run("pyright")
 
 
 @nox.session(python=_pythons())
 def tests(session: nox.Session) -> None:
     """Pytest with warnings as errors, its coverage data kept for the ``coverage`` session."""
-    session.install(".[cli]", *nox.project.dependency_groups(PYPROJECT, "tests"))
+    session.install(".[cli,gallery]", *nox.project.dependency_groups(PYPROJECT, "tests"))
     data = COVERAGE_DIR / str(session.python)
     shutil.rmtree(data, ignore_errors=True)
     data.mkdir(parents=True)
@@ -116,12 +116,15 @@ def docs(session: nox.Session) -> None:
 
     Warnings are errors: an annotation or a reference pdoc cannot resolve fails the build.
     """
-    session.install(".[cli,tests]", *nox.project.dependency_groups(PYPROJECT, "docs"))
-    session.run("python", "-W", "error", "-m", "pdoc", "tengrai_async", "-o", ".docs")
+    session.install(".[cli,gallery,tests]", *nox.project.dependency_groups(PYPROJECT, "docs"))
+    # Each public module by name: pdoc follows only the submodules a package's __all__ lists.
+    public = ("archive", "cli", "testing", "web")
+    modules = ["tengrai_async", *(f"tengrai_async.{name}" for name in public)]
+    session.run("python", "-W", "error", "-m", "pdoc", *modules, "-o", ".docs")
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
     """The benchmarks in benchmarks/: medians and side-by-side ratios, printed as tables."""
-    session.install(".[cli]", *nox.project.dependency_groups(PYPROJECT, "bench"))
+    session.install(".[cli,gallery]", *nox.project.dependency_groups(PYPROJECT, "bench"))
     session.run("python", "benchmarks/run.py", *session.posargs)

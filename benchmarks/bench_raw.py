@@ -11,6 +11,8 @@ too). It runs against whichever ``tengrai_async`` the interpreter imports:
   slot, the traced bytes are taken again after emptying those slots: the difference is what
   keeping the JSON costs. Data: ``selena`` only without undocumented keys (which any version of
   the SDK reads), and the default mix with its extras.
+- *Reading raw* (table 5c): a page through ``loads_page`` alone, and with every artwork's
+  ``raw`` read once and twice, alternating in this process.
 - *Speed* (with ``--against``): one 500-item ``selena`` page structured by this interpreter and
   by ``PYTHON`` (another venv, e.g. the previous release), the same bytes for both: each runs a
   worker process, and their samples alternate, so the ratio is taken side by side. Also, the
@@ -382,7 +384,74 @@ def run(*, quick: bool, against: str | None = None, rounds: int | None = None) -
         print("\n".join(details))
         if against:
             _speed_table(pythons, Path(tmp), quick=quick, rounds=rounds)
+    _reading_table(quick=quick)
     return []
+
+
+def _reading_table(*, quick: bool) -> None:
+    """Table 5c: a page through loads_page, then the same with every artwork's raw read.
+
+    In this process, the two alternating: what reading ``raw`` costs the first time (the
+    decoded objects are frozen then), and that the page path itself does not pay for it.
+    """
+    from tengrai_async import converter  # noqa: PLC0415 - this interpreter's install
+
+    rounds = 5 if quick else 15
+    rows = []
+    for label, selena_only in (("selena, no extras", True), ("default mix, extras", False)):
+        body = orjson.dumps(_make(PAGE, selena_only=selena_only))
+
+        def page(body: bytes = body) -> object:
+            return converter.loads_page(body)
+
+        def page_and_raw(body: bytes = body) -> object:
+            return [artwork.raw for artwork in converter.loads_page(body).items]
+
+        def page_and_raw_twice(body: bytes = body) -> object:
+            items = converter.loads_page(body).items
+            return [artwork.raw for artwork in items] + [artwork.raw for artwork in items]
+
+        calls = {"page": page, "raw read once": page_and_raw, "raw read twice": page_and_raw_twice}
+        repeats = max(3, round((0.05 if quick else 0.3) / _per_call(page, 3)))
+        times: dict[str, list[float]] = {name: [] for name in calls}
+        for round_ in range(rounds):
+            order = list(calls) if round_ % 2 else list(reversed(calls))
+            for name in order:
+                times[name].append(_per_call(calls[name], repeats) * 1e6 / PAGE)
+        base = median(times["page"])
+        rows.append(
+            (
+                label,
+                f"{base:.2f}",
+                *(f"{median(times[name]):.2f}" for name in list(calls)[1:]),
+                f"{median(times['raw read once']) / base:.2f}",
+            )
+        )
+    print_table(
+        "5c. What reading raw costs: one 500-item page through loads_page, alone and with "
+        f"every artwork's raw read, this interpreter, {rounds} alternating rounds (CPU time)",
+        (
+            "data",
+            "page µs/artwork",
+            "+ raw read once",
+            "+ raw read twice",
+            "once ÷ page",
+        ),
+        rows,
+    )
+    print(
+        "The page path keeps each decoded object and freezes it (read-only dicts and lists) the "
+        "first time raw is read; a second read returns the frozen object. An artwork whose raw "
+        "is never read costs nothing for it."
+    )
+
+
+def _per_call(call: Any, repeats: int) -> float:
+    gc.collect()
+    started = time.process_time()
+    for _ in range(repeats):
+        call()
+    return (time.process_time() - started) / repeats
 
 
 def _speed_table(

@@ -3,6 +3,8 @@
 Two pages: ``selena`` only (1a), and a mix of the twelve documented kinds in equal shares (1b).
 Every contender decodes the same bytes; pydantic and msgspec check the same rules (verified
 before timing, on both pages), and orjson alone is the floor: decoding with no validation.
+Table 1c sets the per-object path (``converter.structure(obj, Artwork)``, one decoded object
+at a time, copied as it is read) beside the page path, on the same items.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import copy
 import gc
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Sized
 from typing import Any
 
 import attrs
@@ -19,14 +21,16 @@ import orjson
 import peers
 from _stats import Target, format_rate, median, print_table
 
-from tengrai_async import ResponseValidationError, converter
+from tengrai_async import Artwork, ResponseValidationError, converter
 from tengrai_async import _rules as R  # noqa: N812 - the SDK's rule table, as it names it
 from tengrai_async._codegen import camel_case
+from tengrai_async._converter import _structure_artwork
 from tengrai_async._fields import NESTED, RULE
 from tengrai_async._models import KINDS
+from tengrai_async._readonly import thaw
 from tengrai_async.testing import make_artworks
 
-__all__ = ["MIXED", "PAGE", "run", "verify"]
+__all__ = ["MIXED", "PAGE", "run", "run_per_object", "verify"]
 
 PAGE = 500
 #: Distinct pages of the stream-like variant.
@@ -301,12 +305,108 @@ def _page(
     return one, many
 
 
+PAGE_PATH = "page path: `converter.loads_page(body)` (bytes, decoded and structured)"
+PAGE_DECODED = "page path from decoded JSON: `converter.structure_page(data)`"
+PER_OBJECT = "per object: `converter.structure(obj, Artwork)`"
+PER_OBJECT_TYPED = "per object: `converter.structure_artwork(obj)`"
+DEEP_COPY_FIRST = "per object, the old way: a deep copy, then the page path's code"
+
+
+def _per_object_contenders(body: bytes, items: list[Any]) -> dict[str, Callable[[], Sized]]:
+    """What 1c times: each call handles the same PAGE items."""
+
+    def structure() -> Sized:
+        return [converter.structure(obj, Artwork) for obj in items]
+
+    def structure_artwork() -> Sized:
+        return [converter.structure_artwork(obj) for obj in items]
+
+    def deep_copy_first() -> Sized:
+        # What structure(obj, Artwork) did before it copied while reading: thaw, then keep.
+        return [_structure_artwork(thaw(obj)) for obj in items]
+
+    return {
+        PAGE_PATH: lambda: converter.loads_page(body, offset=0, limit=PAGE),
+        PAGE_DECODED: lambda: converter.structure_page(items, offset=0, limit=PAGE),
+        PER_OBJECT: structure,
+        PER_OBJECT_TYPED: structure_artwork,
+        DEEP_COPY_FIRST: deep_copy_first,
+    }
+
+
+def _time_calls(call: Callable[[], Sized], repeats: int) -> float:
+    """CPU seconds per call over *repeats* calls, the collector running as in real use."""
+    gc.collect()
+    started = time.process_time()
+    for _ in range(repeats):
+        call()
+    return (time.process_time() - started) / repeats
+
+
+def _per_object(kinds: Sequence[str], *, quick: bool) -> dict[str, float]:
+    """Table 1c's rows for one page of *kinds*: items/s of each path, rounds interleaved."""
+    items = make_artworks(PAGE, seed=0, kinds=kinds)
+    body = orjson.dumps(items)
+    contenders = _per_object_contenders(body, items)
+    for name, call in contenders.items():
+        count = len(call())
+        if count != PAGE:
+            msg = f"{name} structured {count} of {PAGE} items"
+            raise AssertionError(msg)
+    rounds = 5 if quick else 9
+    seconds = 0.05 if quick else 0.3
+    repeats = {}
+    for name, call in contenders.items():
+        _time_calls(call, 3)  # warm up
+        repeats[name] = max(3, round(seconds / _time_calls(call, 3)))
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    names = list(contenders)
+    for index in range(rounds):
+        for name in names[index % len(names) :] + names[: index % len(names)]:
+            times[name].append(_time_calls(contenders[name], repeats[name]))
+    return {name: PAGE / median(samples) for name, samples in times.items()}
+
+
+def _per_object_table(*, quick: bool) -> dict[str, dict[str, float]]:
+    """Print table 1c; return the items/s of each path, by page."""
+    rates = {
+        "selena": _per_object(["selena"], quick=quick),
+        f"the {len(MIXED)} kinds": _per_object(MIXED, quick=quick),
+    }
+    rows = [
+        (label, name, format_rate(rate), f"{1e6 / rate:.2f}", f"{rate / paths[PAGE_PATH]:.2f}")
+        for label, paths in rates.items()
+        for name, rate in paths.items()
+    ]
+    print_table(
+        f"1c. Structuring one object at a time vs the page path: the same {PAGE} "
+        f"make_artworks items (extras included), median of {5 if quick else 9} interleaved "
+        "rounds (CPU time)",
+        ("page", "path", "items/s", "µs/item", "this ÷ page path"),
+        rows,
+    )
+    print(
+        "Per object: each item is one decoded JSON object (what a webhook handler holds); the "
+        "model keeps a read-only copy of it, made while it is read, so that changing the "
+        "caller's dict afterwards changes nothing. The page path keeps the objects it decoded "
+        "itself. The old way (deep copy first) is what structure(obj, Artwork) did before, "
+        "here with today's plain-JSON copy (the read-only views' copy was slower still)."
+    )
+    return rates
+
+
+def run_per_object(*, quick: bool) -> list[Target]:
+    """Table 1c alone: ``python benchmarks/bench_structuring.py [--quick]``."""
+    return [_per_object_target(_per_object_table(quick=quick))]
+
+
 def run(*, quick: bool) -> list[Target]:
     """Time each contender on the same pages, interleaved round by round; print the tables."""
     selena, selena_many = _page("1a. Structuring, selena only", ["selena"], quick=quick)
     mixed, mixed_many = _page(
         f"1b. Structuring, the {len(MIXED)} kinds in equal shares", MIXED, quick=quick
     )
+    per_object = _per_object_table(quick=quick)
     print(
         "Data: make_artworks(500, kinds=...) with its default extras (undocumented keys on the "
         "item and in parameters, which every contender must let through). Peers (peers.py, "
@@ -339,4 +439,27 @@ def run(*, quick: bool) -> list[Target]:
             f"{mixed_many[SDK] / mixed_many[PYDANTIC]:.2f})",
             mixed_to_pydantic >= 0.8,
         ),
+        _per_object_target(per_object),
     ]
+
+
+def _per_object_target(rates: dict[str, dict[str, float]]) -> Target:
+    ratios = {
+        f"{label}, {name.split('`')[1].split('(')[0]}": paths[name] / paths[PAGE_PATH]
+        for label, paths in rates.items()
+        for name in (PER_OBJECT, PER_OBJECT_TYPED)
+    }
+    return Target(
+        "T7",
+        "structuring per object (structure(obj, Artwork), structure_artwork) >= 0.9x the "
+        "page path's items/s",
+        "; ".join(f"{name} {ratio:.2f}" for name, ratio in ratios.items()),
+        min(ratios.values()) >= 0.9,  # the issue's bound
+    )
+
+
+if __name__ == "__main__":
+    import sys
+
+    for target in run_per_object(quick="--quick" in sys.argv[1:]):
+        print(f"{target.name}: {target.wants}: {target.measured} ({target.verdict})")

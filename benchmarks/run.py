@@ -1,8 +1,8 @@
 """Run the benchmarks and print their tables: ``python benchmarks/run.py [--quick] [--only ...]``.
 
-1 structuring, 2 pagination, 3 memory, 4 export, 5 raw (memory held by structured artworks; with
-``--against PYTHON``, speed against another install), 6 archive, 7 create; each target of the
-README ends as PASS or FAIL.
+1 structuring, 2 pagination, 3 memory, 4 export, 5 raw (memory held by structured artworks;
+with ``--against PYTHON``, speed against another install), 6 archive, 7 create, 8 gallery; each
+target of the README ends as PASS or FAIL.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 import bench_archive
 import bench_create
 import bench_export
+import bench_gallery
 import bench_memory
 import bench_pagination
 import bench_raw
@@ -30,6 +31,7 @@ BENCHMARKS: dict[str, Callable[..., list[Target]]] = {
     "raw": bench_raw.run,
     "archive": bench_archive.run,
     "create": bench_create.run,
+    "gallery": bench_gallery.run,
 }
 
 

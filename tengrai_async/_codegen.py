@@ -16,8 +16,20 @@ from typing import Any, Final
 import attrs
 
 from . import _rules
-from ._fields import NESTED, RULE, WireModel
-from ._readonly import thaw
+from ._errors import ValidationError
+from ._fields import NESTED, RULE, WireModel, camel_case
+from ._readonly import (
+    FILL_DICT,
+    FILL_LIST,
+    MAX_DEPTH,
+    NEW_DICT,
+    NEW_LIST,
+    SET_ITEM,
+    FrozenDict,
+    FrozenList,
+    freeze,
+    thaw,
+)
 
 __all__ = [
     "MISSING",
@@ -51,12 +63,6 @@ class Invalid(Exception):  # noqa: N818 - internal signal, never reaches a calle
         self.path = path
         self.value = value
         self.expected = expected
-
-
-def camel_case(name: str) -> str:
-    """Turn a snake_case field name into its camelCase wire name."""
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
 
 
 _serial = itertools.count()
@@ -112,14 +118,32 @@ def _describe(field: attrs.Attribute[Any]) -> str:
     return rule.expected if rule is not None else f"a {field.metadata[NESTED].__name__} object"
 
 
-def emit_model(src: Source, cls: type, target: str, path: str, indent: int) -> None:
+def emit_model(
+    src: Source,
+    cls: type,
+    target: str,
+    path: str,
+    indent: int,
+    *,
+    copy: str | None = None,
+    depth: int = 1,
+) -> None:
     """Emit the code that checks the JSON object ``o`` as *cls* and binds the instance to *target*.
 
-    *path* is the static JSON path of ``o`` (``""`` at the top). The object itself is kept in
-    the instance's ``_raw`` slot: the API's JSON, unknown keys included.
+    *path* is the static JSON path of ``o`` (``""`` at the top), *depth* its level (1 at the
+    top). Without *copy*, the object itself is kept in the instance's ``_raw`` slot: the API's
+    JSON, unknown keys included, taken as it is (the page path, whose decoded objects nothing
+    else holds). With *copy* (a variable name), a read-only copy is bound to it and kept
+    instead, made in the same pass: one C-level copy per object and array the code reads
+    anyway, and a walk of the other keys only when the object has keys the model does not know.
     """
-    src.emit(indent, "if type(o) is not dict:")
+    # A read-only object (another artwork's raw) reads as the dict it is.
+    src.emit(indent, f"if type(o) is not dict and type(o) is not {src.const(FrozenDict)}:")
     src.emit(indent + 1, f"raise _Invalid({path!r}, o, {src.const('a JSON object', 'E')})")
+    if copy is not None:
+        # dict.__new__ and dict.update, inline: FrozenDict's own __init__ refuses to run.
+        src.emit(indent, f"{copy} = {src.const(NEW_DICT, 'new_dict')}({src.const(FrozenDict)})")
+        src.emit(indent, f"{src.const(FILL_DICT, 'fill_dict')}({copy}, o)")
     values: dict[str, str] = {}
     for field in attrs.fields(cls):
         if not field.init:
@@ -131,44 +155,90 @@ def emit_model(src: Source, cls: type, target: str, path: str, indent: int) -> N
             src.emit(indent, "try:")
             src.emit(indent + 1, f"v = o[{key!r}]")
             src.emit(indent, "except KeyError:")
-            required = src.const(f"{_describe(field)} (required)", "E")
-            src.emit(indent + 1, f"raise _Invalid({field_path!r}, MISSING, {required}) from None")
-            _emit_field(src, field, var, field_path, indent)
+            message = src.const(f"{_describe(field)} (required)", "E")
+            src.emit(indent + 1, f"raise _Invalid({field_path!r}, MISSING, {message}) from None")
+            _emit_field(src, field, var, field_path, indent, copy, depth)
         else:
             # A missing key takes the documented default (already a valid Python value), or None.
             src.emit(indent, f"v = o.get({key!r}, MISSING)")
             src.emit(indent, "if v is MISSING:")
             src.emit(indent + 1, f"{var} = {src.const(field.default, 'D')}")
             src.emit(indent, "else:")
-            _emit_field(src, field, var, field_path, indent + 1)
+            _emit_field(src, field, var, field_path, indent + 1, copy, depth)
     for rule in getattr(cls, "__cross_rules__", ()):
         rule.emit(src, values, repr(f"{path}.{camel_case(rule.field)}"), indent)
+    if copy is not None:
+        # Keys the model does not read (newer API fields) may hold objects and arrays too.
+        known = src.const(frozenset(camel_case(f.name) for f in attrs.fields(cls) if f.init))
+        key, value = src.fresh("key"), src.fresh("value")
+        src.emit(indent, f"if not {known}.issuperset(o):")  # in C, about 10 ns a key
+        src.emit(indent + 1, f"for {key} in o:")
+        src.emit(indent + 2, f"if {key} not in {known}:")
+        src.emit(indent + 3, f"{value} = o[{key}]")
+        src.emit(indent + 3, f"if type({value}) not in {src.const(_SCALARS, 'SCALARS')}:")
+        src.emit(indent + 4, "try:")
+        frozen = f"{src.const(freeze, 'freeze')}({value}, {MAX_DEPTH - depth})"
+        src.emit(indent + 5, f"{src.const(SET_ITEM, 'set_item')}({copy}, {key}, {frozen})")
+        src.emit(indent + 4, f"except {src.const(ValidationError, 'ValidationError')} as exc:")
+        where = f"{path!r} + '.' + {key}"
+        src.emit(indent + 5, f"raise _Invalid({where}, exc.value, exc.expected) from None")
     # Every rule has been checked above, so the instance is assembled without re-running the
     # attrs validators: slot descriptors are the cheapest way to fill a frozen slotted class.
     src.emit(indent, f"{target} = {src.const(object.__new__, 'new')}({src.const(cls, 'C')})")
     for name, var in values.items():
         src.emit(indent, f"{src.const(slot_setter(cls, name), 'set')}({target}, {var})")
-    src.emit(indent, f"{src.const(slot_setter(cls, '_raw'), 'set')}({target}, o)")
+    kept = "o" if copy is None else copy
+    src.emit(indent, f"{src.const(slot_setter(cls, '_raw'), 'set')}({target}, {kept})")
 
 
-def _emit_field(src: Source, field: attrs.Attribute[Any], var: str, path: str, indent: int) -> None:
+_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+
+
+def _emit_field(
+    src: Source,
+    field: attrs.Attribute[Any],
+    var: str,
+    path: str,
+    indent: int,
+    copy: str | None,
+    depth: int,
+) -> None:
     rule: _rules.Rule | None = field.metadata.get(RULE)
+    key = camel_case(field.name)
     if rule is not None:
         rule.emit(src, var, repr(path), indent)
+        if copy is not None and isinstance(rule, _rules.ArrayOf):
+            # The only rule whose JSON value is a container; its items are checked by now.
+            set_item = src.const(SET_ITEM, "set_item")
+            if rule.item.bad_check("x") is None:  # arrays of arrays: rare, a call will do
+                src.emit(indent, f"{set_item}({copy}, {key!r}, {src.const(freeze, 'freeze')}(v))")
+                return
+            array = src.fresh("array")
+            src.emit(
+                indent, f"{array} = {src.const(NEW_LIST, 'new_list')}({src.const(FrozenList)})"
+            )
+            src.emit(indent, f"{src.const(FILL_LIST, 'fill_list')}({array}, v)")
+            src.emit(indent, f"{set_item}({copy}, {key!r}, {array})")
         return
     # A nested model is generated inline: one function call per item instead of two.
     outer = src.fresh("outer")
+    inner = None if copy is None else src.fresh("copy")
     src.emit(indent, f"{outer} = o")
     src.emit(indent, "o = v")
-    emit_model(src, field.metadata[NESTED], var, path, indent)
+    emit_model(src, field.metadata[NESTED], var, path, indent, copy=inner, depth=depth + 1)
     src.emit(indent, f"o = {outer}")
+    if copy is not None:
+        src.emit(indent, f"{src.const(SET_ITEM, 'set_item')}({copy}, {key!r}, {inner})")
 
 
-def generate_structure(cls: type) -> Callable[[Any], Any]:
-    """``structure(obj) -> instance`` for one model class, raising :class:`Invalid`."""
-    src = Source(f"structure_{cls.__name__}")
+def generate_structure(cls: type, *, copy: bool = False) -> Callable[[Any], Any]:
+    """``structure(obj) -> instance`` for one model class, raising :class:`Invalid`.
+
+    With *copy*, the instance keeps a read-only copy of *obj* (see :func:`emit_model`).
+    """
+    src = Source(f"structure_{cls.__name__}{'_copy' if copy else ''}")
     src.emit(0, f"def {src.name}(o):")
-    emit_model(src, cls, "self", "", 1)
+    emit_model(src, cls, "self", "", 1, copy="raw" if copy else None)
     src.emit(1, "return self")
     return src.compile()
 

@@ -4,6 +4,9 @@
 records the rule in its metadata, where the converter's code generator reads it. ``WireModel``
 gives every model a hidden slot for the JSON object the API sent.
 
+Nothing here imports the converter (models sit below it): the converter registers its
+unstructure function with :func:`register_canonical`, which ``raw`` of a hand-built model uses.
+
 A field that takes a member's wire string (``style="car"``) is spelled out for type checkers
 instead: ``attrs.field(default=..., converter=<a typed function>, **ruled(rule))``. Mypy's attrs
 plugin and pyright read a constructor parameter's type from the converter's annotation only
@@ -21,16 +24,18 @@ import attrs
 
 from . import _rules
 from ._errors import ValidationError
-from ._readonly import view
+from ._readonly import FrozenDict, freeze
 
 __all__ = [
     "NESTED",
     "RULE",
     "Checks",
     "WireModel",
+    "camel_case",
     "checked",
     "member",
     "nested",
+    "register_canonical",
     "ruled",
     "wire_order",
 ]
@@ -41,6 +46,24 @@ RULE: Final = "tengrai_async.rule"
 NESTED: Final = "tengrai_async.nested"
 
 E = TypeVar("E", bound=enum.Enum)
+
+#: The converter's unstructure function, once it has registered it (see ``register_canonical``).
+_canonical: list[Callable[[Any], dict[str, Any]]] = []
+
+
+def register_canonical(unstructure: Callable[[Any], dict[str, Any]]) -> None:
+    """Give ``raw`` of hand-built models the converter's unstructure function.
+
+    The converter calls this when it is built (the cattrs way: the converter is handed down,
+    never imported from below); the last one registered is used.
+    """
+    _canonical[:] = [unstructure]
+
+
+def camel_case(name: str) -> str:
+    """Turn a snake_case field name into its camelCase wire name."""
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
 
 
 class Checks(TypedDict):
@@ -145,14 +168,52 @@ class WireModel:
 
     @property
     def raw(self) -> Mapping[str, Any]:
-        """The JSON object exactly as the API sent it, read-only at every depth.
+        """The JSON object exactly as the API sent it: a read-only ``dict`` at every depth.
 
-        For a model built by hand, the canonical JSON it unstructures to.
+        For a model built by hand, the canonical JSON it unstructures to. Frozen on first
+        read (the page path keeps the decoded object as it is), then kept.
         """
-        if self._raw is not None:
-            result: Mapping[str, Any] = view(self._raw)
-            return result
-        from ._converter import converter  # noqa: PLC0415 - the converter imports the models
+        raw = self._raw
+        if raw is None:
+            if not _canonical:  # pragma: no cover - the package's __init__ builds the converter
+                msg = "no converter is registered to give a hand-built model its JSON"
+                raise RuntimeError(msg)
+            canonical: FrozenDict = freeze(_canonical[-1](self))
+            return canonical
+        if type(raw) is not FrozenDict:
+            raw = freeze(raw)
+            self._adopt(raw)
+        return raw
 
-        canonical: Mapping[str, Any] = view(converter.unstructure(self))
-        return canonical
+    def _adopt(self, frozen: FrozenDict) -> None:
+        """Keep *frozen* as the raw JSON, and its parts as the nested models' raw JSON.
+
+        So ``artwork.parameters.raw`` is ``artwork.raw["parameters"]``, and the decoded
+        objects can go. The frozen slot is set the way attrs' own ``__init__`` sets it.
+        """
+        plain = self._raw
+        object.__setattr__(self, "_raw", frozen)
+        if type(plain) is not dict:
+            return
+        for name, key in _nested_keys(type(self)):
+            child = getattr(self, name)
+            part = frozen.get(key)
+            # Unless the nested model's raw was read (and frozen) first, on its own.
+            shared = isinstance(child, WireModel) and child._raw is plain.get(key)  # noqa: SLF001
+            if shared and type(part) is FrozenDict:
+                child._adopt(part)  # noqa: SLF001 - the same class
+
+
+def _nested_keys(cls: type) -> tuple[tuple[str, str], ...]:
+    """(field name, wire key) of each field of *cls* that holds another model."""
+    found = _NESTED_KEYS.get(cls)
+    if found is None:
+        found = _NESTED_KEYS[cls] = tuple(
+            (field.name, camel_case(field.name))
+            for field in attrs.fields(cls)
+            if NESTED in field.metadata
+        )
+    return found
+
+
+_NESTED_KEYS: dict[type, tuple[tuple[str, str], ...]] = {}

@@ -33,7 +33,7 @@ from ._parameters import (
     SelenaVarieteParameters,
     UpscalingParameters,
 )
-from ._readonly import thaw, view
+from ._readonly import FrozenDict, freeze
 
 __all__ = [
     "COMMON_FIELDS",
@@ -321,9 +321,9 @@ class DepthMapArtwork(KnownArtwork):
     parameters: DepthMapParameters = nested(DepthMapParameters)
 
 
-def _copy(raw: Mapping[str, Any]) -> dict[str, Any]:
-    # A copy at every depth: nested objects the caller keeps must not change ``raw``.
-    copy: dict[str, Any] = thaw(dict(raw))
+def _copy(raw: Mapping[str, Any]) -> FrozenDict:
+    # A read-only copy at every depth: nested objects the caller keeps must not change ``raw``.
+    copy: FrozenDict = freeze(dict(raw))
     return copy
 
 
@@ -337,7 +337,7 @@ class UnknownArtwork:
     Attributes:
         id: The id, or ``None``.
         artwork_type: The ``artworkType`` string the server sent.
-        parameters: The ``parameters`` object, read-only, or ``None``.
+        parameters: The ``parameters`` object (a read-only ``dict``), or ``None``.
         duration: Seconds the job took, or ``None``.
         results: The result URLs, or ``None``.
         status: Where the job stands, or ``None`` (also for a status this SDK does not know).
@@ -351,15 +351,13 @@ class UnknownArtwork:
     results: tuple[str, ...] | None = None
     status: ArtworkStatus | None = None
     created_at: _dt.datetime | None = None
-    # The API's object. Given by hand it is copied; the converter hands over the object it has
-    # just decoded, which nothing else holds.
-    _raw: dict[str, Any] = attrs.field(converter=_copy, eq=False, repr=False)
+    # The API's object, frozen: given by hand it is copied; the converter freezes what it read.
+    _raw: FrozenDict = attrs.field(converter=_copy, eq=False, repr=False)
 
     @property
     def raw(self) -> Mapping[str, Any]:
-        """The JSON object exactly as the API sent it, read-only at every depth."""
-        result: Mapping[str, Any] = view(self._raw)
-        return result
+        """The JSON object exactly as the API sent it: a read-only ``dict`` at every depth."""
+        return self._raw
 
 
 #: One artwork of any kind: what a listing yields. ``converter.structure(obj, Artwork)``

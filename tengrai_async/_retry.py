@@ -27,6 +27,9 @@ gives it:
   ``value``), or ``None`` to go on. It also runs after the last attempt's ambiguous failure
   (at once: no retry follows, so nothing is waited for), where ``attempt.last`` is true; return
   ``None`` there to have the error raised. Whatever it raises ends the loop.
+* ``catch`` (optional): the exception types that are failures of the request (default: any
+  ``Exception``); anything else ``send`` raises (a closed client, say) passes straight through.
+* ``cooldown`` (optional): waited out before every try; a ``rate_limited`` failure extends it.
 
 How a create plugs in (issue 17, "Never paid for twice")::
 
@@ -35,7 +38,7 @@ How a create plugs in (issue 17, "Never paid for twice")::
             return Retry(retry_after=error.retry_after, rate_limited=True)
         if isinstance(error, APIError) and error.status == 503:
             return Retry(retry_after=parse_retry_after(error.headers.get("Retry-After")))
-        if not_opened(error):                               # the body never went out: safe
+        if never_sent(error):   # the connection never opened (MapFailures.unsent): safe
             return Retry()
         if isinstance(error, TransportError) or (
             isinstance(error, APIError) and error.status in (500, 502, 504)
@@ -267,7 +270,13 @@ def _give_up(error: Exception, attempt: Attempt) -> NoReturn:
     """Raise *error*, the last of the loop (outside any handler: nothing is chained to it)."""
     if isinstance(error, TengrAIError):
         error.attempts = attempt.number
-    raise error
+    try:
+        raise error
+    finally:
+        # Python 3.10 resumes a task woken by a failed future inside the handler of that
+        # failure, so this raise would chain aiohttp's exception (the request, key and all)
+        # as __context__ even here, outside any handler of ours.
+        error.__context__ = None
 
 
 def _wait(policy: RetryPolicy, attempt: int, asked: float | None) -> float:

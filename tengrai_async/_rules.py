@@ -29,6 +29,7 @@ from ._enums import (
     OutputFormat,
     Style,
 )
+from ._readonly import FrozenList
 
 __all__ = [
     "AREA",
@@ -438,7 +439,8 @@ class ArrayOf(Rule):
 
     def emit(self, src: CodeSink, var: str, path: str, indent: int) -> None:
         """Check the array, then each item with its index in the path."""
-        src.emit(indent, "if type(v) is not list:")
+        # A read-only array (another artwork's raw) reads as the list it is.
+        src.emit(indent, f"if type(v) is not list and type(v) is not {src.const(FrozenList)}:")
         src.emit(indent + 1, _fail(src, path, self.expected))
         if self.length is not None:
             src.emit(indent, f"if len(v) != {self.length}:")

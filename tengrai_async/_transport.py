@@ -1,9 +1,9 @@
-"""The client's seam to HTTP: API GETs built, sent through the retry loop, and read capped.
+"""The client's seam to HTTP: the API's requests built, sent through the retry loop, decoded.
 
-:class:`Transport` sends the API's GETs over the session it shares with its copies
-(``_session.SharedSession``), retries them through the one retry loop (``_retry``), maps
-aiohttp's errors in one place (``_failures``) and hands the body to ``_sansio``. Beyond that it
-keeps these promises:
+:class:`Transport` sends the API's requests over the session it shares with its copies
+(``_session.SharedSession``), retries GETs through the one retry loop (``_retry``), sends
+each with its body read under the cap (``_exchange``, whose errors ``_failures`` maps) and
+hands the answer to ``_sansio``. Beyond that it keeps these promises:
 
 * The API key never reaches an exception: aiohttp's errors carry the request headers, so they
   are described (the key masked) and never chained, neither as ``__cause__`` nor ``__context__``.
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import platform
-import time
 import uuid
 import weakref
 from collections.abc import Coroutine, Mapping
@@ -47,22 +46,21 @@ from ._errors import (
     TengrAIError,
     TransportError,
 )
-from ._failures import MapFailures, describe_failure, what_failed
-from ._logging import logger
+from ._exchange import Answer, exchange
+from ._failures import what_failed
 from ._retry import Attempt, Cooldown, Retry, RetryPolicy, retry_loop
 from ._session import CLOSED, ORIGINAL_CLOSED, InFlight, SessionState, SharedSession
 from ._version import __version__
 
+# RetryPolicy is ``_retry``'s; it is named here too for the modules that import it from here.
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "USER_AGENT",
-    "Cooldown",
     "Posted",
     "RequestCounter",
     "RetryPolicy",
     "Transport",
     "classify_get",
-    "describe_failure",
 ]
 
 T = TypeVar("T")
@@ -82,11 +80,6 @@ class RequestCounter(Protocol):
 
     requests: int
     retries: int
-
-
-def _encoded(response: aiohttp.ClientResponse) -> bool:
-    coding = response.headers.get("Content-Encoding", "").strip().lower()
-    return coding not in ("", "identity")
 
 
 def classify_get(error: Exception) -> Retry | None:
@@ -433,39 +426,12 @@ class Transport:
         return await self._in_flight.run(work, self._reason)
 
     async def _send(self, url: yarl.URL, attempt: int, offset: int) -> Any:
-        session = self._shared.session
-        if session is None or self.closed or self._shared.state is not SessionState.OPENED:
-            raise ClientStateError(self._reason())  # closed while waiting
-        started = time.perf_counter()
-        status: int | None = None
-        headers: Mapping[str, str] = {}
-        body = b""
-        failures = MapFailures(
-            f"GET {url}",
-            timeout_text=f"no complete answer within {self._timeout.total:g} s",
-            secret=self._secret,
-            session=session,
+        answer = await self._exchange("GET", url, attempt, headers=self._headers)
+        answer.failures.raise_error()
+        assert answer.status is not None  # noqa: S101 - set unless the exchange failed
+        return _sansio.decode_response(
+            answer.status, answer.headers, answer.body, offset=offset, secret=self._secret
         )
-        try:
-            with failures:
-                async with session.get(
-                    url, headers=self._headers, timeout=self._timeout, proxy=self._shared.proxy
-                ) as resp:
-                    status = resp.status
-                    failures.answered = True
-                    headers = resp.headers
-                    body = await self._read_body(resp, url)
-        finally:
-            logger.debug(
-                "GET %s -> %s (attempt %d, %.1f ms)",
-                url,
-                "error" if status is None else status,
-                attempt,
-                (time.perf_counter() - started) * 1000,
-            )
-        failures.raise_error()
-        assert status is not None  # noqa: S101 - set before the body was read
-        return _sansio.decode_response(status, headers, body, offset=offset, secret=self._secret)
 
     async def post_once(self, url: yarl.URL, payload: bytes, attempt: int) -> Posted:
         """POST the JSON *payload* to *url* once, never retried (a create retries its own way).
@@ -476,69 +442,51 @@ class Transport:
         Raises:
             ClientStateError: The transport is closed, or was closed meanwhile.
         """
-        session = self._shared.session
-        if session is None or self.closed or self._shared.state is not SessionState.OPENED:
-            raise ClientStateError(self._reason())  # closed while waiting
-        started = time.perf_counter()
-        status: int | None = None
-        headers: Mapping[str, str] = {}
-        body = b""
-        failures = MapFailures(
-            f"POST {url}",
-            timeout_text=f"no complete answer within {self._timeout.total:g} s",
-            secret=self._secret,
-            session=session,
-        )
+        headers = {**self._headers, "Content-Type": "application/json"}
         try:
-            with failures:
-                async with session.post(
-                    url,
-                    data=payload,
-                    headers={**self._headers, "Content-Type": "application/json"},
-                    timeout=self._timeout,
-                    proxy=self._shared.proxy,
-                ) as resp:
-                    status = resp.status
-                    failures.answered = True
-                    headers = resp.headers
-                    body = await self._read_body(resp, url)
+            answer = await self._exchange("POST", url, attempt, headers=headers, data=payload)
         except ResponseTooLargeError as exc:
             return Posted(error=exc)
-        finally:
-            logger.debug(
-                "POST %s -> %s (attempt %d, %.1f ms)",
-                url,
-                "error" if status is None else status,
-                attempt,
-                (time.perf_counter() - started) * 1000,
-            )
+        failures = answer.failures
         if failures.error is not None:
             return Posted(error=failures.error, unsent=failures.unsent)
-        assert status is not None  # noqa: S101 - set before the body was read
+        assert answer.status is not None  # noqa: S101 - set unless the exchange failed
         try:
-            return Posted(_sansio.decode_response(status, headers, body, secret=self._secret))
+            return Posted(
+                _sansio.decode_response(
+                    answer.status, answer.headers, answer.body, secret=self._secret
+                )
+            )
         except (APIError, MalformedResponseError) as exc:
             return Posted(error=exc)
 
-    async def _read_body(self, resp: aiohttp.ClientResponse, url: yarl.URL) -> bytes:
-        """The body, read chunk by chunk and given up as soon as it is over the cap."""
-        cap = self._max_response_bytes
-        declared = resp.content_length
-        # An encoded body's length says nothing of its size once decompressed.
-        if declared is not None and declared > cap and not _encoded(resp):
-            raise ResponseTooLargeError(
-                f"GET {url}: the body of {declared} bytes is over max_response_bytes ({cap})",
-                cap,
-            )
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in resp.content.iter_any():  # decompressed, in bounded pieces
-            size += len(chunk)
-            if size > cap:
-                raise ResponseTooLargeError(
-                    f"GET {url}: the body is over max_response_bytes ({cap} bytes, counted "
-                    "after decompression)",
-                    cap,
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)
+    async def _exchange(
+        self,
+        method: str,
+        url: yarl.URL,
+        attempt: int,
+        *,
+        headers: Mapping[str, str],
+        data: bytes | None = None,
+    ) -> Answer:
+        """One request over the shared session (see ``_exchange.exchange``).
+
+        Raises:
+            ClientStateError: The transport is closed, or was closed meanwhile.
+            ResponseTooLargeError: The body is over ``max_response_bytes``.
+        """
+        session = self._shared.session
+        if session is None or self.closed or self._shared.state is not SessionState.OPENED:
+            raise ClientStateError(self._reason())  # closed while waiting
+        return await exchange(
+            session,
+            method,
+            url,
+            attempt=attempt,
+            headers=headers,
+            data=data,
+            timeout=self._timeout,
+            proxy=self._shared.proxy,
+            secret=self._secret,
+            cap=self._max_response_bytes,
+        )

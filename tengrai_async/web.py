@@ -5,6 +5,56 @@ closes it on shutdown, and routes :func:`list_artworks`, a handler that proxies
 ``artworks.list()`` and answers every request with JSON: 200 with the page, 400 for a bad
 ``offset`` or ``limit``, 502 when the upstream request fails. Errors have the API's own shape,
 ``{"message": ..., "statusCode": ..., "error": <reason phrase>}``, plus fields of their own.
+
+## One client per application
+
+Created in `cleanup_ctx` (inside the running loop) and shared by every handler; `setup()` and
+`tengrai_client_ctx()` pass their keyword arguments to `TengrAI`:
+
+```python
+from aiohttp import web
+from tengrai_async.web import TENGRAI_CLIENT, setup
+
+app = web.Application()
+setup(app, path="/artworks")  # or app.cleanup_ctx.append(tengrai_client_ctx())
+
+
+async def newest(request: web.Request) -> web.Response:
+    page = await request.app[TENGRAI_CLIENT].artworks.list(limit=1)
+    return web.json_response({"newest": str(page.items[0].id)})
+
+
+app.router.add_get("/newest", newest)
+web.run_app(app)
+```
+
+## `GET /artworks?offset=&limit=`
+
+It answers every request with JSON, never a bare 500:
+
+- **200**: the page: `items`, `offset`, `limit`, `nextOffset`, `hasMore`. `offset` defaults
+  to 0 and `limit` to 10, as in `artworks.list()`.
+- **400**, before any upstream request, when `offset` or `limit` is given more than once or is
+  not plain ASCII digits in range: `offset` from 0 to 2**63 - 1 (`MAX_OFFSET`), `limit` from 1
+  to 500. Leading zeros are fine; an empty value, a sign, spaces, `1_0`, `1e3`, other scripts'
+  digits and percent-encoded junk are not. Other parameters are ignored.
+- **502** when the upstream request fails in any way (any `TengrAIError`), logged at WARNING
+  on the `tengrai_async.web` logger; an exception the SDK does not mean to raise is logged
+  there with its traceback and answered 502 as well.
+
+Errors have the API's own shape, with a field or two of the proxy's:
+
+```json
+{"message": "offset must be an integer from 0 to 9223372036854775807", "statusCode": 400,
+ "error": "Bad Request", "parameter": "offset"}
+{"message": "the upstream API answered HTTP 503 Service Unavailable", "statusCode": 502,
+ "error": "Bad Gateway", "kind": "ServerError", "upstreamStatus": 503}
+```
+
+`kind` is the SDK exception's class name; `upstreamStatus` comes with HTTP errors only. The
+message is written from the kind of failure, never copied from upstream, so nothing the
+upstream says (an echoed API key included) reaches the caller. `tests/test_web.py` runs this
+against the fake server with pytest-aiohttp.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import pytest
 from _cli_helpers import immutable, serve
 
 from tengrai_async.cli import main
-from tengrai_async.cli._demo import DEMO_PORT
+from tengrai_async.cli._demo import DEMO_IMAGE_ORIGIN, DEMO_PORT
 from tengrai_async.testing import make_artworks
 
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("TENGRAI_")}
@@ -59,22 +59,22 @@ def test_demo_archives_artworks_and_images_with_no_key(
     assert_whole(tmp_path / "a")
 
 
-def test_a_second_demo_archive_finds_every_artwork_unchanged(
+def test_a_second_demo_archive_finds_every_artwork_unchanged_whatever_port_the_first_got(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("TENGRAI_API_KEY", raising=False)
-    assert main(["archive", str(tmp_path / "a"), "--demo", "300", "-q"]) == 0
-    # The image URLs name the demo's port, which stays the same from run to run.
-    assert main(["archive", str(tmp_path / "a"), "--demo", "300"]) == 0
-    assert "archived: 0 new, 0 updated, 300 unchanged" in capsys.readouterr().err
-    with socket.socket() as busy:  # the demo's port taken: it runs on another
-        # SO_REUSEADDR: the port may still be in TIME_WAIT from the runs above; a listener
-        # holds it all the same.
+    with socket.socket() as busy:  # the demo's usual port taken: the first run gets another
+        # SO_REUSEADDR: the port may still be in TIME_WAIT from other runs; a listener holds it
+        # all the same.
         busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         busy.bind(("127.0.0.1", DEMO_PORT))
         busy.listen()
-        assert main(["archive", str(tmp_path / "b"), "--demo", "30"]) == 0
-    assert "archived: 30 new" in capsys.readouterr().err
+        assert main(["archive", str(tmp_path / "a"), "--demo", "300", "-q"]) == 0
+    assert main(["archive", str(tmp_path / "a"), "--demo", "300"]) == 0
+    assert "archived: 0 new, 0 updated, 300 unchanged" in capsys.readouterr().err
+    # The image URLs name the demo's image host, never its port (nor a real host).
+    urls = sqlite3.connect(tmp_path / "a" / "archive.sqlite").execute("SELECT url FROM images")
+    assert {url.split("/images/")[0] for (url,) in urls} == {DEMO_IMAGE_ORIGIN}
 
 
 def test_a_second_run_is_quiet_when_asked_and_finds_nothing_new(
@@ -189,7 +189,7 @@ def test_a_database_another_program_keeps_locked_exits_4_naming_the_file(
 _FULL_DISK = """
 import resource, signal, sys
 from tengrai_async.cli import main
-from tengrai_async.cli._demo import DEMO_PORT
+from tengrai_async.cli._demo import DEMO_IMAGE_ORIGIN, DEMO_PORT
 # Past the limit a write fails with EFBIG (not a signal), as a full disk fails it with ENOSPC.
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
@@ -233,7 +233,7 @@ def test_a_full_disk_exits_4_naming_the_file_and_the_next_run_carries_on(
 
 
 def test_a_bad_since_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    assert main(["archive", str(tmp_path), "--since", "2026-01-01"]) == 2
+    assert main(["archive", str(tmp_path), "--since", "2026-01-01T09:00"]) == 2
     assert "no UTC offset" in capsys.readouterr().err
 
 
@@ -280,9 +280,11 @@ def test_ctrl_c_stops_within_a_second_and_the_next_run_carries_on(tmp_path: Path
     assert process.wait(timeout=5) == 130
     assert time.monotonic() - sent < 1.5
     assert process.stderr is not None
-    assert "interrupted" in process.stderr.read().decode()
+    err = process.stderr.read().decode()
     process.stderr.close()
+    assert "interrupted" in err
     stored = count(tmp_path, "SELECT count(*) FROM artworks")
+    assert f"tengrai-async: interrupted so far: {stored} new, " in err  # the summary so far
     assert 0 < stored < 4000
     assert_whole(tmp_path)
     done = subprocess.run(  # noqa: S603

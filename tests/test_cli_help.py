@@ -61,9 +61,9 @@ def test_each_command_lists_its_own_exit_codes(capsys: pytest.CaptureFixture[str
         command: re.findall(r"^  (\d+) ", help_of(command, capsys), re.MULTILINE) for command in OWN
     }
     assert codes == {
-        "export": ["0", "1", "2", "3", "4", "130", "141"],
-        "archive": ["0", "1", "2", "3", "4", "130"],
-        "list": ["0", "1", "2", "3", "130", "141"],
+        "export": ["0", "1", "2", "3", "4", "130", "141", "143"],
+        "archive": ["0", "1", "2", "3", "4", "130", "143"],
+        "list": ["0", "1", "2", "3", "130", "141", "143"],
     }
 
 

@@ -75,6 +75,7 @@ def test_list_shows_unknown_kinds_and_reports_invalid_items(
         "createdAt": "yesterday",
         "parameters": [],
     }
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough for every column
     with serve(monkeypatch, artworks=[make_artwork(0), bad, zeta, odd]):
         assert main(["list"]) == 3
     captured = capsys.readouterr()

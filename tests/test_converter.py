@@ -12,6 +12,7 @@ import attrs
 import cattrs
 import orjson
 import pytest
+from _moments import moment
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import (
@@ -229,7 +230,7 @@ def test_structured_fields_have_their_python_types(artwork: JSON) -> None:
     assert model.duration == artwork["duration"]
     assert model.results == tuple(artwork["results"])
     assert model.status.value == artwork["status"]
-    assert model.created_at == dt.datetime.fromisoformat(artwork["createdAt"])
+    assert model.created_at == moment(artwork["createdAt"])
     assert model.created_at.utcoffset() == model.created_at.utcoffset()
     assert model.created_at.tzinfo is not None
     webhook = artwork["parameters"].get("webhook")
@@ -821,7 +822,7 @@ def test_structure_artwork_is_the_typed_spelling_of_structure_as_artwork() -> No
 def test_created_at_comes_back_exactly_as_the_api_wrote_it(text: str) -> None:
     model = converter.structure_artwork({**BASE, "createdAt": text})
     assert isinstance(model, SelenaArtwork)
-    assert model.created_at == dt.datetime.fromisoformat(text)
+    assert model.created_at == moment(text)
     assert converter.unstructure(model)["createdAt"] == text
     assert converter.structure_page([{**BASE, "createdAt": text}]).items[0] == model
 

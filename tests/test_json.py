@@ -9,6 +9,7 @@ import pytest
 
 from tengrai_async import MalformedResponseError, converter
 from tengrai_async._json import decode_json, encode_json
+from tengrai_async._readonly import MAX_DEPTH
 from tengrai_async.cli._formats import JSONLWriter
 from tengrai_async.testing import make_artworks
 
@@ -46,3 +47,28 @@ def test_what_is_not_json_stays_malformed(body: bytes) -> None:
 def test_plain_json_round_trips_byte_for_byte_through_orjson() -> None:
     value = {"a": [1, 2.5, None, True], "b": "ünï ✓"}
     assert encode_json(value) == orjson.dumps(value)
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+def test_a_long_body_of_two_values_is_malformed_not_its_first_value(as_text: bool) -> None:
+    # Long enough to be probed inside arrays: "[...],[...]" there would read as one value.
+    page = orjson.dumps(make_artworks(40, kinds=["selena"]))
+    body = page + b"," + page
+    with pytest.raises(MalformedResponseError, match="a JSON body"):
+        decode_json(body.decode() if as_text else body)
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+def test_a_long_page_decodes_as_it_is_as_bytes_and_as_text(as_text: bool) -> None:
+    items = make_artworks(40, kinds=["selena"])
+    body = orjson.dumps(items)
+    assert decode_json(body.decode() if as_text else body) == items
+
+
+def test_the_standard_librarys_reading_is_held_to_the_depth_limit_too() -> None:
+    # A lone surrogate sends the body to the standard library; its depth is checked there.
+    deep = "[" * (MAX_DEPTH + 1) + '"x\\udc00y"' + "]" * (MAX_DEPTH + 1)
+    with pytest.raises(MalformedResponseError, match=f"nested at most {MAX_DEPTH} levels"):
+        decode_json(deep.encode())
+    shallow = "[" * MAX_DEPTH + '"x\\udc00y"' + "]" * MAX_DEPTH
+    assert decode_json(shallow.encode()) == json.loads(shallow)

@@ -20,6 +20,7 @@ from _client_helpers import (
     traced_session,
     windows_requested,
 )
+from _moments import moment
 
 from tengrai_async import (
     ArtworkStatus,
@@ -40,7 +41,7 @@ async def small() -> AsyncIterator[tuple[FakeTengrAI, TengrAI]]:
 
 
 def created(artwork: dict[str, Any]) -> dt.datetime:
-    return dt.datetime.fromisoformat(artwork["createdAt"])
+    return moment(artwork["createdAt"])
 
 
 # -- a whole listing -----------------------------------------------------------------------
@@ -518,14 +519,10 @@ async def test_break_without_async_with_cancels_in_flight_requests(
     slow_server: FakeTengrAI,
 ) -> None:
     async with make_client(slow_server.url) as client:
-        try:
-            async for n, _ in aenumerate(client.artworks.iterate(page_size=10, prefetch=4)):
-                if n == 10:
-                    break
-            await asyncio.sleep(0.05)
-            assert other_tasks() == set()
-        finally:
-            await asyncio.sleep(0.4)  # let the look-ahead finish either way
+        async for n, _ in aenumerate(client.artworks.iterate(page_size=10, prefetch=4)):
+            if n == 10:
+                break
+        await assert_quiet(client)
 
 
 async def test_break_without_async_with_starts_no_further_request(
@@ -535,11 +532,12 @@ async def test_break_without_async_with_starts_no_further_request(
         async for n, _ in aenumerate(client.artworks.iterate(page_size=10, prefetch=4)):
             if n == 10:
                 break
-        await asyncio.sleep(0.05)  # the look-ahead's request reaches the server thread
-        seen = len(slow_server.requests)
-        await asyncio.sleep(0.5)  # longer than the latency: the look-ahead is done
-        assert len(slow_server.requests) == seen == 5
-        assert other_tasks() == set()
+        for _ in range(400):  # until the look-ahead's request reaches the server thread
+            if len(slow_server.requests) >= 5:
+                break
+            await asyncio.sleep(0.005)
+        await assert_quiet(client)  # nothing left that could send another
+        assert len(slow_server.requests) == 5
 
 
 async def test_aclose_cancels_in_flight_requests_and_is_idempotent(

@@ -322,7 +322,8 @@ def command_line_server() -> Iterator[tuple[subprocess.Popen[str], int]]:
     port = free_port()
     command = [sys.executable, "-m", "tengrai_async.testing", "--count", "7", "--latency", "0"]
     command += ["--fault-rate", "0.5", "--faults", "503,429", "--retry-after", "3"]
-    command += ["--port", str(port), "--key", "sk-cli"]
+    # --no-images: the results as make_artworks() gives them, on the CDN.
+    command += ["--port", str(port), "--key", "sk-cli", "--no-images"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:  # noqa: S603
         try:
             yield process, port
@@ -368,3 +369,21 @@ def test_the_command_line_server_refuses_bad_knobs(
     out, err = capsys.readouterr()
     assert out == ""
     assert complaint in err
+
+
+def test_the_command_line_server_on_a_busy_port_says_so_in_one_line_and_exits_2() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        ended = subprocess.run(  # noqa: S603 - our own module
+            [sys.executable, "-m", "tengrai_async.testing", "--count", "1", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+    assert ended.returncode == 2
+    assert ended.stdout == ""
+    assert ended.stderr.count("\n") == 1, ended.stderr
+    assert f"cannot listen on 127.0.0.1 port {port}" in ended.stderr

@@ -1,4 +1,7 @@
-"""The README's test examples pass as written, in a project of their own, with the `tests` extra.
+"""The test examples pass as written, in a project of their own, with the `tests` extra.
+
+They are the README's and the testing kit's (the test file in ``tengrai_async.testing``'s
+docstring, the reference).
 
 They run in a fresh pytest process, from a directory with no configuration at all (so
 pytest-asyncio is in its default strict mode), and with only the plugins the `tests` extra
@@ -13,13 +16,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import tengrai_async.testing
+
 README = Path(__file__).parent.parent / "README.md"
 TEST_FUNCTION = re.compile(r"^(?:async )?def (test_\w+)", flags=re.MULTILINE)
 
 
-def pytest_files(readme: str) -> list[str]:
-    """The README's Python blocks that are pytest files: those that define a test."""
-    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
+def pytest_files(text: str) -> list[str]:
+    """The Python blocks of *text* (Markdown) that are pytest files: those that define a test."""
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
     return [str(block) for block in blocks if TEST_FUNCTION.search(block)]
 
 
@@ -42,8 +47,12 @@ def run_examples(project: Path, examples: list[str]) -> subprocess.CompletedProc
     )
 
 
-def test_the_readmes_test_examples_pass_as_written(tmp_path: Path) -> None:
-    examples = pytest_files(README.read_text(encoding="utf-8"))
+def test_the_test_examples_pass_as_written(tmp_path: Path) -> None:
+    readme = pytest_files(README.read_text(encoding="utf-8"))
+    reference = pytest_files(tengrai_async.testing.__doc__ or "")
+    assert readme
+    assert reference
+    examples = readme + reference
     assert any("tengrai_client" in example for example in examples)
     assert any("queue_faults(" in example for example in examples)
     assert not list(tmp_path.iterdir())  # nothing configures pytest or pytest-asyncio here

@@ -60,7 +60,7 @@ def test_plugin_marker_passes_its_keywords_to_the_server(pytester: pytest.Pytest
         """
         from tengrai_async.testing import make_artworks
 
-        @pytest.mark.tengrai_server(count=3, seed=9, retry_after=4)
+        @pytest.mark.tengrai_server(count=3, seed=9, retry_after=4, images=False)
         def test_configured(tengrai_server):
             assert fetch(tengrai_server) == make_artworks(3, seed=9)
             tengrai_server.queue_faults("429")
@@ -110,6 +110,7 @@ def test_plugin_marker_refuses_positional_arguments(pytester: pytest.Pytester) -
     result.stdout.fnmatch_lines(["*keyword arguments only*"])
 
 
+@pytest.mark.tengrai_server(images=False)  # the results as generated, on the CDN
 async def test_fixture_serves_an_async_client(tengrai_server: FakeTengrAI) -> None:
     headers = {"Authorization": "Bearer test-key"}
     async with (
@@ -120,7 +121,7 @@ async def test_fixture_serves_an_async_client(tengrai_server: FakeTengrAI) -> No
     assert orjson.loads(body) == make_artworks(2, start=98)
 
 
-@pytest.mark.tengrai_server(count=7, seed=2, api_key=None)
+@pytest.mark.tengrai_server(count=7, seed=2, api_key=None, images=False)
 async def test_marker_configures_the_fixture(tengrai_server: FakeTengrAI) -> None:
     headers = {"Authorization": "Bearer anything"}
     async with (

@@ -89,12 +89,12 @@ def error_message(status: int, headers: CIMultiDictProxy[str], body: bytes) -> s
 async def test_window_is_the_slice_of_the_synthetic_history_newest_first(
     session: aiohttp.ClientSession,
 ) -> None:
-    async with FakeTengrAI(count=30, seed=7) as server:
+    async with FakeTengrAI(images=False, count=30, seed=7) as server:
         assert await window(session, server, offset=5, limit=7) == make_artworks(7, seed=7, start=5)
 
 
 async def test_default_window_is_offset_0_limit_10(session: aiohttp.ClientSession) -> None:
-    async with FakeTengrAI(count=30) as server:
+    async with FakeTengrAI(images=False, count=30) as server:
         assert await window(session, server) == make_artworks(10)
 
 
@@ -122,7 +122,7 @@ async def test_a_million_artworks_serve_a_window_near_the_end_without_generating
     session: aiohttp.ClientSession,
 ) -> None:
     started = time.perf_counter()
-    async with FakeTengrAI(count=1_000_000) as server:
+    async with FakeTengrAI(images=False, count=1_000_000) as server:
         artworks = await window(session, server, offset=999_995, limit=500)
         assert artworks == make_artworks(5, start=999_995)
         assert len(server._cache) == 5
@@ -176,7 +176,7 @@ async def test_the_first_of_duplicate_explicit_ids_is_served(
 async def test_by_id_serves_a_synthetic_artwork_with_the_listing_bytes(
     session: aiohttp.ClientSession, index: int
 ) -> None:
-    async with FakeTengrAI(count=40, seed=3) as server:
+    async with FakeTengrAI(images=False, count=40, seed=3) as server:
         artwork_id = make_artwork(index, seed=3)["id"]
         status, _, body = await get_artwork(session, server, artwork_id)
         _, _, listed = await fetch(session, server, params={"offset": index, "limit": 1})
@@ -188,7 +188,7 @@ async def test_by_id_serves_a_synthetic_artwork_with_the_listing_bytes(
 async def test_by_id_in_a_million_artworks_generates_only_that_one(
     session: aiohttp.ClientSession,
 ) -> None:
-    async with FakeTengrAI(count=1_000_000, seed=5) as server:
+    async with FakeTengrAI(images=False, count=1_000_000, seed=5) as server:
         last = make_artwork(999_999, seed=5)
         assert await artwork(session, server, last["id"]) == last
         assert len(server._cache) <= 1
@@ -197,7 +197,7 @@ async def test_by_id_in_a_million_artworks_generates_only_that_one(
 async def test_by_id_finds_inserted_artworks_once_they_are_inserted(
     session: aiohttp.ClientSession,
 ) -> None:
-    async with FakeTengrAI(count=5) as server:
+    async with FakeTengrAI(images=False, count=5) as server:
         newest = make_artwork(-2)["id"]
         assert (await get_artwork(session, server, newest))[0] == 404
         server.insert(2)
@@ -209,7 +209,7 @@ async def test_by_id_finds_inserted_artworks_once_they_are_inserted(
 async def test_by_id_next_to_explicit_artworks_finds_only_inserted_synthetic_ones(
     session: aiohttp.ClientSession,
 ) -> None:
-    async with FakeTengrAI([{"id": "only"}]) as server:
+    async with FakeTengrAI([{"id": "only"}], images=False) as server:
         server.insert()
         assert await artwork(session, server, make_artwork(-1)["id"]) == make_artwork(-1)
         assert await artwork(session, server, "only") == {"id": "only"}
@@ -240,7 +240,7 @@ async def test_unknown_artwork_is_404_artwork_not_found(
 
 async def test_by_id_serves_the_configured_kinds(session: aiohttp.ClientSession) -> None:
     kinds = {"quantum": 1.0, "depth_map": 2.0}
-    async with FakeTengrAI(count=20, kinds=kinds, extras=False) as server:
+    async with FakeTengrAI(images=False, count=20, kinds=kinds, extras=False) as server:
         for index in (0, 19):
             expected = make_artwork(index, kinds=kinds, extras=False)
             assert await artwork(session, server, expected["id"]) == expected
@@ -250,7 +250,7 @@ async def test_by_id_serves_the_configured_kinds(session: aiohttp.ClientSession)
 
 
 async def test_default_listing_mixes_every_documented_kind(session: aiohttp.ClientSession) -> None:
-    async with FakeTengrAI(count=500) as server:
+    async with FakeTengrAI(images=False, count=500) as server:
         artworks = await window(session, server, limit=500)
     assert artworks == make_artworks(500)
     assert {item["artworkType"] for item in artworks} == set(KINDS) == set(DEFAULT_KINDS)
@@ -260,7 +260,7 @@ async def test_default_listing_mixes_every_documented_kind(session: aiohttp.Clie
 async def test_kinds_as_a_sequence_serves_only_those_kinds(
     session: aiohttp.ClientSession,
 ) -> None:
-    async with FakeTengrAI(count=30, kinds=["quantum"]) as server:
+    async with FakeTengrAI(images=False, count=30, kinds=["quantum"]) as server:
         listed = await window(session, server, limit=30)
         inserted = server.insert()
     assert listed == make_artworks(30, kinds=["quantum"])
@@ -278,7 +278,7 @@ async def test_kinds_as_weights_serves_only_the_weighted_kinds(
 
 
 async def test_extras_false_serves_only_documented_keys(session: aiohttp.ClientSession) -> None:
-    async with FakeTengrAI(count=40, kinds=["selena"], extras=False) as server:
+    async with FakeTengrAI(images=False, count=40, kinds=["selena"], extras=False) as server:
         listed = await window(session, server, limit=40)
         server.insert()
         newest = (await window(session, server, limit=1))[0]
@@ -488,7 +488,7 @@ async def test_malformed_fault_on_an_empty_window_is_still_not_json(
 async def test_drop_fault_breaks_the_connection_mid_body_and_the_server_carries_on(
     session: aiohttp.ClientSession,
 ) -> None:
-    async with FakeTengrAI(count=50) as server:
+    async with FakeTengrAI(images=False, count=50) as server:
         server.queue_faults("drop")
         with pytest.raises((aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError)):
             await fetch(session, server, params={"limit": 50})
@@ -519,7 +519,7 @@ async def test_rejected_requests_do_not_use_up_queued_faults() -> None:
 async def test_faults_apply_to_by_id_and_share_the_queue_with_the_listing(
     session: aiohttp.ClientSession,
 ) -> None:
-    async with FakeTengrAI(count=5, retry_after=2) as server:
+    async with FakeTengrAI(images=False, count=5, retry_after=2) as server:
         first = server.ids()[0]
         server.queue_faults("503", "429", "500")
         by_id = await get_artwork(session, server, first)
@@ -559,7 +559,7 @@ async def test_malformed_fault_on_by_id_is_a_200_whose_body_is_not_json(
 async def test_drop_fault_on_by_id_breaks_the_connection_mid_body(
     session: aiohttp.ClientSession,
 ) -> None:
-    async with FakeTengrAI(count=5) as server:
+    async with FakeTengrAI(images=False, count=5) as server:
         artwork_id = server.ids()[0]
         server.queue_faults("drop")
         with pytest.raises((aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError)):
@@ -630,7 +630,7 @@ async def test_latency_delays_each_answer(session: aiohttp.ClientSession) -> Non
 async def test_insert_prepends_newer_artworks_and_shifts_offsets(
     session: aiohttp.ClientSession,
 ) -> None:
-    async with FakeTengrAI(count=5) as server:
+    async with FakeTengrAI(images=False, count=5) as server:
         before = server.ids()
         inserted = server.insert(2)
         assert inserted == [make_artwork(-2), make_artwork(-1)]
@@ -643,7 +643,7 @@ async def test_insert_prepends_newer_artworks_and_shifts_offsets(
 async def test_insert_every_adds_a_batch_before_every_kth_listing_request(
     session: aiohttp.ClientSession,
 ) -> None:
-    async with FakeTengrAI(count=20, insert_every=2, insert_batch=3) as server:
+    async with FakeTengrAI(images=False, count=20, insert_every=2, insert_batch=3) as server:
         first = await window(session, server, limit=2)
         second = await window(session, server, offset=2, limit=2)
         third = await window(session, server, offset=4, limit=2)
@@ -660,7 +660,7 @@ async def test_explicit_artworks_get_synthetic_insertions_in_front(
     session: aiohttp.ClientSession,
 ) -> None:
     explicit = [{"id": "only"}]
-    async with FakeTengrAI(explicit) as server:
+    async with FakeTengrAI(explicit, images=False) as server:
         server.insert()
         assert await window(session, server) == [make_artwork(-1), *explicit]
 
@@ -675,7 +675,7 @@ async def poll(session: aiohttp.ClientSession, server: FakeTengrAI, job: str, n:
 async def test_a_job_is_a_new_starting_artwork_at_the_front(
     session: aiohttp.ClientSession,
 ) -> None:
-    async with FakeTengrAI(count=5, seed=2) as server:
+    async with FakeTengrAI(images=False, count=5, seed=2) as server:
         before = server.ids()
         job = server.start_job("quantum")
         listed = await window(session, server, limit=10)
@@ -689,7 +689,7 @@ async def test_a_job_is_a_new_starting_artwork_at_the_front(
 
 
 async def test_jobs_and_insertions_take_turns_at_the_front(session: aiohttp.ClientSession) -> None:
-    async with FakeTengrAI(count=2) as server:
+    async with FakeTengrAI(images=False, count=2) as server:
         server.insert()
         job = server.start_job()
         inserted = server.insert()
@@ -703,7 +703,7 @@ async def test_jobs_and_insertions_take_turns_at_the_front(session: aiohttp.Clie
 
 
 async def test_a_job_moves_on_every_polls_gets_by_id(session: aiohttp.ClientSession) -> None:
-    async with FakeTengrAI(count=3) as server:
+    async with FakeTengrAI(images=False, count=3) as server:
         job = server.start_job(polls=2)
         statuses = await poll(session, server, job, 6)
         done = await artwork(session, server, job)
@@ -878,7 +878,7 @@ def sync_get(url: str) -> Any:
 
 
 def test_in_thread_serves_synchronous_code() -> None:
-    with FakeTengrAI.in_thread(count=15, seed=3) as server:
+    with FakeTengrAI.in_thread(count=15, seed=3, images=False) as server:
         artworks = sync_get(f"{server.url}/v2/artworks?offset=10")
         server.insert()
         assert server.total == 16
@@ -911,13 +911,21 @@ def test_module_runs_the_server_until_terminated(
         assert process.stdout.read() == ""
     assert url.startswith("http://127.0.0.1:")
     assert key == "test-key"
-    assert artworks == make_artworks(25, seed=4, kinds=kinds, extras=extras)
+    expected = make_artworks(25, seed=4, kinds=kinds, extras=extras)
+    # The results point at the server's own images, so nothing run against it looks up a
+    # real host; the rest is the generated data.
+    assert [{**a, "results": len(a["results"])} for a in artworks] == [
+        {**a, "results": len(a["results"])} for a in expected
+    ]
+    urls = [u for a in artworks for u in a["results"]]
+    assert urls
+    assert all(u.startswith(f"{url}/images/") for u in urls)
 
 
 async def test_concurrent_requests_wait_out_their_latency_together(
     session: aiohttp.ClientSession,
 ) -> None:
-    async with FakeTengrAI(count=200, latency=0.1) as server:
+    async with FakeTengrAI(images=False, count=200, latency=0.1) as server:
         started = time.perf_counter()
         windows = await asyncio.gather(
             *(window(session, server, offset=offset, limit=10) for offset in range(0, 200, 10))

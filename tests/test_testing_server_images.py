@@ -184,7 +184,7 @@ async def test_by_id_and_inserted_artworks_point_at_the_images_too(
 
 
 async def test_without_images_the_results_stay_on_the_cdn(api: aiohttp.ClientSession) -> None:
-    async with FakeTengrAI(count=20) as server:
+    async with FakeTengrAI(images=False, count=20) as server:
         artworks = await listing(api, server, limit=20)
     assert any(artwork["results"] for artwork in artworks)
     for artwork in artworks:
@@ -643,7 +643,9 @@ async def test_set_status_to_anything_else_empties_the_results(
 async def test_set_status_without_images_keeps_empty_results(
     api: aiohttp.ClientSession,
 ) -> None:
-    async with FakeTengrAI([{"id": "e", "status": "processing", "results": []}]) as server:
+    async with FakeTengrAI(
+        [{"id": "e", "status": "processing", "results": []}], images=False
+    ) as server:
         server.set_status("e", "succeeded")
         assert await by_id(api, server, "e") == {"id": "e", "status": "succeeded", "results": []}
 
@@ -660,7 +662,7 @@ async def test_set_status_on_explicit_artworks_with_images(api: aiohttp.ClientSe
 
 
 async def test_set_status_finishes_a_job_with_that_outcome(api: aiohttp.ClientSession) -> None:
-    async with FakeTengrAI(count=1) as server:
+    async with FakeTengrAI(images=False, count=1) as server:
         job = server.start_job(outcome="failed", polls=10)
         server.set_status(job, "succeeded")
         succeeded = await by_id(api, server, job)
@@ -719,3 +721,22 @@ def test_module_serves_images_on_another_origin() -> None:
         assert process.wait(timeout=10) == 0
     assert yarl.URL(image_url).port != url.port
     assert body == image_bytes(*parse(image_url), size=2000)
+
+
+async def test_result_origin_names_the_results_on_another_host_whatever_the_port(
+    api: aiohttp.ClientSession,
+) -> None:
+    origin = "http://images.example.invalid"
+    async with FakeTengrAI(count=3, result_origin=origin) as server:
+        urls = [u for a in await listing(api, server) for u in a["results"]]
+        assert urls
+        assert all(u.startswith(f"{origin}/images/") for u in urls)
+        assert str(server.image_url("x", 0, "png")) == f"{origin}/images/x/0.png"
+
+
+@pytest.mark.parametrize(
+    "origin", ["ftp://host", "http://host/path", "http://host/?q=1", "http://u@host", "nohost"]
+)
+def test_result_origin_must_be_an_http_origin(origin: str) -> None:
+    with pytest.raises(ValueError, match="result_origin must be an http"):
+        FakeTengrAI(result_origin=origin)

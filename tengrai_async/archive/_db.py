@@ -16,6 +16,7 @@ from typing import Any, Final
 import attrs
 
 from .._errors import TengrAIError
+from ._fts import SEARCH_MIGRATION
 
 __all__ = [
     "APPLICATION_ID",
@@ -35,7 +36,7 @@ __all__ = [
 #: ``PRAGMA application_id``: marks the file as a tengrai-async archive ("TGAI").
 APPLICATION_ID: Final = 0x54474149
 #: ``PRAGMA user_version``: the schema version this code writes.
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 # Each entry migrates from version n to n + 1 (index n). Append, never edit: a file made by an
 # older version is brought up to date step by step.
@@ -86,6 +87,7 @@ _MIGRATIONS: Final[tuple[str, ...]] = (
         bytes INTEGER NOT NULL DEFAULT 0
     );
     """,
+    SEARCH_MIGRATION,  # 1 -> 2: full-text search and the createdAt moment (see _fts.py)
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION  # noqa: S101 - one migration per version
 
@@ -153,12 +155,16 @@ class StoredArtwork:
 
 @attrs.define
 class PageCounts:
-    """What storing one page did (``invalid``: new or changed artworks that broke a rule)."""
+    """What storing one page did (``invalid``: new or changed artworks that broke a rule).
+
+    ``invalid_ids`` names those ``invalid`` counts, in page order.
+    """
 
     new: int = 0
     updated: int = 0
     unchanged: int = 0
     invalid: int = 0
+    invalid_ids: list[str] = attrs.field(factory=list[str])
 
 
 @attrs.frozen
@@ -327,9 +333,10 @@ class ArchiveDatabase:
         for artwork in items:
             text = artwork.json.decode("utf-8")
             old = known.get(artwork.id)
-            if old != text:
+            if old != text and not artwork.valid:
                 # An invalid artwork counts once, when it arrives or changes, not each run.
-                counts.invalid += not artwork.valid
+                counts.invalid += 1
+                counts.invalid_ids.append(artwork.id)
             if old is None:
                 counts.new += 1
                 inserts.append(
@@ -492,7 +499,12 @@ def _insert_rows(db: sqlite3.Connection, statement: str, rows: list[tuple[Any, .
 
 
 class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on any exception (Ctrl-C included)."""
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on any exception (Ctrl-C included).
+
+    As sqlite-utils' ``atomic()``: SQLite rolls back by itself on some errors (``SQLITE_FULL``
+    among them), so ROLLBACK is issued only while a transaction is still open, and the error
+    that ended it is the one raised; a COMMIT that fails is rolled back too.
+    """
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
@@ -501,4 +513,15 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if exc_type is not None:
+            self._rollback()
+            return
+        try:
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")

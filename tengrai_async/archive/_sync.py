@@ -29,6 +29,7 @@ from .._client import TengrAI
 from .._converter import wire_object
 from .._errors import ClientStateError, NotFoundError, ResponseValidationError, TengrAIError
 from .._json import encode_json
+from .._lockfile import holds
 from .._models import Artwork, ArtworkPage
 from ._db import (
     ArchiveDatabase,
@@ -91,6 +92,9 @@ class ArchiveReport:
         unchanged: Artworks seen again exactly as archived.
         invalid: Artworks new or changed in this run that broke a rule of the spec (archived
             as sent all the same).
+        invalid_errors: The error of each of those ``invalid`` artworks, in the order met:
+            its ``raw`` is the artwork as sent (its ``"id"`` among it), its ``path`` the JSON
+            path of the rule it broke.
         removed: Unfinished artworks the API no longer has (their JSON is kept).
         unrefreshed: Unfinished artworks that could not be fetched by id (left as they were).
         images_downloaded: Images written to ``images/``.
@@ -106,6 +110,7 @@ class ArchiveReport:
     updated: int = 0
     unchanged: int = 0
     invalid: int = 0
+    invalid_errors: tuple[ResponseValidationError, ...] = ()
     removed: int = 0
     unrefreshed: int = 0
     images_downloaded: int = 0
@@ -124,6 +129,7 @@ class ArchiveReport:
 @attrs.define
 class _Tally:
     counts: PageCounts = attrs.field(factory=PageCounts)
+    invalid_errors: list[ResponseValidationError] = attrs.field(factory=list)
     removed: int = 0
     unrefreshed: int = 0
     done: int = 0
@@ -142,10 +148,13 @@ class _NoProgress:
 
 def _stored(raw: Any, *, valid: bool) -> StoredArtwork | None:
     """The row of one artwork's JSON, or ``None`` when it has no string id to key it by."""
-    if type(raw) is not dict or type(raw.get("id")) is not str:
+    # A model's JSON is a read-only dict subclass (artwork.raw), an invalid item's plain JSON.
+    if not isinstance(raw, dict) or type(raw.get("id")) is not str:
         return None
     results = raw.get("results")
-    urls = tuple(results) if type(results) is list and all(type(u) is str for u in results) else ()
+    urls = (
+        tuple(results) if isinstance(results, list) and all(type(u) is str for u in results) else ()
+    )
 
     def text(key: str) -> str | None:
         value = raw.get(key)
@@ -165,23 +174,34 @@ def _stored(raw: Any, *, valid: bool) -> StoredArtwork | None:
 @contextlib.contextmanager
 def _locked(directory: Path) -> Iterator[None]:
     """Hold the directory's OS file lock (released by the OS even if the process is killed)."""
-    lock = filelock.FileLock(directory / _LOCK_NAME)
+    lock_file = directory / _LOCK_NAME
+    lock = filelock.FileLock(lock_file)
     pid_file = directory / _PID_NAME
     try:
         lock.acquire(timeout=0)
     except filelock.Timeout:
-        try:
-            pid: int | None = int(pid_file.read_text(encoding="ascii").strip())
-        except (OSError, ValueError):
-            pid = None
-        raise ArchiveLockedError(directory, pid) from None
+        raise ArchiveLockedError(directory, _read_pid(pid_file)) from None
+    if not holds(lock, lock_file):
+        # Locked a file its holder had just removed: the holder was still there a moment ago.
+        lock.release()
+        raise ArchiveLockedError(directory, _read_pid(pid_file))
     try:
         pid_file.write_text(f"{os.getpid()}\n", encoding="ascii")
         yield
     finally:
-        with contextlib.suppress(OSError):
-            pid_file.unlink()
+        # Both go while the lock is held (a run that opened the lock file a moment ago then
+        # holds a file with no name, and holds() tells it so): a finished run leaves neither.
+        for stale in (pid_file, lock_file):
+            with contextlib.suppress(OSError):
+                stale.unlink()
         lock.release()
+
+
+def _read_pid(pid_file: Path) -> int | None:
+    try:
+        return int(pid_file.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
 
 
 def _prepare(root: Path) -> Path:
@@ -208,6 +228,7 @@ async def sync(
     downloads: int = 8,
     max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
     progress: ArchiveProgress | None = None,
+    on_finish: Callable[[ArchiveReport], object] | None = None,
 ) -> ArchiveReport:
     """Bring the archive in *directory* up to date: new artworks, changed ones, their images.
 
@@ -227,6 +248,8 @@ async def sync(
         downloads: Images downloaded at once.
         max_image_bytes: The cap on one image; a larger one is recorded as failed.
         progress: Told of every page stored and every chunk of image written.
+        on_finish: Called with the run's report as the run ends, however it ends: done,
+            failed or interrupted (the counts so far), before the error is raised.
 
     Raises:
         ArchiveLockedError: Another run is archiving into *directory*.
@@ -256,7 +279,7 @@ async def sync(
         path = root / DATABASE_NAME
         try:
             async with DatabaseThread(path) as db:
-                run = _Run(client, db, root, progress or _NoProgress())
+                run = _Run(client, db, root, progress or _NoProgress(), on_finish)
                 return await run.go(
                     images=images,
                     since=since,
@@ -269,15 +292,24 @@ async def sync(
         except sqlite3.DatabaseError as exc:
             # A disk that filled up, or a file damaged after it was opened.
             raise database_error(path, exc) from None
+        finally:
+            # Still under the lock: no download of this run (or a killed one) is left half-done.
+            _clean_parts(root / "images")
 
 
 class _Run:
     """The state of one run, between its phases."""
 
     def __init__(
-        self, client: TengrAI, db: DatabaseThread, root: Path, progress: ArchiveProgress
+        self,
+        client: TengrAI,
+        db: DatabaseThread,
+        root: Path,
+        progress: ArchiveProgress,
+        on_finish: Callable[[ArchiveReport], object] | None = None,
     ) -> None:
         self._client = client
+        self._on_finish = on_finish
         self._db = db
         self._root = root
         self._progress = progress
@@ -337,12 +369,18 @@ class _Run:
                     bytes=tally.bytes,
                 )
             )
+            if self._on_finish is not None:
+                self._on_finish(self._report(complete=complete, started=started))
+        return self._report(complete=complete, started=started)
+
+    def _report(self, *, complete: bool, started: float) -> ArchiveReport:
         tally = self._tally
         return ArchiveReport(
             new=tally.counts.new,
             updated=tally.counts.updated,
             unchanged=tally.counts.unchanged,
             invalid=tally.counts.invalid,
+            invalid_errors=tuple(tally.invalid_errors),
             removed=tally.removed,
             unrefreshed=tally.unrefreshed,
             images_downloaded=tally.done,
@@ -353,12 +391,19 @@ class _Run:
             elapsed=time.monotonic() - started,
         )
 
-    def _account(self, counts: PageCounts, stored: int) -> None:
+    def _account(
+        self, counts: PageCounts, stored: int, errors: Iterable[ResponseValidationError] = ()
+    ) -> None:
         tally = self._tally.counts
         tally.new += counts.new
         tally.updated += counts.updated
         tally.unchanged += counts.unchanged
         tally.invalid += counts.invalid
+        if counts.invalid_ids:
+            by_id = {_raw_id(error): error for error in errors}
+            self._tally.invalid_errors += [
+                by_id[artwork_id] for artwork_id in counts.invalid_ids if artwork_id in by_id
+            ]
         self._progress.artworks(stored)
 
     async def _store(
@@ -366,7 +411,7 @@ class _Run:
     ) -> None:
         artworks, errors = list(items), list(invalid)
         counts = await self._db.call(ArchiveDatabase.store_page, _rows(artworks, errors))
-        self._account(counts, len(artworks) + len(errors))
+        self._account(counts, len(artworks) + len(errors), errors)
 
     async def _list(self, stop: _Stop, *, page_size: int, prefetch: int) -> tuple[bool, str | None]:
         """List newest first down to the stop; return (complete, the newest ``createdAt``).
@@ -539,13 +584,18 @@ _PAGES_AHEAD: Final = 2
 class _PageStores:
     """The listing's pages on their way to the database's thread, oldest first."""
 
-    def __init__(self, db: DatabaseThread, account: Callable[[PageCounts, int], None]) -> None:
+    def __init__(
+        self,
+        db: DatabaseThread,
+        account: Callable[[PageCounts, int, Iterable[ResponseValidationError]], None],
+    ) -> None:
         self._db = db
         self._account = account
-        # The thread's own futures: cancel() says at once whether a page will be stored.
-        self._pending: collections.deque[tuple[concurrent.futures.Future[PageCounts], int]] = (
-            collections.deque()
-        )
+        # The thread's own futures: cancel() says at once whether a page will be stored; each
+        # with its count of artworks and its invalid items' errors.
+        self._pending: collections.deque[
+            tuple[concurrent.futures.Future[PageCounts], int, tuple[ResponseValidationError, ...]]
+        ] = collections.deque()
 
     async def add(self, page: ArtworkPage, stop: _Stop) -> bool:
         """Queue the page (but artworks older than ``since``); return whether it met the stop.
@@ -555,7 +605,8 @@ class _PageStores:
         kept = [artwork for artwork in page.items if not stop.before_since(artwork)]
         rows = _rows(kept, page.invalid)
         count = len(kept) + len(page.invalid)
-        self._pending.append((self._db.submit(ArchiveDatabase.store_page, rows), count))
+        future = self._db.submit(ArchiveDatabase.store_page, rows)
+        self._pending.append((future, count, page.invalid))
         while len(self._pending) > _PAGES_AHEAD:
             await self._settle_oldest()
         return any(stop.reached(artwork) for artwork in page.items)
@@ -575,20 +626,20 @@ class _PageStores:
         The one being stored is committed all the same, so it is waited for and counted
         (unless this is cancelled again).
         """
-        begun = [(future, count) for future, count in self._pending if not future.cancel()]
+        begun = [entry for entry in self._pending if not entry[0].cancel()]
         self._pending.clear()
-        for future, count in begun:
+        for future, count, errors in begun:
             try:
                 counts = await asyncio.shield(asyncio.wrap_future(future))
             except Exception:  # noqa: BLE001, S112 - the error that matters is already raised
                 continue
-            self._account(counts, count)
+            self._account(counts, count, errors)
 
     async def _settle_oldest(self) -> None:
-        future, count = self._pending[0]
+        future, count, errors = self._pending[0]
         counts = await asyncio.wrap_future(future)
         self._pending.popleft()
-        self._account(counts, count)
+        self._account(counts, count, errors)
 
 
 #: How far below the last complete run's newest artwork a run still lists: an artwork that
@@ -666,6 +717,11 @@ def _rows(
     rows = [_stored(wire_object(artwork), valid=True) for artwork in artworks]
     rows += [_stored(error.raw, valid=False) for error in invalid]
     return [row for row in rows if row is not None]
+
+
+def _raw_id(error: ResponseValidationError) -> object:
+    raw = error.raw
+    return raw.get("id") if isinstance(raw, dict) else None
 
 
 def _newest(page: ArtworkPage) -> str | None:

@@ -1,24 +1,25 @@
 """The ``tengrai-async`` command: its parser, ``list``, and the dispatch to ``export``, ``archive``.
 
 It also owns the exit codes: every failure is mapped here to 1 (API), 2 (usage), 4 (a local
-file), 130 (Ctrl-C) or 141 (the reader of the output went away). Each command's ``--help``
-lists its own options and exit codes, and the options every command shares.
+file), 130 (Ctrl-C), 141 (the reader of the output went away) or 143 (SIGTERM, as Ctrl-C).
+Each command's ``--help`` lists its own options and exit codes, and the options every command
+shares.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import datetime as _dt
 import logging
 import math
 import os
+import re
 import shutil
 import sys
 import textwrap
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import Final, TextIO
+from typing import Final, TextIO, cast
 
 import attrs
 
@@ -30,7 +31,8 @@ from .._models import Artwork
 from .._transport import RetryPolicy
 from .._version import __version__
 from ..archive import ArchiveDatabaseError, ArchiveLockedError, ArchiveWriteError
-from ._archive import ArchiveOptions, archive, check_directory
+from ._archive import ArchiveOptions, archive, check_directory, make_directory
+from ._browse import add_browse, run_browse
 from ._create import add_create_parser, run_create
 from ._demo import DEFAULT_COUNT, DemoOptions, demo_server
 from ._export import (
@@ -47,6 +49,8 @@ from ._formats import FORMATS, Format, JSONLWriter
 from ._jobs import add_get_parser, add_wait_parser, run_get, run_wait
 from ._output import LocalFileError, OutputClosedError, describe, silence_stdout
 from ._progress import plural
+from ._search import add_search, run_search
+from ._signals import Terminated, run, sigterm_as_interrupt
 from ._table import render
 
 __all__ = ["build_parser", "main"]
@@ -59,6 +63,8 @@ EXIT_USAGE: Final = 2
 EXIT_REJECTS: Final = 3
 EXIT_LOCAL_FILE: Final = 4
 EXIT_INTERRUPTED: Final = 130
+# 128 + SIGTERM, what a shell reports for a command SIGTERM killed: it stopped as after Ctrl-C.
+EXIT_TERMINATED: Final = 143
 # 128 + SIGPIPE, what a shell reports for `yes | head -1`: the command did not finish, but
 # nothing is wrong, and `set -o pipefail` scripts can tell it from a failure.
 EXIT_CLOSED: Final = 141
@@ -78,7 +84,8 @@ _EXIT_NOTE: Final = """exit codes (each COMMAND --help says more):
   4    export, archive: a local file failed while it was written
   124  create --wait, wait: --timeout ran out (the job keeps running upstream)
   130  interrupted (Ctrl-C)
-  141  export, list: the reader of the output went away; nothing is printed"""
+  141  export, list: the reader of the output went away; nothing is printed
+  143  terminated (SIGTERM), handled as Ctrl-C"""
 _EPILOG: Final = f"{_KEY_NOTE}\n\n{_EXIT_NOTE}"
 _EXPORT_EXIT_NOTE: Final = """exit codes:
   0    done
@@ -90,7 +97,8 @@ _EXPORT_EXIT_NOTE: Final = """exit codes:
   4    a local file failed while the export wrote it (disk full, I/O error; the file and the
        OS error are named); a file export keeps its checkpoint
   130  interrupted (Ctrl-C); a file export keeps its checkpoint
-  141  the reader of the output went away (export | head); nothing is printed"""
+  141  the reader of the output went away (export | head); nothing is printed
+  143  terminated (SIGTERM): as 130, Ctrl-C"""
 _EXPORT_EPILOG: Final = f"{_KEY_NOTE}\n\n{_EXPORT_EXIT_NOTE}"
 _LIST_EXIT_NOTE: Final = """exit codes:
   0    done (an empty page too: stderr says so)
@@ -98,17 +106,20 @@ _LIST_EXIT_NOTE: Final = """exit codes:
   2    usage error: bad arguments, no API key
   3    done, but invalid artworks were left out (each is named on stderr)
   130  interrupted (Ctrl-C)
-  141  the reader of the output went away (list | head); nothing is printed"""
+  141  the reader of the output went away (list | head); nothing is printed
+  143  terminated (SIGTERM), handled as Ctrl-C"""
 _LIST_EPILOG: Final = f"{_KEY_NOTE}\n\n{_LIST_EXIT_NOTE}"
 _ARCHIVE_EXIT_NOTE: Final = """exit codes:
   0    done (an image the host no longer has is recorded as gone, not a failure)
   1    API or network failure after retries (what was stored is kept)
   2    usage error: bad arguments, no API key, DIR not writable, another run holds DIR
        (its pid is named), or DIR/archive.sqlite is not an archive this version can use
-  3    done, but some artworks were invalid (archived as sent) or some images failed
+  3    done, but some artworks were invalid (archived as sent; each is named) or some
+       images failed
   4    DIR/archive.sqlite could not be written during the run (disk full, I/O error, another
        program holding its lock; the file and the error are named); what was stored is kept
-  130  interrupted (Ctrl-C); the next run carries on"""
+  130  interrupted (Ctrl-C); the summary so far is printed, the next run carries on
+  143  terminated (SIGTERM): as 130, Ctrl-C"""
 _ARCHIVE_EPILOG: Final = f"{_KEY_NOTE}\n\n{_ARCHIVE_EXIT_NOTE}"
 
 
@@ -143,6 +154,12 @@ def _number(
 
 def _timestamp(text: str) -> _dt.datetime:
     """An ISO 8601 date-time with a UTC offset; one without is refused, not guessed."""
+    if _DATE_ALONE.fullmatch(text):
+        # fromisoformat() would read 2026-01-01+02:00 as 02:00 local time: named, not guessed.
+        day = text[:10]
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is a date without a time: add one, such as {day}T00:00Z (midnight UTC)"
+        )
     # Python 3.10's fromisoformat() does not read the "Z" suffix.
     iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
     try:
@@ -159,12 +176,33 @@ def _timestamp(text: str) -> _dt.datetime:
     return value
 
 
+#: A calendar date alone, with or without an offset: it names a day, not a moment.
+_DATE_ALONE: Final = re.compile(r"\d{4}-\d{2}-\d{2}(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?")
+
+
 # --- the parser --------------------------------------------------------------------------------
 
 
-def _connection_options() -> argparse.ArgumentParser:
+class _CommandParser(argparse.ArgumentParser):
+    """A command's parser: an option it does not know is refused with that command's usage.
+
+    (argparse hands a subcommand's unknown arguments up to the top level, whose usage names
+    no option of the command that was mistyped.)
+    """
+
+    def parse_known_args(  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        assert parsed is not None  # noqa: S101 - a new namespace, or the one given
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+
+def _connection_options() -> _CommandParser:
     """The options every command takes: where the API is, and how requests are made."""
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = _CommandParser(add_help=False)
     group = parent.add_argument_group("connection (every command)")
     group.add_argument(
         "--base-url", metavar="URL", help=f"the API root (default: ${BASE_URL_ENV} or the real API)"
@@ -216,7 +254,14 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # Every command's parser (and its own subcommands') is a _CommandParser; typed as the
+    # plain ArgumentParser it is, so that each command module registers itself alike.
+    commands = cast(
+        "argparse._SubParsersAction[argparse.ArgumentParser]",  # noqa: SLF001 - the stub names it so
+        parser.add_subparsers(
+            dest="command", required=True, metavar="COMMAND", parser_class=_CommandParser
+        ),
+    )
     connection = _connection_options()
 
     exporter = commands.add_parser(
@@ -407,6 +452,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_create_parser(commands)
     add_get_parser(commands)
     add_wait_parser(commands)
+    add_browse(commands.add_parser)
+    add_search(commands.add_parser)
     return parser
 
 
@@ -420,17 +467,21 @@ async def _client(args: argparse.Namespace, *, demo: DemoOptions | None) -> Asyn
     if args.retry_wait is not None:
         retry = RetryPolicy(wait_initial=args.retry_wait, wait_jitter=0.0)
     async with contextlib.AsyncExitStack() as stack:
-        base_url, key = args.base_url, None
+        base_url, key, session = args.base_url, None, None
         if demo is None and not os.environ.get(API_KEY_ENV):
             raise UsageError(f"no API key: set {API_KEY_ENV} (or try --demo)")
         if demo is not None:
-            base_url, key = await stack.enter_async_context(demo_server(demo))
+            running = await stack.enter_async_context(demo_server(demo))
+            base_url, key, session = running.base_url, running.key, running.session
         client = TengrAI(
             key,
             base_url=base_url,
             timeout=args.timeout,
             max_retries=args.max_retries,
             retry=retry,
+            session=session,
+            # The demo reaches its own server only, never through a proxy.
+            trust_env=demo is None,
         )
         yield await stack.enter_async_context(client)
 
@@ -494,8 +545,21 @@ def _run_export(args: argparse.Namespace, stderr: TextIO) -> int:
     # The output is checked, locked and opened first: a checkpoint in the way, or another
     # export writing the file, needs no connection. Outside the event loop, so that Ctrl-C
     # stops a wait for a FIFO's reader.
+    _warn_unknown_types(args.types, stderr)
     with plan(_export_options(args)) as ready:
-        return asyncio.run(_export_with_client(args, ready, stderr))
+        return run(_export_with_client(args, ready, stderr))
+
+
+def _warn_unknown_types(types: Sequence[str], stderr: TextIO) -> None:
+    """Say so when a ``--type`` is no documented kind: the filter applies all the same."""
+    known = [member.value for member in ArtworkType]
+    unknown = sorted({name for name in types if name not in known})
+    if unknown:
+        stderr.write(
+            f"{PROG}: warning: --type {', '.join(unknown)}: not a documented kind (those are "
+            f"{', '.join(known)}); filtering by it all the same, for a kind newer than this "
+            "version\n"
+        )
 
 
 async def _export_with_client(args: argparse.Namespace, ready: ExportPlan, stderr: TextIO) -> int:
@@ -518,7 +582,7 @@ async def _run_archive(args: argparse.Namespace, stderr: TextIO) -> int:
     if demo is not None:
         demo = attrs.evolve(demo, images=args.images)
     options = ArchiveOptions(
-        directory=check_directory(args.directory),
+        directory=check_directory(args.directory),  # nothing created yet
         images=args.images,
         since=args.since,
         prefetch=args.prefetch,
@@ -527,6 +591,9 @@ async def _run_archive(args: argparse.Namespace, stderr: TextIO) -> int:
         demo=demo,
     )
     async with _client(args, demo=demo) as client:
+        # Only now, with a key and a good URL, is DIR created: a run that cannot start
+        # leaves nothing behind.
+        make_directory(options.directory)
         return await archive(client, options, stderr=stderr)
 
 
@@ -591,12 +658,13 @@ def _logging(stderr: TextIO, *, verbose: bool) -> Iterator[None]:
             logger.setLevel(level)
 
 
-def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return per exit code
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911, PLR0912 - a return per exit code
     """Run the ``tengrai-async`` command with *argv* (default: ``sys.argv[1:]``).
 
     Returns:
         The exit code: 0 done, 1 API failure, 2 usage error, 3 done with rejected items,
-        4 a local file failed, 130 interrupted, 141 the reader of the output went away.
+        4 a local file failed, 130 interrupted, 141 the reader of the output went away,
+        143 terminated (SIGTERM, handled as Ctrl-C).
     """
     parser = build_parser()
     try:
@@ -604,21 +672,24 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     stderr = sys.stderr
+    local = {"browse": run_browse, "search": run_search}.get(args.command)
+    if local is not None:  # these read DIR only: no API, no connection options
+        return local(args, stderr)
     if args.demo is not None and args.base_url is not None:
         stderr.write(f"{PROG}: error: --demo runs its own server: drop --base-url\n")
         return EXIT_USAGE
-    run = {
+    command = {
         "archive": _run_archive,
         "list": _run_list,
         "create": run_create,
         "get": run_get,
         "wait": run_wait,
     }.get(args.command)
-    with _logging(stderr, verbose=args.verbose):
+    with _logging(stderr, verbose=args.verbose), sigterm_as_interrupt():
         try:
-            if run is None:
+            if command is None:
                 return _run_export(args, stderr)
-            return asyncio.run(run(args, stderr))
+            return run(command(args, stderr))
         except OutputClosedError as exc:
             if exc.stdout:
                 silence_stdout()
@@ -626,6 +697,9 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
         except KeyboardInterrupt:
             stderr.write(f"{PROG}: interrupted\n")
             return EXIT_INTERRUPTED
+        except Terminated:
+            stderr.write(f"{PROG}: terminated (SIGTERM)\n")
+            return EXIT_TERMINATED
         except ArchiveWriteError as exc:
             stderr.write(f"{PROG}: error: {exc}\n")
             return EXIT_LOCAL_FILE

@@ -1,23 +1,29 @@
 """``tengrai-async archive DIR``: keep a local archive of every artwork and its images.
 
-The command checks DIR before any request, runs :func:`tengrai_async.archive.sync` with two
-progress bars (artworks, image bytes) when stderr is a terminal, and ends with a summary line.
+The command checks DIR before any request (creating it only once the client is ready), runs
+:func:`tengrai_async.archive.sync` with two bars on a terminal, or a progress line every 10 s
+elsewhere, and ends with a summary line (the counts so far when it is interrupted).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as _dt
+import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Final, TextIO
 
 import attrs
 
 from .._client import TengrAI
+from .._clock import SYSTEM_CLOCK, Clock
 from ..archive import ArchiveReport, sync
 from ._demo import DemoOptions
 from ._export import UsageError
+from ._heartbeat import heartbeat, size
 
-__all__ = ["ArchiveOptions", "archive", "check_directory"]
+__all__ = ["ArchiveOptions", "archive", "check_directory", "make_directory"]
 
 
 @attrs.frozen(kw_only=True)
@@ -44,7 +50,7 @@ class ArchiveOptions:
 
 
 def check_directory(name: str) -> Path:
-    """Make sure DIR can hold an archive before anything is requested; create it if missing.
+    """Make sure DIR can hold an archive before anything is requested; nothing is created.
 
     Raises:
         UsageError: DIR is empty, is a file, or cannot be created or written (naming the OS
@@ -55,6 +61,23 @@ def check_directory(name: str) -> Path:
     directory = Path(name)
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"{directory} exists and is not a directory")
+    # The nearest directory that exists is where DIR (or its first missing parent) will go.
+    existing = directory
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"cannot write to {directory}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write to {existing}: permission denied")
+    return directory
+
+
+def make_directory(directory: Path) -> None:
+    """Create DIR if missing and prove it writable, once the run is sure to start.
+
+    Raises:
+        UsageError: DIR cannot be created or written (naming the OS error).
+    """
     try:
         directory.mkdir(parents=True, exist_ok=True)
         probe = directory / ".tengrai-write-test"
@@ -62,7 +85,6 @@ def check_directory(name: str) -> Path:
         probe.unlink()
     except OSError as exc:
         raise UsageError(f"cannot write to {directory}: {exc.strerror or exc}") from None
-    return directory
 
 
 class _Bars:
@@ -71,6 +93,7 @@ class _Bars:
     def __init__(self, stream: TextIO, *, enabled: bool) -> None:
         self._artworks: Any = None
         self._bytes: Any = None
+        self._written = 0
         if not enabled:
             return
         try:
@@ -78,8 +101,11 @@ class _Bars:
         except ImportError:
             return
         common: dict[str, Any] = {"file": stream, "dynamic_ncols": True, "mininterval": 0.2}
-        self._artworks = tqdm(unit=" artworks", unit_scale=True, position=0, **common)
-        self._bytes = tqdm(unit="B", unit_scale=True, unit_divisor=1024, position=1, **common)
+        self._artworks = tqdm(desc="artworks", unit=" artworks", position=0, **common)
+        # In KiB, MiB, ... as the summary counts them (tqdm's own scale says kB for 1,024).
+        self._bytes = tqdm(
+            desc=f"images: {size(0)}", position=1, bar_format="{desc} written [{elapsed}]", **common
+        )
 
     def artworks(self, count: int) -> None:
         """Count stored artworks."""
@@ -89,6 +115,8 @@ class _Bars:
     def image_bytes(self, count: int) -> None:
         """Count written image bytes."""
         if self._bytes is not None and count:
+            self._written += count
+            self._bytes.set_description_str(f"images: {size(self._written)}", refresh=False)
             self._bytes.update(count)
 
     def close(self) -> None:
@@ -99,41 +127,93 @@ class _Bars:
         self._artworks = self._bytes = None
 
 
-def summary(report: ArchiveReport) -> str:
-    """The closing line of a run."""
+class _Progress:
+    """The run's progress, told to the bars and counted for the progress lines."""
+
+    def __init__(self, bars: _Bars) -> None:
+        self.artworks_stored = 0
+        self.bytes_written = 0
+        self._bars = bars
+
+    def artworks(self, count: int) -> None:
+        self.artworks_stored += count
+        self._bars.artworks(count)
+
+    def image_bytes(self, count: int) -> None:
+        self.bytes_written += count
+        self._bars.image_bytes(count)
+
+    def line(self, elapsed: float) -> str:
+        return (
+            f"tengrai-async: archiving: {self.artworks_stored:,} artworks stored, "
+            f"{size(self.bytes_written)} of images written; {elapsed:.0f} s so far"
+        )
+
+
+def summary(report: ArchiveReport, outcome: str = "archived") -> str:
+    """The closing line of a run (*outcome*: ``archived``, or ``interrupted`` so far)."""
     return (
-        f"tengrai-async: archived: {report.new} new, {report.updated} updated, "
+        f"tengrai-async: {outcome}: {report.new} new, {report.updated} updated, "
         f"{report.unchanged} unchanged, {report.invalid} invalid, {report.removed} removed; "
         f"images: {report.images_downloaded} downloaded, {report.images_gone} gone, "
-        f"{report.images_failed} failed, {_size(report.bytes_downloaded)}; "
+        f"{report.images_failed} failed, {size(report.bytes_downloaded)}; "
         f"{report.elapsed:.2f} s"
     )
 
 
-def _size(count: int) -> str:
-    value = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":  # noqa: PLR2004
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")  # pragma: no cover
+async def archive(
+    client: TengrAI, options: ArchiveOptions, *, stderr: TextIO, clock: Clock = SYSTEM_CLOCK
+) -> int:
+    """Run one archive pass; return the exit code (0 done, 3 some item invalid or image failed).
 
-
-async def archive(client: TengrAI, options: ArchiveOptions, *, stderr: TextIO) -> int:
-    """Run one archive pass; return the exit code (0 done, 3 some item invalid or image failed)."""
-    bars = _Bars(stderr, enabled=not options.quiet and stderr.isatty())
+    On a terminal, two bars show the run; elsewhere (a log, cron's mail) a progress line
+    every 10 s does. Interrupted (Ctrl-C, SIGTERM), it prints the summary so far.
+    """
+    terminal = stderr.isatty()
+    bars = _Bars(stderr, enabled=not options.quiet and terminal)
+    progress = _Progress(bars)
+    reports: list[ArchiveReport] = []
+    interrupted = False
     try:
-        report = await sync(
-            client,
-            options.directory,
-            images=options.images,
-            since=options.since,
-            prefetch=options.prefetch,
-            downloads=options.downloads,
-            progress=bars,
-        )
+        async with heartbeat(
+            stderr, progress.line, enabled=not options.quiet and not terminal, clock=clock
+        ):
+            report = await sync(
+                client,
+                options.directory,
+                images=options.images,
+                since=options.since,
+                prefetch=options.prefetch,
+                downloads=options.downloads,
+                progress=progress,
+                on_finish=reports.append,
+            )
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        interrupted = True
+        raise
     finally:
         bars.close()
+        if interrupted and reports and not options.quiet:
+            stderr.write(summary(reports[-1], "interrupted so far") + "\n")
     if not options.quiet:
         stderr.write(summary(report) + "\n")
+    _name_invalid(report, stderr)
     return 0 if report.ok else 3
+
+
+#: Invalid artworks named one by one at the end of a run; the rest are counted.
+_NAMED: Final = 20
+
+
+def _name_invalid(report: ArchiveReport, stderr: TextIO) -> None:
+    """Say which artworks were invalid (``--quiet`` too: they are why the exit code is 3)."""
+    errors = report.invalid_errors
+    for error in errors[:_NAMED]:
+        raw: object = error.raw
+        artwork_id = raw.get("id") if isinstance(raw, Mapping) else None  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        stderr.write(f"tengrai-async: invalid artwork {artwork_id}, archived as sent: {error}\n")
+    if len(errors) > _NAMED:
+        stderr.write(
+            f"tengrai-async: and {len(errors) - _NAMED} more invalid artworks (valid = 0 in "
+            "the artworks table)\n"
+        )

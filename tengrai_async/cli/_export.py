@@ -23,6 +23,7 @@ from typing import Any, BinaryIO, Final, TextIO
 import attrs
 
 from .._client import TengrAI
+from .._clock import SYSTEM_CLOCK, Clock
 from .._errors import ResponseValidationError
 from .._json import encode_json
 from .._models import Artwork
@@ -31,6 +32,7 @@ from . import _checkpoint
 from ._checkpoint import QUERY_KEYS, Checkpoint, CheckpointError, utc_text
 from ._demo import DemoOptions
 from ._formats import Format, Writer, writer_for
+from ._heartbeat import heartbeat
 from ._output import (
     STDOUT,
     LocalFileError,
@@ -483,8 +485,19 @@ def plan(options: ExportOptions) -> Iterator[ExportPlan]:
         yield ExportPlan(options=options, paths=paths, state=state, stream=stream)
 
 
-async def export(client: TengrAI, ready: ExportPlan, *, stdout: BinaryIO, stderr: TextIO) -> int:
+async def export(
+    client: TengrAI,
+    ready: ExportPlan,
+    *,
+    stdout: BinaryIO,
+    stderr: TextIO,
+    clock: Clock = SYSTEM_CLOCK,
+) -> int:
     """Run one export; return its exit code (0, or 3 when items were rejected).
+
+    A fresh file export that ends before its first page (a wrong key, a refused connection)
+    leaves no ``.part`` and no checkpoint: the same command then runs plainly. Off a terminal,
+    a progress line goes to *stderr* every 10 s.
 
     Raises:
         UsageError: The resumed files do not match the checkpoint.
@@ -540,15 +553,23 @@ async def export(client: TengrAI, ready: ExportPlan, *, stdout: BinaryIO, stderr
         seen_ids=state.recent_ids,
     )
     before = 0
+
+    def line(elapsed: float) -> str:
+        scanned = f" ({iterator.stats.items_received:,} scanned)" if options.filtering else ""
+        written = run.state.items - state.items
+        return f"tengrai-async: exporting: {written:,} artworks written{scanned}; {elapsed:.0f} s"
+
     try:
-        if not options.resume:
-            run.start()
-        async with iterator:
-            async for page in iterator.pages():
-                scanned = iterator.stats.items_received
-                progress.update(run.write_page(iterator, page.items), scanned=scanned - before)
-                before = scanned
-        run.finish()
+        async with heartbeat(
+            stderr, line, enabled=not options.quiet and not stderr.isatty(), clock=clock
+        ):
+            async with iterator:
+                async for page in iterator.pages():
+                    scanned = iterator.stats.items_received
+                    written = run.write_page(iterator, page.items)
+                    progress.update(written, scanned=scanned - before)
+                    before = scanned
+            run.finish()
         outcome = "done"
     except BaseException as exc:
         # Ctrl-C reaches here as the main task's cancellation (asyncio.run's SIGINT handler).
@@ -560,6 +581,8 @@ async def export(client: TengrAI, ready: ExportPlan, *, stdout: BinaryIO, stderr
     finally:
         progress.close()
         run.close()
+        if not run.started:
+            run.discard()
         if outcome != "closed":  # `export | head`: the reader has what it wanted; no noise
             summary = Summary(
                 outcome=outcome,
@@ -603,20 +626,38 @@ class _Run:
     _recent: collections.deque[tuple[str, ...]] = attrs.field(init=False)
     _writer: Writer = attrs.field(init=False)
 
+    started: bool = attrs.field(init=False)
+
     def __attrs_post_init__(self) -> None:
+        # A resumed output has its header already; a new one gets it with its first page.
+        self.started = self.options.resume
         self._recent = collections.deque(maxlen=_RECENT_PAGES)
         if self.state.recent_ids:
             self._recent.append(self.state.recent_ids)
         self._writer = writer_for(self.options.fmt, self.options.types)
 
     def start(self) -> None:
-        """Open a new output: its header, and the first checkpoint beside it."""
+        """Begin a new output: its header, and the first checkpoint beside it."""
         header = self._writer.header()
         self.out.write(header)
+        self.started = True
         self._save(part_bytes=len(header))
+
+    def discard(self) -> None:
+        """Remove what a new output that never got a page left: its ``.part`` and checkpoint.
+
+        Nothing was exported, so there is nothing to resume; a checkpoint that ``--force``
+        was to replace goes too, as its ``.part`` was replaced already.
+        """
+        for path in (self.paths.part, self.paths.checkpoint):
+            if path is not None:
+                with contextlib.suppress(OSError):
+                    path.unlink(missing_ok=True)
 
     def write_page(self, iterator: ArtworkIterator, items: tuple[Artwork, ...]) -> int:
         """Append one page (and its rejects), then checkpoint; return the artworks written."""
+        if not self.started:
+            self.start()
         data = self._writer.page(items)
         self.out.write(data)
         # iterator.invalid holds this run's rejects; those past the ones written are new.
@@ -643,6 +684,8 @@ class _Run:
 
     def finish(self) -> None:
         """Move the complete output into place and drop the checkpoint."""
+        if not self.started:
+            self.start()  # an empty listing: the header alone
         if self.paths.part is None:
             return
         target = self.paths.output.path

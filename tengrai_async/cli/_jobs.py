@@ -171,18 +171,22 @@ async def job_client(args: argparse.Namespace) -> AsyncIterator[TengrAI]:
     if args.retry_wait is not None:
         retry = RetryPolicy(wait_initial=args.retry_wait, wait_jitter=0.0)
     async with contextlib.AsyncExitStack() as stack:
-        base_url, key = args.base_url, None
+        base_url, key, session = args.base_url, None, None
         if args.demo is None and not os.environ.get(API_KEY_ENV):
             raise UsageError(f"no API key: set {API_KEY_ENV} (or try --demo)")
         if args.demo is not None:
             demo = DemoOptions(count=args.demo, images=True)
-            base_url, key = await stack.enter_async_context(demo_server(demo))
+            running = await stack.enter_async_context(demo_server(demo))
+            base_url, key, session = running.base_url, running.key, running.session
         client = TengrAI(
             key,
             base_url=base_url,
             timeout=args.request_timeout,
             max_retries=args.max_retries,
             retry=retry,
+            # The demo's session resolves its image host; it reaches no other, nor a proxy.
+            session=session,
+            trust_env=args.demo is None,
         )
         yield await stack.enter_async_context(client)
 

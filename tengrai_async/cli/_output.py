@@ -29,6 +29,7 @@ from typing import BinaryIO, Final, Literal
 import attrs
 import filelock
 
+from .._lockfile import holds
 from ._atomic import replace_file
 
 __all__ = [
@@ -284,7 +285,7 @@ def only_writer(path: Path) -> Iterator[None]:
         raise OutputLockedError(path, _read_pid(pid_path)) from None
     except OSError as exc:
         raise UsageError(f"cannot lock {lock_path}: {describe(exc)}") from None
-    if not _holds(lock, lock_path):
+    if not holds(lock, lock_path):
         # Locked a file its holder had just removed: the holder was still there a moment ago.
         lock.release()
         raise OutputLockedError(path, _read_pid(pid_path))
@@ -297,24 +298,11 @@ def only_writer(path: Path) -> Iterator[None]:
         yield
     finally:
         # The lock file goes while it is still held: a process that opened it a moment ago
-        # then locks a file that has no name any more, and _holds() tells it so.
+        # then locks a file that has no name any more, and holds() tells it so.
         for stale in (pid_path, lock_path):
             with contextlib.suppress(OSError):
                 stale.unlink()
         lock.release()
-
-
-def _holds(lock: filelock.BaseFileLock, lock_path: Path) -> bool:
-    """Whether the locked file is still the one named *lock_path* (not one a holder removed)."""
-    # filelock keeps the locked descriptor in its context (3.12 and later); recent versions make
-    # this check themselves, older ones do not. Without a descriptor there is nothing to compare.
-    fd = getattr(getattr(lock, "_context", None), "lock_file_fd", None)
-    if not isinstance(fd, int):
-        return True
-    try:
-        return os.path.samestat(os.fstat(fd), lock_path.stat())
-    except OSError:
-        return False
 
 
 def _read_pid(pid_path: Path) -> int | None:

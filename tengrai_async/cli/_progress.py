@@ -61,25 +61,22 @@ class Progress:
         except ImportError:
             stream.write(INSTALL_HINT + "\n")
             return
+        # Whole counts, not tqdm's scale: "0.00 artworks" would read as a fraction of one.
         self._bar = tqdm(
             total=total,
             initial=initial,
             unit=" artworks",
-            unit_scale=True,
             file=stream,
             dynamic_ncols=True,
             mininterval=_REDRAW,
-            desc="kept" if filtering else None,
+            desc="kept" if filtering else "exported",
             postfix=self._postfix(),
         )
 
     def _postfix(self) -> str | None:
         if not self._filtering:
             return None
-        # Scaled as tqdm scales the count beside it: 1.23k kept, 4.56k scanned.
-        from tqdm import tqdm  # noqa: PLC0415 - imported already when a bar is drawn
-
-        return f"{tqdm.format_sizeof(self._scanned)} scanned"
+        return f"{self._scanned:,} scanned"
 
     def update(self, n: int, *, scanned: int = 0) -> None:
         """Count *n* more exported artworks, out of *scanned* more read from the listing."""

@@ -15,8 +15,12 @@ __all__ = ["HEADER", "render"]
 
 HEADER: Final = ("ID", "TYPE", "STATUS", "CREATED (UTC)", "STYLE", "PROMPT")
 _GAP: Final = "  "
-# A prompt column narrower than this is useless: the table overflows the terminal instead.
-_MIN_PROMPT: Final = 20
+# Which columns give way when the table is wider than the terminal, first to last: the prompt
+# first, down to nothing, then the style, the type, the status and the time; never the id,
+# which names the artwork.
+_CUT_ORDER: Final = (5, 4, 1, 2, 3)
+# A column cut narrower than this says nothing any more: it is left out instead.
+_MIN_CUT: Final = 3
 _ELLIPSIS: Final = "…"
 
 
@@ -37,7 +41,8 @@ def _cells(artwork: Artwork) -> tuple[str, ...]:
         str(artwork.status) if artwork.status is not None else _text(artwork.raw.get("status")),
         _created(artwork.created_at),
         _text(parameters.get("style")),
-        _text(prompt, ""),
+        # A prompt may hold newlines or tabs: a table row must stay one line.
+        " ".join(_text(prompt, "").split()),
     )
 
 
@@ -46,19 +51,36 @@ def _text(value: object, missing: str = "-") -> str:
 
 
 def _fit(text: str, width: int) -> str:
-    # A prompt may hold newlines or tabs: a table row must stay one line.
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + _ELLIPSIS
+    return text if len(text) <= width else text[: width - 1] + _ELLIPSIS
+
+
+def _widths(rows: Sequence[Sequence[str]], width: int) -> list[int]:
+    """Each column's width, 0 for one left out, so that a row fits in *width* where it can."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
+    excess = sum(widths) + len(_GAP) * (len(widths) - 1) - width
+    for column in _CUT_ORDER:
+        if excess <= 0:
+            break
+        kept = widths[column] - excess
+        if kept < _MIN_CUT:
+            excess -= widths[column] + len(_GAP)
+            widths[column] = 0
+        else:
+            widths[column] = kept
+            excess = 0
+    return widths
 
 
 def render(artworks: Iterable[Artwork], *, width: int) -> str:
-    """The table (header included) of *artworks*, at most *width* columns where it can be."""
-    rows: list[Sequence[str]] = [_cells(artwork) for artwork in artworks]
-    widths = [max([len(HEADER[i]), *(len(row[i]) for row in rows)]) for i in range(len(HEADER) - 1)]
-    used = sum(widths) + len(_GAP) * len(widths)
-    prompt_width = max(_MIN_PROMPT, width - used)
-    lines = []
-    for row in [HEADER, *rows]:
-        cells = [cell.ljust(w) for cell, w in zip(row, widths, strict=False)]
-        lines.append(_GAP.join([*cells, _fit(row[-1], prompt_width)]).rstrip())
+    """The table (header included) of *artworks*, at most *width* columns where it can be.
+
+    Too wide, it gives way column by column: the prompt is cut first, down to nothing, then
+    the style, the type, the status and the time; the id stays whole.
+    """
+    rows: list[Sequence[str]] = [HEADER, *(_cells(artwork) for artwork in artworks)]
+    widths = _widths(rows, width)
+    lines = [
+        _GAP.join(_fit(cell, w).ljust(w) for cell, w in zip(row, widths, strict=True) if w).rstrip()
+        for row in rows
+    ]
     return "\n".join(lines) + "\n"

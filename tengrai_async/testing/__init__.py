@@ -8,6 +8,179 @@ server also takes creates (``POST /v2/artworks/<kind>``, checked by the kind's r
 and runs them as jobs on its ``clock``; ``queue_create_faults`` makes a create fail before or
 after its job exists (``CREATE_FAULTS``), to test code that must not pay for a job twice.
 ``python -m tengrai_async.testing`` runs the server in a process of its own.
+
+Your tests exercise your code, the SDK and aiohttp together, offline. Below: a test file, the
+fixtures, instant retries, the server, its faults, the data, and the server in a process of
+its own.
+
+## A test file
+
+The `tests` extra brings what it needs, pytest and pytest-asyncio
+(from a clone: `python3 -m pip install '.[cli,tests]'`). This file passes as is with
+`python -m pytest`, with no configuration (the README's "Testing your code" is a shorter one):
+
+```python
+# test_export.py
+import pytest
+
+from tengrai_async import APITimeoutError, NotFoundError, RetryPolicy, TengrAI
+from tengrai_async.testing import FakeTengrAI
+
+
+async def export_ids(client: TengrAI) -> list[str]:
+    # The code under test: the id of every artwork, newest first.
+    return [str(item.id) async for item in client.artworks.iterate()]
+
+
+@pytest.mark.asyncio
+async def test_export_reads_every_artwork(tengrai_client, tengrai_server):
+    assert await export_ids(tengrai_client) == tengrai_server.ids()
+
+
+@pytest.mark.asyncio
+async def test_one_503_then_success(tengrai_client, tengrai_server):
+    tengrai_server.queue_faults("503")  # the next request gets a 503, then service resumes
+    assert await export_ids(tengrai_client) == tengrai_server.ids()
+    assert [request.status for request in tengrai_server.requests][:2] == [503, 200]
+
+
+@pytest.mark.asyncio
+@pytest.mark.tengrai_server(count=2_000, fault_rate=0.2, faults=["503", "429", "drop"])
+async def test_survives_a_flaky_api(tengrai_client, tengrai_server):
+    assert await export_ids(tengrai_client) == tengrai_server.ids()
+    assert tengrai_server.requests[0].fault == "503"  # faults start with the first request
+
+
+@pytest.mark.asyncio
+@pytest.mark.tengrai_client(max_retries=0, timeout=0.2)
+async def test_refusals_and_timeouts(tengrai_client, tengrai_server):
+    artwork_id = tengrai_server.ids()[0]
+    tengrai_server.queue_faults("404", "timeout")
+    with pytest.raises(NotFoundError):
+        await tengrai_client.artworks.get(artwork_id)
+    with pytest.raises(APITimeoutError):  # no answer within the client's 0.2 s
+        await tengrai_client.artworks.get(artwork_id)
+
+
+@pytest.mark.asyncio
+async def test_without_the_fixtures():
+    async with FakeTengrAI(count=2_000, fault_rate=0.2) as server:
+        retry = RetryPolicy.instant()  # every retry still happens, none waits
+        async with TengrAI("test-key", base_url=server.url, retry=retry) as client:
+            assert await export_ids(client) == server.ids()
+    assert sum(request.fault is not None for request in server.requests) >= 2
+```
+
+## The fixtures
+
+The plugin is installed with the package (a `pytest11` entry point).
+
+- `tengrai_server`: a running `FakeTengrAI` with 100 artworks, a fresh one per test.
+  `@pytest.mark.tengrai_server(...)` takes any `FakeTengrAI` argument. It runs on its own
+  event loop in a thread, so synchronous tests and any event loop plugin can use it.
+- `tengrai_client`: a `TengrAI` wired to that same server (request both to script faults and
+  check `tengrai_server.requests`): its URL and key, instant retries, a timeout 1 s longer
+  than the server's `latency`, no proxy; closed after the test.
+  `@pytest.mark.tengrai_client(...)` takes any `TengrAI` argument over these. It is a
+  pytest-asyncio fixture (`pytest_asyncio.fixture`), for strict and auto mode alike. Like your
+  own async fixtures, it opens on the event loop that `asyncio_default_fixture_loop_scope`
+  names, by default each test's own loop. Anywhere else (anyio, a test on another loop, a
+  fixture of your own), `tengrai_server.client()` builds the same client on the loop that
+  calls it.
+
+`@pytest.mark.asyncio` is all that pytest-asyncio's default (strict) mode asks for, and it is
+harmless in auto mode. pytest-asyncio reminds you, in a warning, to choose the event loop
+scope of async fixtures; `asyncio_default_fixture_loop_scope = "function"` under
+`[tool.pytest.ini_options]` does.
+
+**Instant retries.** `RetryPolicy.instant()` keeps every retry but waits for none (backoff and
+`Retry-After` become 0), so a test of a flaky API runs at full speed and still exercises every
+retry; `max_retries=0` is what turns retries off. `tengrai_client` and `server.client()` use
+it. `FakeClock` is virtual time, a stand-in for `tengrai_async.SystemClock` where a clock is
+taken: its sleepers wake in deadline order, and `.sleeps` records what was slept.
+
+## The server
+
+```text
+FakeTengrAI(artworks=None, *, count=0, seed=0, kinds=None, extras=True,
+            api_key="test-key", host="127.0.0.1", port=0, latency=0.0,
+            fault_rate=0.0, faults=DEFAULT_FAULTS, retry_after=0, fault_seed=0,
+            fault_timeout=5.0, insert_every=0, insert_batch=1, redirect_to=None,
+            images=False, image_origin="same", image_size=None, gone_images=(),
+            image_latency=0.0, image_chunk_delay=0.05)
+```
+
+used as `async with` (or `FakeTengrAI.in_thread(...)` from
+synchronous code), serves `GET /v2/artworks` and `GET /v2/artworks/{id}` as the spec says:
+newest first, bearer auth (401 without it), 400 for a bad `offset` or `limit`, 404 for an
+unknown id, every error in the documented body `{"message", "statusCode", "error"}`, an
+`X-Request-Id` on every answer. `FakeTengrAI` documents each argument.
+
+- It serves `count` synthetic artworks (generated lazily, so a million is fine) or the
+  `artworks` you give it, valid or not. The synthetic ones mix all twelve kinds (`kinds=`: a
+  list of kinds, or a weight per kind; by default mostly `selena`) and carry keys the docs do
+  not describe (`extras=False` leaves them out), so your tests exercise the lossless path.
+- It records every request, with its status and fault, in `server.requests`;
+  `server.client(**options)` is a `TengrAI` wired to it, as `tengrai_client` is.
+- `server.ids()` lists what it serves; `insert(n)` and `insert_every` add artworks during a
+  listing; `start_job(kind="selena", *, outcome="succeeded", polls=2, seconds=None)` adds one
+  that moves from `starting` through `processing` to `outcome` as it is polled (for
+  `wait()`); `finish_jobs()` and `set_status(id, status)` move artworks on.
+- With `images=True` the results point at images the server serves too (`image_bytes()`
+  tells which bytes; `image_origin="other"` serves them from another port, to prove the key
+  never goes there), with their own faults (`queue_image_faults(...)`: 404, 410, 429, 500,
+  503, drop, slow, html, huge; all in `IMAGE_FAULTS`).
+
+## Faults
+
+A fault is a `Fault`, a `Literal` of these (all in `FAULTS`):
+
+- `"429"`: 429 with `Retry-After: <retry_after>`.
+- `"500"`, `"503"`: that status.
+- `"401"`: 401 with `WWW-Authenticate: Bearer`, as for a wrong key.
+- `"403"`: 403 `Forbidden resource`.
+- `"404"`: 404, as for an unknown artwork or route.
+- `"malformed"`: 200 with a body that is not JSON.
+- `"drop"`: 200, then the connection is closed halfway through the body.
+- `"timeout"`: nothing: the request is held `fault_timeout` seconds (5 by default), then its
+  connection is closed unanswered; closing the server ends it at once.
+
+The HTTP ones carry the API's error body. They apply to valid, authenticated requests (a
+listing, or an artwork that exists); a request refused anyway (wrong key, bad `offset`,
+unknown id) does not use one up. Two ways to inject them:
+
+- `server.queue_faults(*faults)`: the next requests get these faults, one each, in the order
+  they arrive; then normal service resumes. `queue_faults("503")` is one 503, then success.
+- `fault_rate=p` with `faults=[...]` (default `DEFAULT_FAULTS`: 429, 500, 503, malformed,
+  drop): a fixed schedule, not a random draw. The first request faults, then one in every
+  `1 / p` (at 0.2: the 1st, 6th, 11th...), so after n requests exactly `ceil(n * p)` have
+  faulted, and the faults take turns in the order given. `fault_seed=0` keeps that order;
+  another seed shuffles each round of them, reproducibly. Queued faults come first and do not
+  count.
+
+## Data
+
+`make_artworks(n, *, seed=0, start=0, kinds=None, extras=True)` gives deterministic, valid
+artworks of every kind that use every enum value and the edges of every range (the values
+come from the rule table, so the data moves with the spec); `make_artwork(index, ...)` gives
+one.
+
+## In a process of its own
+
+`python -m tengrai_async.testing --count N` serves until Ctrl-C or SIGTERM, and prints two
+lines: its URL, then the API key it requires. It takes `--latency S`, `--fault-rate P`,
+`--faults 503,429`, `--fault-seed`, `--fault-timeout`, `--retry-after`, `--host`, `--port P`
+(default: a free one), `--key K` (or `--api-key`; default `test-key`), `--seed`, `--kinds`,
+`--no-extras`, `--images`, `--image-origin` and `--image-size` (see `--help`):
+
+```console
+$ python -m tengrai_async.testing --count 1000 --fault-rate 0.2 --port 8765 --key sk-test
+http://127.0.0.1:8765
+sk-test
+```
+
+Then, in another shell,
+`TENGRAI_BASE_URL=http://127.0.0.1:8765 TENGRAI_API_KEY=sk-test tengrai-async list` talks to it.
 """
 
 from __future__ import annotations

@@ -105,10 +105,19 @@ def _parser() -> argparse.ArgumentParser:
         action="store_false",
         help="leave out the keys the docs do not describe",
     )
-    parser.add_argument(
+    images = parser.add_mutually_exclusive_group()
+    images.add_argument(
         "--images",
         action="store_true",
-        help="point the results at images this server serves (GET /images/{id}/{n}.{ext})",
+        default=True,
+        help="point the results at images this server serves, GET /images/{id}/{n}.{ext} "
+        "(the default: nothing run against it looks up a real host)",
+    )
+    images.add_argument(
+        "--no-images",
+        dest="images",
+        action="store_false",
+        help="keep the generated results on https://cdn.tengr.ai (another origin)",
     )
     parser.add_argument(
         "--image-origin",
@@ -159,14 +168,21 @@ async def _serve(server: FakeTengrAI, api_key: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Serve until SIGTERM or SIGINT; return the exit status (2 for bad arguments)."""
+    """Serve until SIGTERM or SIGINT; return the exit status (2: bad arguments, a busy port)."""
     parser = _parser()
     args = parser.parse_args(argv)
     try:
         server = _server(args)
     except (TypeError, ValueError) as error:
         parser.error(str(error))
-    asyncio.run(_serve(server, args.api_key))
+    try:
+        asyncio.run(_serve(server, args.api_key))
+    except OSError as error:  # the port is taken, say: one line, not a traceback
+        sys.stderr.write(
+            f"{parser.prog}: error: cannot listen on {args.host} port {args.port}: "
+            f"{error.strerror or error}\n"
+        )
+        return 2
     return 0
 
 

@@ -252,9 +252,9 @@ class FakeTengrAI:
     ``GET /images/{id}/{n}.{ext}`` (``ext`` ``png`` or ``webp``; no key needed, as on a CDN)
     answers a small valid image that depends only on ``(id, n, ext)``: :meth:`image_bytes`
     tells which, :meth:`image_url` where. It is served on :attr:`image_base`: the API's own
-    port, or with ``image_origin="other"`` a second port serving nothing else. With
-    ``images=True`` the ``results`` of synthetic artworks point there; explicit artworks keep
-    the URLs they are given. Image requests are recorded in :attr:`image_requests` (not in
+    port, or with ``image_origin="other"`` a second port serving nothing else. The
+    ``results`` of synthetic artworks point there (unless ``images=False``); explicit artworks
+    keep the URLs they are given. Image requests are recorded in :attr:`image_requests` (not in
     :attr:`requests`), and get faults of their own from :meth:`queue_image_faults`.
 
     Args:
@@ -296,9 +296,15 @@ class FakeTengrAI:
         redirect_to: When set, answer every API request (listing or by id) with a 307 to this
             base URL, with the same path and query.
         images: Point the ``results`` of synthetic artworks (listed, inserted, by id and jobs)
-            at this server's images, ``{image_base}/images/{id}/{n}.{ext}``, instead of
-            ``https://cdn.tengr.ai``; the extension (``png`` or ``webp``) is fixed per artwork.
-            The image route is served either way.
+            at this server's images, ``{image_base}/images/{id}/{n}.{ext}`` (the default), so
+            that nothing run against it looks up a real host; the extension (``png`` or
+            ``webp``) is fixed per artwork. ``False`` keeps the ``https://cdn.tengr.ai`` URLs
+            :func:`make_artwork` gives (another origin: the data exactly as generated). The
+            image route is served either way.
+        result_origin: The origin the ``results`` name instead of :attr:`image_base`, such as
+            ``http://images.example.invalid``, for a client that reaches this server by that
+            name (a resolver of its own mapping it here): the URLs then do not change with
+            the port. ``None`` (the default): :attr:`image_base`.
         image_origin: ``"same"`` serves the images on the API's port; ``"other"`` on another
             port of the same host (another origin), which serves nothing else.
         image_size: Grow every image to about this many bytes with a padding chunk that
@@ -339,7 +345,8 @@ class FakeTengrAI:
         insert_every: int = 0,
         insert_batch: int = 1,
         redirect_to: str | None = None,
-        images: bool = False,
+        images: bool = True,
+        result_origin: str | yarl.URL | None = None,
         image_origin: Literal["same", "other"] = "same",
         image_size: int | None = None,
         gone_images: Mapping[ImageKey, int] | Collection[ImageKey] = (),
@@ -380,6 +387,7 @@ class FakeTengrAI:
         self._insert_batch = insert_batch
         self._redirect_to = redirect_to
         self._images = images
+        self._result_origin = None if result_origin is None else _origin(result_origin)
         self._image = _ImageOptions(
             origin=image_origin,
             size=image_size,
@@ -737,7 +745,8 @@ class FakeTengrAI:
         if ext not in IMAGE_EXTS or n < 0 or not artwork_id or "/" in artwork_id:
             msg = f"no image route for artwork {artwork_id!r}, n={n!r}, ext={ext!r}"
             raise ValueError(msg)
-        return self.image_base.with_path(f"/images/{artwork_id}/{n}.{ext}")
+        base = self._result_origin or self.image_base
+        return base.with_path(f"/images/{artwork_id}/{n}.{ext}")
 
     def image_bytes(self, artwork_id: str, n: int = 0, ext: str | None = None) -> bytes:
         """The bytes :meth:`image_url` serves (``image_size`` applied); see :func:`image_bytes`."""
@@ -1110,6 +1119,18 @@ def _image_key(key: object) -> tuple[str, int]:
             return match["id"], int(match["n"])
     msg = f"an image is an (artwork_id, n) pair or a URL of /images/{{id}}/{{n}}.{{ext}}: {key!r}"
     raise ValueError(msg)
+
+
+def _origin(text: str | yarl.URL) -> yarl.URL:
+    """*text* as an http(s) origin (no path, query or fragment), or ``ValueError``."""
+    url = yarl.URL(text)
+    if url.scheme not in ("http", "https") or not url.host or url.path not in ("", "/"):
+        msg = f"result_origin must be an http(s) origin such as http://host:8080, got {text!r}"
+        raise ValueError(msg)
+    if url.query_string or url.fragment or url.user is not None:
+        msg = f"result_origin must be an http(s) origin such as http://host:8080, got {text!r}"
+        raise ValueError(msg)
+    return url.with_path("")
 
 
 def _gone_images(gone: Mapping[ImageKey, int] | Collection[ImageKey]) -> dict[tuple[str, int], int]:
