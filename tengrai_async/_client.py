@@ -7,6 +7,7 @@ and hands each listing an :class:`ArtworkIterator`.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import datetime as _dt
 import math
 import os
@@ -24,10 +25,11 @@ from ._converter import converter
 from ._create_api import ArtworksCreate
 from ._enums import ArtworkStatus, ArtworkType
 from ._errors import ConfigurationError, WaitTimeoutError
-from ._models import Artwork, ArtworkPage, KnownArtwork, UnknownArtwork
+from ._models import Artwork, ArtworkPage
 from ._never_twice import CreateLedger
 from ._pagination import DEFAULT_DEDUPE_WINDOW, ArtworkIterator, OnInvalid
 from ._transport import DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy, Transport
+from ._waiting import AsCompleted, SharedPolls, Waiter, job_key
 
 __all__ = ["API_KEY_ENV", "BASE_URL_ENV", "ArtworksResource", "TengrAI"]
 
@@ -42,7 +44,7 @@ class ArtworksResource(ArtworksCreate):
     check, how they retry and how they avoid making one job twice.
     """
 
-    __slots__ = ("_ledger", "_never_twice", "_transport")
+    __slots__ = ("_ledger", "_never_twice", "_polls", "_transport")
 
     def __init__(
         self,
@@ -50,9 +52,11 @@ class ArtworksResource(ArtworksCreate):
         *,
         ledger: CreateLedger | None = None,
         never_twice: bool = True,
+        polls: SharedPolls | None = None,
     ) -> None:
         self._transport = transport
         self._ledger = ledger if ledger is not None else CreateLedger(transport.clock)
+        self._polls = polls if polls is not None else SharedPolls(transport.clock)
         self._never_twice = never_twice
 
     async def list(
@@ -115,15 +119,26 @@ class ArtworksResource(ArtworksCreate):
         Final means ``succeeded``, ``failed`` or ``canceled``: a failed job is returned, not
         raised, so check ``artwork.status``. The wait between polls starts at
         *poll_interval* and grows by half each time, up to 10 s (or *poll_interval*, if
-        larger). Cancelling the call cancels the poll in flight; nothing keeps running. The
+        larger). Cancelling the call cancels its poll; nothing keeps running for it. The
         timeout and the waits are measured on the client's ``clock``.
+
+        Concurrent waits of one client (its :meth:`TengrAI.with_options` copies included)
+        share their polls: one round reads the listing from the newest page until every job
+        awaited has been seen (or the pages reach back past the oldest of them), then GETs
+        by id only those it did not see, and each wait takes its artwork from that round.
+        One wait alone is one GET a poll, as ever; each keeps its own timeout, and is polled
+        at least as often as its own schedule says. A job that is no longer listed and that
+        its GET answers 404 for raises :class:`NotFoundError` in its own wait only. A job
+        handed to :meth:`deliver` (a webhook's delivery) ends its waits at once, without
+        waiting for the next poll.
 
         Args:
             artwork_id: The artwork (say, what a ``create_*`` method returned), or its id: a
                 ``uuid.UUID`` or its 8-4-4-4-12 hex string.
             timeout: Seconds to wait in all, polls included.
             poll_interval: Seconds before the second poll.
-            on_poll: Called with the artwork each poll fetched (for progress), final included.
+            on_poll: Called with the artwork each poll fetched (for progress), final included
+                (and with a delivered one); an error it raises ends the wait.
 
         Raises:
             InvalidArgumentError: A bad argument (checked before any request).
@@ -132,34 +147,95 @@ class ArtworksResource(ArtworksCreate):
             NotFoundError: No such artwork.
             APIError, TransportError, ResponseValidationError: As for :meth:`get`.
         """
-        if isinstance(artwork_id, KnownArtwork | UnknownArtwork):
-            artwork_id = artwork_id.id  # type: ignore[assignment] # an unknown one's may be None
-        key = _sansio.check_artwork_id(artwork_id)
+        key, created_at = job_key(artwork_id)
         _check_seconds("timeout", timeout)
         _check_seconds("poll_interval", poll_interval)
         transport = self._transport
-        clock = transport.clock
-        deadline = clock.monotonic() + timeout
-        last: Artwork | None = None
-        for delay in _sansio.poll_delays(poll_interval):
-            left = deadline - clock.monotonic()
-            if left <= 0:
-                break
-            try:
-                # A poll in flight gets the time left, and no more (its own retries included).
-                artwork = await asyncio.wait_for(self.get(key), left)
-            except asyncio.TimeoutError:
-                break
-            last = artwork
-            if on_poll is not None:
-                on_poll(artwork)
-            if artwork.status in _sansio.FINAL_STATUSES:
-                return artwork
-            left = deadline - clock.monotonic()
-            if left <= 0:
-                break
-            await transport.sleep(min(delay, left))  # close() ends it at once
-        raise WaitTimeoutError(str(key), timeout, last)
+        await transport.open()
+        waiter = Waiter(
+            key, transport=transport, timeout=timeout, poll_interval=poll_interval, on_poll=on_poll
+        )
+        self._polls.add(waiter, created_at)
+        try:
+            # The rounds end the wait at its deadline on the clock; this bound (the time
+            # left, in the loop's time) ends it while a round hangs in flight.
+            left = max(0.0, waiter.deadline - transport.clock.monotonic())
+            return await transport.until_closed(asyncio.wait_for(waiter.result, left))
+        except WaitTimeoutError:
+            raise
+        except asyncio.TimeoutError:
+            raise waiter.timed_out() from None
+        finally:
+            await self._polls.leave(waiter)
+
+    def as_completed(
+        self,
+        jobs: Iterable[uuid.UUID | str | Artwork],
+        *,
+        timeout: float | None = None,
+        poll_interval: float = 1.0,
+    ) -> AsCompleted:
+        """Each job's final artwork as it ends: ``async for artwork in ...as_completed(jobs)``.
+
+        The jobs' polls are shared with every other wait of this client, as :meth:`wait`
+        says; a job given twice is yielded twice. Leaving the loop early (``break``, an
+        error, ``aclose()``, or the end of ``async with ...as_completed(jobs) as done:``)
+        ends its waits at once: nothing goes on polling for them.
+
+        Args:
+            jobs: Artworks (say, what ``create_*`` methods returned) or their ids.
+            timeout: Seconds for them all, or ``None`` for no limit.
+            poll_interval: Seconds before each job's second poll, growing as in :meth:`wait`.
+
+        Raises:
+            InvalidArgumentError: A bad job or argument (here, before any request).
+            WaitTimeoutError: Raised by the iteration when *timeout* passes; it names the
+                first job (in the order given) that had not ended.
+            NotFoundError: Raised by the iteration for a job that is gone (its other waits
+                end); as do the errors of :meth:`get`.
+        """
+        keys = [job_key(job) for job in jobs]
+        if timeout is not None:
+            _check_seconds("timeout", timeout)
+        _check_seconds("poll_interval", poll_interval)
+        return AsCompleted(
+            self._polls, self._transport, keys, timeout=timeout, poll_interval=poll_interval
+        )
+
+    async def wait_all(
+        self,
+        jobs: Iterable[uuid.UUID | str | Artwork],
+        *,
+        timeout: float | None = None,
+        poll_interval: float = 1.0,
+    ) -> builtins.list[Artwork]:
+        """Wait for every job and return their final artworks in the order given.
+
+        Polls are shared as for :meth:`as_completed`; the first error (a timeout, a job
+        gone) ends every wait and is raised.
+
+        Raises:
+            As :meth:`as_completed`.
+        """
+        keys = list(jobs)
+        results: dict[int, Artwork] = {}
+        async with self.as_completed(keys, timeout=timeout, poll_interval=poll_interval) as done:
+            for _ in keys:
+                place, artwork = await done.next_done()
+                results[place] = artwork
+        return [results[place] for place in range(len(keys))]
+
+    def deliver(self, artwork: Artwork) -> int:
+        """Hand an artwork pushed to you (a webhook delivery) to this client's waits.
+
+        A final one ends every :meth:`wait` (and ``as_completed``) on its id at once, and is
+        remembered (the last 1,024) for a wait that starts later, which then returns it
+        without a request. ``tengrai_async.web.setup_webhooks`` calls this for you.
+
+        Returns:
+            How many waits it ended.
+        """
+        return self._polls.deliver(artwork)
 
     def iterate(
         self,
@@ -362,6 +438,7 @@ class TengrAI:
             transport,
             ledger=mine._ledger,  # noqa: SLF001 - shared by the copies, as the session is
             never_twice=mine._never_twice if never_twice is None else never_twice,  # noqa: SLF001
+            polls=mine._polls,  # noqa: SLF001 - one client's waits share their polls
         )
         return self._over(transport, artworks)
 
