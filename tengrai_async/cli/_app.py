@@ -35,6 +35,16 @@ from ._archive import ArchiveOptions, archive, check_directory, make_directory
 from ._browse import add_browse, run_browse
 from ._create import add_create_parser, run_create
 from ._demo import DEFAULT_COUNT, DemoOptions, demo_server
+from ._exits import (
+    EXIT_CLOSED,
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_LOCAL_FILE,
+    EXIT_OK,
+    EXIT_REJECTS,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+)
 from ._export import (
     DEFAULT_PAGE_SIZE,
     STDOUT,
@@ -56,18 +66,6 @@ from ._table import render
 __all__ = ["build_parser", "main"]
 
 PROG: Final = "tengrai-async"
-
-EXIT_OK: Final = 0
-EXIT_FAILURE: Final = 1
-EXIT_USAGE: Final = 2
-EXIT_REJECTS: Final = 3
-EXIT_LOCAL_FILE: Final = 4
-EXIT_INTERRUPTED: Final = 130
-# 128 + SIGTERM, what a shell reports for a command SIGTERM killed: it stopped as after Ctrl-C.
-EXIT_TERMINATED: Final = 143
-# 128 + SIGPIPE, what a shell reports for `yes | head -1`: the command did not finish, but
-# nothing is wrong, and `set -o pipefail` scripts can tell it from a failure.
-EXIT_CLOSED: Final = 141
 
 _KEY_NOTE: Final = textwrap.fill(
     f"The API key is read from the {API_KEY_ENV} environment variable only: a key given on "

@@ -20,6 +20,7 @@ from .._client import TengrAI
 from .._clock import SYSTEM_CLOCK, Clock
 from ..archive import ArchiveReport, sync
 from ._demo import DemoOptions
+from ._exits import EXIT_OK, EXIT_REJECTS
 from ._export import UsageError
 from ._heartbeat import heartbeat, size
 
@@ -198,7 +199,7 @@ async def archive(
     if not options.quiet:
         stderr.write(summary(report) + "\n")
     _name_invalid(report, stderr)
-    return 0 if report.ok else 3
+    return EXIT_OK if report.ok else EXIT_REJECTS
 
 
 #: Invalid artworks named one by one at the end of a run; the rest are counted.

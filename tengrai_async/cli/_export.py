@@ -31,6 +31,7 @@ from .._pagination import ArtworkIterator
 from . import _checkpoint
 from ._checkpoint import QUERY_KEYS, Checkpoint, CheckpointError, utc_text
 from ._demo import DemoOptions
+from ._exits import EXIT_OK, EXIT_REJECTS
 from ._formats import Format, Writer, writer_for
 from ._heartbeat import heartbeat
 from ._output import (
@@ -84,9 +85,6 @@ QUERY_OPTIONS: Final = {
     "max_items": "--max-items",
     "demo": "--demo",
 }
-
-EXIT_OK: Final = 0
-EXIT_REJECTS: Final = 3
 
 
 @attrs.frozen(kw_only=True)
