@@ -17,6 +17,7 @@ import attrs
 from .. import _rules
 from .._enums import ArtworkStatus, ArtworkType
 from ._arguments import KEY_NOTE, PROG, Commands, Connect, demo_options, integer, timestamp
+from ._checkpoint import QUERY_KEYS
 from ._export import (
     DEFAULT_PAGE_SIZE,
     STDOUT,
@@ -158,17 +159,8 @@ def add_export_parser(commands: Commands, connection: argparse.ArgumentParser) -
 
 def _given(args: argparse.Namespace) -> frozenset[str]:
     """The keys of the export's query its options give: a resume takes the rest."""
-    values = {
-        "format": args.format,
-        "types": args.types,
-        "statuses": args.statuses,
-        "since": args.since,
-        "until": args.until,
-        "scan_all": args.scan_all,
-        "page_size": args.page_size,
-        "max_items": args.max_items,
-        "demo": args.demo,
-    }
+    # Each key of the query is its option's dest (tests/test_cli_query_keys.py holds them so).
+    values = {key: getattr(args, key) for key in QUERY_KEYS}
     # None, False or [] is an option left out: none can be typed (but 0 can: --max-items 0).
     return frozenset(
         key
