@@ -16,7 +16,7 @@ its own.
 ## A test file
 
 The `tests` extra brings what it needs, pytest and pytest-asyncio
-(`python -m pip install "tengrai-async[tests]"`). This file passes as is with
+(from a clone: `python3 -m pip install '.[cli,tests]'`). This file passes as is with
 `python -m pytest`, with no configuration (the README's "Testing your code" is a shorter one):
 
 ```python
