@@ -7,23 +7,35 @@ elsewhere, and ends with a summary line (the counts so far when it is interrupte
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import datetime as _dt
 import os
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, TextIO
 
 import attrs
 
+from .. import _rules
 from .._client import TengrAI
 from .._clock import SYSTEM_CLOCK, Clock
 from ..archive import ArchiveReport, sync
+from ._arguments import KEY_NOTE, Commands, Connect, demo_options, integer, timestamp
 from ._demo import DemoOptions
+from ._exits import EXIT_OK, EXIT_REJECTS
 from ._export import UsageError
 from ._heartbeat import heartbeat, size
 
-__all__ = ["ArchiveOptions", "archive", "check_directory", "make_directory"]
+__all__ = [
+    "ArchiveOptions",
+    "add_archive_parser",
+    "archive",
+    "check_directory",
+    "make_directory",
+    "run_archive",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -198,7 +210,7 @@ async def archive(
     if not options.quiet:
         stderr.write(summary(report) + "\n")
     _name_invalid(report, stderr)
-    return 0 if report.ok else 3
+    return EXIT_OK if report.ok else EXIT_REJECTS
 
 
 #: Invalid artworks named one by one at the end of a run; the rest are counted.
@@ -217,3 +229,91 @@ def _name_invalid(report: ArchiveReport, stderr: TextIO) -> None:
             f"tengrai-async: and {len(errors) - _NAMED} more invalid artworks (valid = 0 in "
             "the artworks table)\n"
         )
+
+
+# --- the command: its parser and its run -----------------------------------------------------
+
+_ARCHIVE_EXIT_NOTE: Final = """exit codes:
+  0    done (an image the host no longer has is recorded as gone, not a failure)
+  1    API or network failure after retries (what was stored is kept)
+  2    usage error: bad arguments, no API key, DIR not writable, another run holds DIR
+       (its pid is named), or DIR/archive.sqlite is not an archive this version can use
+  3    done, but some artworks were invalid (archived as sent; each is named) or some
+       images failed
+  4    DIR/archive.sqlite could not be written during the run (disk full, I/O error, another
+       program holding its lock; the file and the error are named); what was stored is kept
+  130  interrupted (Ctrl-C); the summary so far is printed, the next run carries on
+  143  terminated (SIGTERM): as 130, Ctrl-C"""
+_ARCHIVE_EPILOG: Final = f"{KEY_NOTE}\n\n{_ARCHIVE_EXIT_NOTE}"
+
+
+def add_archive_parser(commands: Commands, connection: argparse.ArgumentParser) -> None:
+    """Add ``archive`` to the command's subparsers."""
+    archiver = commands.add_parser(
+        "archive",
+        parents=[connection],
+        help="keep a local archive of every artwork and its images (run it daily)",
+        description=textwrap.fill(
+            "Bring the archive in DIR up to date: every artwork exactly as the API sent it, in "
+            "DIR/archive.sqlite, and every image of every succeeded artwork, in DIR/images. "
+            "Tengr.ai deletes artworks and images 8 days after they were made: run this at "
+            "least daily. A run stops listing at what is already archived, so it costs little "
+            "when little changed; an interrupted run is taken up by the next.",
+            width=78,
+        ),
+        epilog=_ARCHIVE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    archiver.add_argument("directory", metavar="DIR", help="the archive directory")
+    archiver.add_argument(
+        "--no-images",
+        dest="images",
+        action="store_false",
+        help="record the image URLs without downloading them (a later run fetches them)",
+    )
+    archiver.add_argument(
+        "--since",
+        type=timestamp,
+        metavar="TIME",
+        help="also stop the listing at the first artwork created before TIME (ISO 8601 with "
+        "a UTC offset)",
+    )
+    archiver.add_argument(
+        "--prefetch",
+        type=integer(_rules.IntRange(1)),
+        default=4,
+        metavar="N",
+        help="listing requests in flight at once (default: %(default)s)",
+    )
+    archiver.add_argument(
+        "--downloads",
+        type=integer(_rules.IntRange(1)),
+        default=8,
+        metavar="N",
+        help="images downloaded at once (default: %(default)s)",
+    )
+    archiver.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bars and no summary"
+    )
+
+
+async def run_archive(args: argparse.Namespace, stderr: TextIO, *, connect: Connect) -> int:
+    """Run ``archive`` with the parsed *args*; the exit code."""
+    # DIR is checked first: a directory that cannot hold an archive needs no connection.
+    demo = demo_options(args)
+    if demo is not None:
+        demo = attrs.evolve(demo, images=args.images)
+    options = ArchiveOptions(
+        directory=check_directory(args.directory),  # nothing created yet
+        images=args.images,
+        since=args.since,
+        prefetch=args.prefetch,
+        downloads=args.downloads,
+        quiet=args.quiet,
+        demo=demo,
+    )
+    async with connect(args, demo=demo) as client:
+        # Only now, with a key and a good URL, is DIR created: a run that cannot start
+        # leaves nothing behind.
+        make_directory(options.directory)
+        return await archive(client, options, stderr=stderr)

@@ -21,6 +21,7 @@ from typing import Final, TextIO
 from aiohttp import web
 
 from ..archive import ArchiveDatabaseError
+from ._exits import EXIT_OK, EXIT_USAGE
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "AddParser", "add_browse", "run_browse"]
 
@@ -96,12 +97,12 @@ def run_browse(args: argparse.Namespace, stderr: TextIO) -> int:
             f"{prog}: error: browse needs the gallery extra ({exc.name} is missing): "
             "python3 -m pip install 'tengrai-async[gallery]'\n"
         )
-        return 2
+        return EXIT_USAGE
     try:
         app = make_app(Path(args.directory))
     except ArchiveDatabaseError as exc:
         stderr.write(f"{prog}: error: {exc}\n")
-        return 2
+        return EXIT_USAGE
     if args.host != DEFAULT_HOST:
         stderr.write(
             f"{prog}: warning: listening on {args.host}: everyone who can reach it sees the "
@@ -114,7 +115,7 @@ def run_browse(args: argparse.Namespace, stderr: TextIO) -> int:
     try:
         return asyncio.run(_serve(app, args.host, args.port, stderr, open_browser=args.open))
     except KeyboardInterrupt:  # pragma: no cover - where signal handlers cannot be set
-        return 0
+        return EXIT_OK
     finally:
         logger.removeHandler(handler)
 
@@ -138,7 +139,7 @@ async def _serve(
                 f"tengrai-async: error: cannot listen on {_url(host, port)}: "
                 f"{exc.strerror or exc}\n"
             )
-            return 2
+            return EXIT_USAGE
         url = _url(host, runner.addresses[0][1])  # the port bound (--port 0: a free one)
         sys.stdout.write(url + "\n")
         sys.stdout.flush()
@@ -150,4 +151,4 @@ async def _serve(
         for number in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.remove_signal_handler(number)
-    return 0
+    return EXIT_OK

@@ -24,6 +24,7 @@ from ._formats import FORMATS
 __all__ = [
     "MAX_COUNT",
     "QUERY_KEYS",
+    "QUERY_OPTIONS",
     "VERSION",
     "Checkpoint",
     "CheckpointError",
@@ -45,18 +46,23 @@ MAX_SIZE: Final = 1 << 20
 _COUNTERS: Final = ("next_offset", "part_bytes", "items", "rejects", "rejects_bytes")
 _KEYS: Final = frozenset({"version", "query", "recent_ids", *_COUNTERS})
 _SHORT: Final = 60
-#: The keys of a checkpoint's query: everything that decides which bytes an export writes.
-QUERY_KEYS: Final = (
-    "format",
-    "types",
-    "statuses",
-    "since",
-    "until",
-    "scan_all",
-    "page_size",
-    "max_items",
-    "demo",
-)
+#: The keys of a checkpoint's query (everything that decides which bytes an export writes),
+#: each with the ``export`` option that gives it. Each key is also that option's ``dest`` in
+#: the parsed arguments. The one table of them: the parser's "given" check, the checkpoint
+#: and the resume check all read it.
+QUERY_OPTIONS: Final = {
+    "format": "--format",
+    "types": "--type",
+    "statuses": "--status",
+    "since": "--since",
+    "until": "--until",
+    "scan_all": "--scan-all",
+    "page_size": "--page-size",
+    "max_items": "--max-items",
+    "demo": "--demo",
+}
+#: The keys of a checkpoint's query, in the order it is written.
+QUERY_KEYS: Final = tuple(QUERY_OPTIONS)
 _DEMO_KEYS: Final = frozenset({"count", "seed"})
 _STATUSES: Final = frozenset(member.value for member in ArtworkStatus)
 

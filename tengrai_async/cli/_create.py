@@ -22,6 +22,7 @@ from .._converter import converter
 from .._create import CREATE_KINDS, CreateKind, build_body, parameter_fields
 from .._errors import InvalidParameterError, ResponseValidationError, TengrAIError
 from .._fields import NESTED, RULE
+from ._exits import EXIT_OK
 from ._jobs import (
     JOB_EXIT_NOTE,
     job_client,
@@ -215,7 +216,7 @@ async def run_create(args: argparse.Namespace, stderr: TextIO) -> int:
             raise
         if not args.wait and args.save is None:  # --save waits too
             print_artwork(artwork, as_json=args.json, final=False)
-            return 0
+            return EXIT_OK
         if not args.quiet:
             stderr.write(f"{_PROG}: created {artwork.id}; waiting for it\n")
         return await wait_and_save(client, artwork, args, stderr)

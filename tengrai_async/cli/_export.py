@@ -29,8 +29,9 @@ from .._json import encode_json
 from .._models import Artwork
 from .._pagination import ArtworkIterator
 from . import _checkpoint
-from ._checkpoint import QUERY_KEYS, Checkpoint, CheckpointError, utc_text
+from ._checkpoint import QUERY_KEYS, QUERY_OPTIONS, Checkpoint, CheckpointError, utc_text
 from ._demo import DemoOptions
+from ._exits import EXIT_OK, EXIT_REJECTS
 from ._formats import Format, Writer, writer_for
 from ._heartbeat import heartbeat
 from ._output import (
@@ -72,21 +73,6 @@ _RECENT_PAGES: Final = 2
 _NOFOLLOW: Final = getattr(os, "O_NOFOLLOW", 0)
 #: Artworks per request when ``--page-size`` is not given (and no checkpoint says otherwise).
 DEFAULT_PAGE_SIZE: Final = 500
-#: The command-line option of each key of a checkpoint's query, for messages.
-QUERY_OPTIONS: Final = {
-    "format": "--format",
-    "types": "--type",
-    "statuses": "--status",
-    "since": "--since",
-    "until": "--until",
-    "scan_all": "--scan-all",
-    "page_size": "--page-size",
-    "max_items": "--max-items",
-    "demo": "--demo",
-}
-
-EXIT_OK: Final = 0
-EXIT_REJECTS: Final = 3
 
 
 @attrs.frozen(kw_only=True)

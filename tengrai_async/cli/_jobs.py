@@ -27,6 +27,7 @@ from .._models import Artwork
 from .._transport import RetryPolicy
 from ..archive._images import download_image
 from ._demo import DEFAULT_COUNT, DemoOptions, demo_server
+from ._exits import EXIT_ENDED, EXIT_FAILURE, EXIT_OK, EXIT_TIMEOUT
 from ._output import LocalFileError, UsageError
 
 __all__ = [
@@ -41,13 +42,6 @@ __all__ = [
     "run_wait",
 ]
 
-#: The job ended ``failed`` or ``canceled``.
-EXIT_ENDED: Final = 3
-#: ``--timeout`` ran out before the job ended (``timeout(1)``'s code).
-EXIT_TIMEOUT: Final = 124
-_EXIT_OK: Final = 0
-_EXIT_FAILURE: Final = 1
-_EXIT_USAGE: Final = 2
 JOB_EXIT_NOTE: Final = """exit codes:
   0    succeeded (without --wait: the job was accepted)
   1    the API failed, or a result could not be saved (the error is on stderr)
@@ -254,7 +248,7 @@ async def wait_and_save(
         return EXIT_ENDED
     if args.save is not None:
         return await _save(client, done, args.save, stderr, quiet=args.quiet)
-    return _EXIT_OK
+    return EXIT_OK
 
 
 async def _save(
@@ -282,7 +276,7 @@ async def _save(
             stderr.write(f"{_PROG}: saved {directory / str(outcome.path)} ({outcome.sha256})\n")
     for outcome in failed:
         stderr.write(f"{_PROG}: a result was not saved: {outcome.reason}\n")
-    return _EXIT_FAILURE if failed else _EXIT_OK
+    return EXIT_FAILURE if failed else EXIT_OK
 
 
 def make_directory(directory: Path) -> None:
@@ -302,7 +296,7 @@ async def run_get(args: argparse.Namespace, stderr: TextIO) -> int:
     if status is ArtworkStatus.FAILED or status is ArtworkStatus.CANCELED:
         stderr.write(f"{_PROG}: the job {artwork.id} ended {status.value}\n")
         return EXIT_ENDED
-    return _EXIT_OK
+    return EXIT_OK
 
 
 async def run_wait(args: argparse.Namespace, stderr: TextIO) -> int:

@@ -20,6 +20,7 @@ from .._enums import ArtworkStatus, ArtworkType
 from ..archive import ArchiveDatabaseError
 from ..archive._reader import ArchiveReader, Filters, StoredRow, json_object, mapping, prompt_of
 from ._browse import AddParser
+from ._exits import EXIT_CLOSED, EXIT_OK, EXIT_USAGE
 from ._output import silence_stdout
 
 __all__ = ["add_search", "run_search"]
@@ -29,7 +30,6 @@ _EXIT_NOTE: Final = """exit codes:
   2    usage error: bad arguments, DIR holds no archive (the file is named), an archive
        written by a newer tengrai-async or not yet brought up to date by `archive`
   141  the reader of the output went away (search | head); nothing is printed"""
-_EXIT_CLOSED: Final = 141  # as the command's other outputs: 128 + SIGPIPE
 #: Matches read from the archive at a time.
 _BATCH: Final = 500
 #: The widest kind and status of the spec: the columns line up across batches.
@@ -123,7 +123,7 @@ def run_search(args: argparse.Namespace, stderr: TextIO) -> int:
         reader = ArchiveReader(directory)
     except ArchiveDatabaseError as exc:
         stderr.write(f"tengrai-async: error: {exc}\n")
-        return 2
+        return EXIT_USAGE
     filters = Filters(q=args.query, types=tuple(args.types), statuses=tuple(args.statuses))
     width = shutil.get_terminal_size().columns
     found = 0
@@ -143,9 +143,9 @@ def run_search(args: argparse.Namespace, stderr: TextIO) -> int:
         sys.stdout.flush()
     except BrokenPipeError:  # search | head: the reader has what it wanted
         silence_stdout()
-        return _EXIT_CLOSED
+        return EXIT_CLOSED
     finally:
         reader.close()
     if not found:
         stderr.write(f"tengrai-async: no artwork of {directory} matches\n")
-    return 0
+    return EXIT_OK
