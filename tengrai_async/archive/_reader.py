@@ -16,6 +16,7 @@ from typing import Any, Final, cast
 import attrs
 import orjson
 
+from .._rules import Timestamp
 from ._db import APPLICATION_ID, SCHEMA_VERSION, ArchiveDatabaseError, database_error
 from ._fts import MOMENT, match_expression
 
@@ -293,3 +294,17 @@ class ArchiveReader:
 
 def _clause(where: list[str]) -> str:
     return " WHERE " + " AND ".join(where) if where else ""
+
+
+def utc_text(text: str | None, fmt: str, *, missing: str = "") -> str:
+    """``createdAt`` as UTC in *fmt*, read as the models read it; the text itself if unreadable.
+
+    The archive keeps the API's text exactly, in whichever RFC 3339 spelling it came.
+    """
+    if not text:
+        return missing
+    try:
+        moment = Timestamp.parse(text)
+    except ValueError:
+        return text
+    return moment.astimezone(_dt.timezone.utc).strftime(fmt)

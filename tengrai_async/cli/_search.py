@@ -7,7 +7,6 @@ width; ``--json`` prints each artwork's JSON as the API sent it, one a line.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import shutil
 import sys
 import textwrap
@@ -18,7 +17,15 @@ import orjson
 
 from .._enums import ArtworkStatus, ArtworkType
 from ..archive import ArchiveDatabaseError
-from ..archive._reader import ArchiveReader, Filters, StoredRow, json_object, mapping, prompt_of
+from ..archive._reader import (
+    ArchiveReader,
+    Filters,
+    StoredRow,
+    json_object,
+    mapping,
+    prompt_of,
+    utc_text,
+)
 from ._browse import AddParser
 from ._exits import EXIT_CLOSED, EXIT_OK, EXIT_USAGE
 from ._output import silence_stdout
@@ -87,16 +94,7 @@ def _json_line(row: StoredRow) -> str:
 
 
 def _created(text: str | None) -> str:
-    if not text:
-        return "-"
-    iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
-    try:
-        moment = _dt.datetime.fromisoformat(iso)
-    except ValueError:
-        return text
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(_dt.timezone.utc)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return utc_text(text, "%Y-%m-%d %H:%M:%S", missing="-")
 
 
 def _line(row: StoredRow, width: int) -> str:

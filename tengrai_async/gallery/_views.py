@@ -5,14 +5,13 @@ Plain values only (text, links): the templates escape them all, and make no deci
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import urllib.parse
 from typing import Any, Final
 
 import attrs
 
-from ..archive._reader import StoredRow, json_object, mapping, prompt_of
+from ..archive._reader import StoredRow, json_object, mapping, prompt_of, utc_text
 from ._thumbnails import THUMBNAIL_SUFFIX
 
 __all__ = ["Card", "Detail", "DetailImage", "card", "detail", "image_paths"]
@@ -32,16 +31,7 @@ def _parameters(item: dict[str, Any]) -> dict[str, Any]:
 
 def _date(text: str | None) -> str:
     """``createdAt`` as a UTC minute, or the text as it is when it cannot be read."""
-    if not text:
-        return ""
-    iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
-    try:
-        moment = _dt.datetime.fromisoformat(iso)
-    except ValueError:
-        return text
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(_dt.timezone.utc)
-    return moment.strftime("%Y-%m-%d %H:%M")
+    return utc_text(text, "%Y-%m-%d %H:%M")
 
 
 def _name(path: str | None) -> str | None:
