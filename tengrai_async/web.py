@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import http
 import logging
+import weakref
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Final
 
@@ -74,15 +75,40 @@ from ._errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    ClientStateError,
     ResponseTooLargeError,
     ResponseValidationError,
     TengrAIError,
 )
+from ._models import Artwork
+from ._web_bodies import error_response as _error
+from ._webhooks import (
+    MAX_WEBHOOK_BODY,
+    REMEMBERED_DELIVERIES,
+    OnArtwork,
+    webhook_handler,
+    webhook_url,
+)
 
-__all__ = ["MAX_OFFSET", "TENGRAI_CLIENT", "list_artworks", "setup", "tengrai_client_ctx"]
+__all__ = [
+    "ACCESS_LOG_FORMAT",
+    "MAX_OFFSET",
+    "MAX_WEBHOOK_BODY",
+    "REMEMBERED_DELIVERIES",
+    "TENGRAI_CLIENT",
+    "list_artworks",
+    "setup",
+    "setup_webhooks",
+    "tengrai_client_ctx",
+    "webhook_handler",
+    "webhook_url",
+]
 
 logger = logging.getLogger(__name__)
 
+#: An access log format for ``web.run_app(app, access_log_format=...)`` (or ``AppRunner``)
+#: without ``%r``, the request line: that holds the URL with its query, the webhook's token.
+ACCESS_LOG_FORMAT: Final = '%a %t %s %b %Tf "%{User-Agent}i"'
 #: Where the shared client lives: ``request.app[TENGRAI_CLIENT]``.
 TENGRAI_CLIENT: Final = web.AppKey("tengrai_client", TengrAI)
 #: The largest ``offset`` the handler passes on (``2**63 - 1``). A larger one cannot be a 64-bit
@@ -109,17 +135,13 @@ def tengrai_client_ctx(**client_kwargs: Any) -> Callable[[web.Application], Asyn
             app[TENGRAI_CLIENT] = client
             yield
 
+    _CLIENT_CTXS.add(client_ctx)
     return client_ctx
 
 
-def _json(data: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
-
-
-def _error(status: int, message: str, **extra: Any) -> web.Response:
-    # The API's error shape (NestJS's), so one parser reads the proxy's errors and the API's.
-    body = {"message": message, "statusCode": status, "error": http.HTTPStatus(status).phrase}
-    return _json({**body, **extra}, status=status)
+# The cleanup_ctx entries tengrai_client_ctx() made, so setup_webhooks() can tell an app that
+# will have a client from one that never will, before it starts.
+_CLIENT_CTXS: Final[weakref.WeakSet[Callable[..., Any]]] = weakref.WeakSet()
 
 
 def _read_int(values: list[str], rule: _rules.IntRange) -> int | None:
@@ -230,3 +252,37 @@ def setup(app: web.Application, *, path: str = "/artworks", **client_kwargs: Any
     """Give *app* a shared client (see :func:`tengrai_client_ctx`) and route ``GET path``."""
     app.cleanup_ctx.append(tengrai_client_ctx(**client_kwargs))
     app.router.add_get(path, list_artworks)
+
+
+def setup_webhooks(
+    app: web.Application,
+    path: str = "/tengrai/webhook",
+    *,
+    token: str,
+    on_artwork: OnArtwork | None = None,
+) -> None:
+    """Route the webhook receiver at *path* on an app that :func:`setup` gave a client.
+
+    Each artwork delivered goes to that client's waits (``client.artworks.deliver``), so a
+    ``wait()`` whose job is delivered returns at once; then to *on_artwork*, if given. The
+    route answers every method (405 for all but POST). Give the sender
+    ``webhook_url("https://<your host>" + path, token)``.
+
+    Raises:
+        InvalidArgumentError: An empty *token*.
+        ClientStateError: *app* has no client: call ``setup(app)`` (or add
+            ``tengrai_client_ctx()`` to its ``cleanup_ctx``) first.
+    """
+    if not any(ctx in _CLIENT_CTXS for ctx in app.cleanup_ctx):
+        msg = (
+            "setup_webhooks() needs an app with a client: call tengrai_async.web.setup(app) "
+            "(or add tengrai_client_ctx() to app.cleanup_ctx) first"
+        )
+        raise ClientStateError(msg)
+
+    async def deliver(artwork: Artwork) -> None:
+        app[TENGRAI_CLIENT].artworks.deliver(artwork)
+        if on_artwork is not None:
+            await on_artwork(artwork)
+
+    app.router.add_route("*", path, webhook_handler(deliver, token=token))
