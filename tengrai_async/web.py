@@ -55,6 +55,48 @@ Errors have the API's own shape, with a field or two of the proxy's:
 message is written from the kind of failure, never copied from upstream, so nothing the
 upstream says (an echoed API key included) reaches the caller. `tests/test_web.py` runs this
 against the fake server with pytest-aiohttp.
+
+## The webhook receiver
+
+Tengr.ai POSTs a job's final artwork to the `webhook` URL given at creation. Its signature
+scheme is not public, so the receiver authenticates the sender by a token in the URL:
+`webhook_url("https://my.app/tengrai/webhook", token)` is that URL with `?token=...` added
+(its own query kept; an empty token raises `InvalidArgumentError`). Then either
+`setup_webhooks(app, "/tengrai/webhook", token=token)` on an app that `setup()` gave a client
+(it raises `ClientStateError` otherwise): every artwork delivered goes to
+`client.artworks.deliver()`, so a `wait()` or `as_completed()` on that job returns at once,
+without its next poll, then to the optional `on_artwork` callback; or route
+`webhook_handler(on_artwork, token=token)` yourself, for every method
+(`app.router.add_route("*", path, handler)`). Its answers, checked in this order, all JSON
+with the error shape above:
+
+- **401** `Unauthorized`: the `token` query parameter is missing, given twice or wrong
+  (compared with `hmac.compare_digest`); `on_artwork` is not called.
+- **405** `Method Not Allowed`, with `Allow: POST`: any method but POST.
+- **413**: a body over 1 MiB (`MAX_WEBHOOK_BODY`), by its `Content-Length` or, for a chunked
+  body, once the 1 MiB + 1st byte is read; nothing more is read.
+- **400**: not JSON, or not an artwork (not an object, or breaking a rule of the listing's
+  artworks; the message names the JSON path, never the body's text).
+- **200** `{"received": "<id>"}` after `await on_artwork(artwork)`: the artwork is structured
+  exactly as the listing's (`converter.structure_artwork`), unknown kinds included.
+- **200** without a call for a repeat: the handler remembers the last 4,096
+  (`REMEMBERED_DELIVERIES`) deliveries as (id, SHA-256 of the body) pairs, oldest forgotten
+  first; the same id with other JSON is a new delivery. A delivery is remembered only once
+  `on_artwork` returned, so two copies arriving together may both call it.
+- **500**: `on_artwork` raised. Logged at ERROR on the `tengrai_async.web` logger with the
+  artwork's id and the traceback, never the body or the URL; not remembered, so the
+  sender's retry calls `on_artwork` again.
+
+**The token and the access log.** The handler never logs the token, but aiohttp's access log
+prints the request line (`%r`), the query and so the token included. Run the app with a
+format without `%r`, e.g. `web.run_app(app, access_log_format=ACCESS_LOG_FORMAT)` (or
+`AppRunner(app, access_log_format=ACCESS_LOG_FORMAT)`), or with `access_log=None`.
+
+**Rotating the token.** Jobs created with the old URL still deliver to it, so serve both
+tokens during the change-over: route the new one at a second path
+(`setup_webhooks(app, "/tengrai/webhook2", token=new)`, or a second `webhook_handler`),
+create new jobs with `webhook_url(..., new)`, and drop the old route once the jobs created
+before the change have ended (at most their longest run; the API keeps jobs 8 days).
 """
 
 from __future__ import annotations
