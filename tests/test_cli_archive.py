@@ -73,7 +73,11 @@ def test_a_second_demo_archive_finds_every_artwork_unchanged_whatever_port_the_f
     assert main(["archive", str(tmp_path / "a"), "--demo", "300"]) == 0
     assert "archived: 0 new, 0 updated, 300 unchanged" in capsys.readouterr().err
     # The image URLs name the demo's image host, never its port (nor a real host).
-    urls = sqlite3.connect(tmp_path / "a" / "archive.sqlite").execute("SELECT url FROM images")
+    db = sqlite3.connect(tmp_path / "a" / "archive.sqlite")
+    try:
+        urls = db.execute("SELECT url FROM images").fetchall()
+    finally:
+        db.close()  # 3.13 warns of a connection left to the garbage collector
     assert {url.split("/images/")[0] for (url,) in urls} == {DEMO_IMAGE_ORIGIN}
 
 

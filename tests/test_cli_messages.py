@@ -4,6 +4,7 @@ invalid artworks named, bars labelled, and the documentation of what it reports.
 
 from __future__ import annotations
 
+import inspect
 import io
 import re
 import sys
@@ -167,7 +168,8 @@ def test_the_filtered_export_bar_counts_whole_artworks_from_the_start(
 
 def test_every_field_of_the_archive_report_is_documented() -> None:
     doc = ArchiveReport.__doc__ or ""
-    documented = set(re.findall(r"^        (\w+): ", doc, re.MULTILINE))
+    # 3.13 strips the indentation of docstrings: read them as inspect.cleandoc() has them.
+    documented = set(re.findall(r"^    (\w+): ", inspect.cleandoc(doc), re.MULTILINE))
     assert {field.name for field in attrs.fields(ArchiveReport)} <= documented
     # The reference is the archive module's docstring (the README is a guide).
     reference = tengrai_async.archive.__doc__ or ""
