@@ -11,7 +11,7 @@ import hmac
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import orjson
 import yarl
@@ -113,17 +113,23 @@ class _Deliveries:
             self._seen.popitem(last=False)
 
 
-def webhook_handler(on_artwork: OnArtwork, *, token: str) -> Handler:
+def webhook_handler(
+    on_artwork: OnArtwork, *, token: str, remember: int = REMEMBERED_DELIVERIES
+) -> Handler:
     """An aiohttp handler that awaits ``on_artwork(artwork)`` for each artwork delivered.
 
     Route it for every method (``app.router.add_route("*", path, handler)``) so it answers
-    405 itself. See :mod:`tengrai_async.web` for every answer.
+    405 itself. It remembers the last *remember* deliveries to answer repeats without a call.
+    See :mod:`tengrai_async.web` for every answer.
 
     Raises:
-        InvalidArgumentError: An empty *token*.
+        InvalidArgumentError: An empty *token*, or *remember* not an integer >= 1.
     """
     expected = _check_token(token)
-    deliveries = _Deliveries()
+    bound = cast("object", remember)  # checked at run time: callers are not all type-checked
+    if isinstance(bound, bool) or not isinstance(bound, int) or bound < 1:
+        raise InvalidArgumentError("remember", remember, "an integer >= 1")
+    deliveries = _Deliveries(remember)
 
     async def handle(request: web.Request) -> web.StreamResponse:
         given = request.query.getall(TOKEN_PARAMETER, [])

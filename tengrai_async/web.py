@@ -80,8 +80,9 @@ with the error shape above:
 - **200** `{"received": "<id>"}` after `await on_artwork(artwork)`: the artwork is structured
   exactly as the listing's (`converter.structure_artwork`), unknown kinds included.
 - **200** without a call for a repeat: the handler remembers the last 4,096
-  (`REMEMBERED_DELIVERIES`) deliveries as (id, SHA-256 of the body) pairs, oldest forgotten
-  first; the same id with other JSON is a new delivery. A delivery is remembered only once
+  (`REMEMBERED_DELIVERIES`; `webhook_handler(..., remember=n)` sets another bound)
+  deliveries as (id, SHA-256 of the body) pairs, the least recently seen forgotten first;
+  the same id with other JSON is a new delivery. A delivery is remembered only once
   `on_artwork` returned, so two copies arriving together may both call it.
 - **500**: `on_artwork` raised. Logged at ERROR on the `tengrai_async.web` logger with the
   artwork's id and the traceback, never the body or the URL; not remembered, so the

@@ -316,3 +316,22 @@ async def test_a_delivery_through_setup_webhooks_wakes_a_wait_before_its_next_po
     assert len(polls) == 2  # the wait's one poll and the reader's get
     assert [a.id for a in extra] == [final.id]
     assert clock.elapsed == 0
+
+
+async def test_the_memory_is_bounded_and_forgets_the_least_recently_seen_first(
+    aiohttp_client: ClientFactory, recorder: Recorder
+) -> None:
+    app = web.Application()
+    app.router.add_route("*", PATH, webhook_handler(recorder, token=TOKEN, remember=2))
+    hook = await aiohttp_client(app)
+    one, two, three = make_artworks(3)
+    for data in (one, two, one, three, one, two):  # one seen again, so two is forgotten
+        assert (await post(hook, data))[0] == 200
+    called = [a.raw["id"] for a in recorder.artworks]
+    assert called == [one["id"], two["id"], three["id"], two["id"]]
+
+
+@pytest.mark.parametrize("remember", [0, -1, True, 2.0])
+def test_a_bad_bound_is_refused(remember: Any) -> None:
+    with pytest.raises(InvalidArgumentError, match="remember"):
+        webhook_handler(Recorder(), token=TOKEN, remember=remember)
