@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -23,6 +24,8 @@ import pytest
 from tengrai_async.testing import FakeTengrAI
 
 KEY = "test-key"
+ARCHIVE = [sys.executable, "-m", "tengrai_async", "archive"]
+"""``tengrai-async archive`` as a subprocess runs it."""
 
 
 @contextlib.contextmanager
@@ -42,6 +45,33 @@ def command(*args: str) -> list[str]:
 def environment() -> dict[str, str]:
     """This process's environment without any TENGRAI_ variable."""
     return {k: v for k, v in os.environ.items() if not k.startswith("TENGRAI_")}
+
+
+def archive_query(directory: Path, sql: str) -> Any:
+    """The first row of *sql* on the archive in *directory* (the connection closed after)."""
+    db = sqlite3.connect(directory / "archive.sqlite")
+    try:
+        return db.execute(sql).fetchone()
+    finally:
+        db.close()
+
+
+def archive_count(directory: Path, sql: str) -> Any:
+    """The one value *sql* (a ``SELECT count(*) ...``) gives on the archive in *directory*."""
+    return archive_query(directory, sql)[0]
+
+
+def archive_demo_again(directory: Path) -> None:
+    """A plain demo run of 2,000 into *directory* succeeds and leaves all 2,000 archived."""
+    again = subprocess.run(  # noqa: S603 - our own command
+        [*ARCHIVE, str(directory), "--demo", "2000", "--no-images", "-q"],
+        env=environment(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert again.returncode == 0, again.stderr
+    assert archive_count(directory, "SELECT count(*) FROM artworks") == 2000
 
 
 def names(directory: Path) -> list[str]:

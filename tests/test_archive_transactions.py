@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from _cli_helpers import archive_count, archive_demo_again
 
 from tengrai_async.archive._db import _Transaction
 
-ARCHIVE = [sys.executable, "-m", "tengrai_async", "archive"]
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("TENGRAI_")}
 
 # The run's page cache cut to 64 KiB, so that a page of artworks spills to the file inside its
@@ -37,14 +37,6 @@ sys.exit(code)
 """
 
 
-def _count(directory: Path, sql: str) -> int:
-    db = sqlite3.connect(directory / "archive.sqlite")
-    try:
-        return int(db.execute(sql).fetchone()[0])
-    finally:
-        db.close()
-
-
 @pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="POSIX file size limits")
 def test_a_disk_full_inside_a_transaction_exits_4_and_the_next_run_carries_on(
     tmp_path: Path,
@@ -60,18 +52,10 @@ def test_a_disk_full_inside_a_transaction_exits_4_and_the_next_run_carries_on(
     assert f"cannot write {tmp_path / 'archive.sqlite'}" in full.stderr
     assert "no transaction is active" not in full.stderr
     assert "Traceback" not in full.stderr
-    stored = _count(tmp_path, "SELECT count(*) FROM artworks")
+    stored = archive_count(tmp_path, "SELECT count(*) FROM artworks")
     assert stored % 500 == 0  # whole pages only
     assert stored < 2000
-    again = subprocess.run(  # noqa: S603
-        [*ARCHIVE, str(tmp_path), "--demo", "2000", "--no-images", "-q"],
-        env=ENV,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert again.returncode == 0, again.stderr
-    assert _count(tmp_path, "SELECT count(*) FROM artworks") == 2000
+    archive_demo_again(tmp_path)
 
 
 def _deferred(tmp_path: Path) -> sqlite3.Connection:

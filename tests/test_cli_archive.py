@@ -11,10 +11,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
-from _cli_helpers import immutable, serve
+from _cli_helpers import archive_count, archive_demo_again, immutable, serve
 
 from tengrai_async.cli import main
 from tengrai_async.cli._demo import DEMO_IMAGE_ORIGIN, DEMO_PORT
@@ -24,17 +23,9 @@ ENV = {k: v for k, v in os.environ.items() if not k.startswith("TENGRAI_")}
 COMMAND = [sys.executable, "-m", "tengrai_async", "archive"]
 
 
-def count(directory: Path, sql: str) -> Any:
-    db = sqlite3.connect(directory / "archive.sqlite")
-    try:
-        return db.execute(sql).fetchone()[0]
-    finally:
-        db.close()
-
-
 def assert_whole(directory: Path) -> None:
     """Every artwork once, every image done is whole, nothing half-written left."""
-    assert count(directory, "SELECT count(*) - count(DISTINCT id) FROM artworks") == 0
+    assert archive_count(directory, "SELECT count(*) - count(DISTINCT id) FROM artworks") == 0
     db = sqlite3.connect(directory / "archive.sqlite")
     try:
         done = db.execute("SELECT path, bytes, sha256 FROM images WHERE state = 'done'").fetchall()
@@ -53,7 +44,7 @@ def test_demo_archives_artworks_and_images_with_no_key(
     assert main(["archive", str(tmp_path / "a"), "--demo", "300"]) == 0
     err = capsys.readouterr().err
     assert "archived: 300 new, 0 updated" in err
-    images = count(tmp_path / "a", "SELECT count(*) FROM images WHERE state = 'done'")
+    images = archive_count(tmp_path / "a", "SELECT count(*) FROM images WHERE state = 'done'")
     assert images > 0
     assert f"images: {images} downloaded, 0 gone, 0 failed" in err
     assert_whole(tmp_path / "a")
@@ -103,7 +94,7 @@ def test_no_images_downloads_nothing(
     with serve(monkeypatch, count=50, images=True) as server:
         assert main(["archive", str(tmp_path), "--no-images", "-q"]) == 0
         assert server.image_requests == []
-    assert count(tmp_path, "SELECT count(*) FROM images WHERE state IS NULL") > 0
+    assert archive_count(tmp_path, "SELECT count(*) FROM images WHERE state IS NULL") > 0
 
 
 def test_failed_images_exit_3(
@@ -122,7 +113,7 @@ def test_gone_images_alone_exit_0(
         server.queue_image_faults(*["410"] * 100)
         assert main(["archive", str(tmp_path)]) == 0
     assert "0 downloaded, " in capsys.readouterr().err
-    assert count(tmp_path, "SELECT count(*) FROM images WHERE state = 'gone'") > 0
+    assert archive_count(tmp_path, "SELECT count(*) FROM images WHERE state = 'gone'") > 0
 
 
 def test_an_api_failure_exits_1_and_keeps_what_was_stored(
@@ -220,20 +211,12 @@ def test_a_full_disk_exits_4_naming_the_file_and_the_next_run_carries_on(
     assert f"cannot write {tmp_path / 'archive.sqlite'}" in full.stderr
     assert "Traceback" not in full.stderr
     if limit > 2_000:  # the pages stored before the disk filled up are kept, whole
-        stored = count(tmp_path, "SELECT count(*) FROM artworks")
+        stored = archive_count(tmp_path, "SELECT count(*) FROM artworks")
         assert 0 < stored < 2000
         assert stored % 500 == 0
     else:  # it failed while the database was made: not one table
-        assert count(tmp_path, "SELECT count(*) FROM sqlite_master") == 0
-    again = subprocess.run(  # noqa: S603
-        [*COMMAND, str(tmp_path), "--demo", "2000", "--no-images", "-q"],
-        env=ENV,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert again.returncode == 0, again.stderr
-    assert count(tmp_path, "SELECT count(*) FROM artworks") == 2000
+        assert archive_count(tmp_path, "SELECT count(*) FROM sqlite_master") == 0
+    archive_demo_again(tmp_path)
 
 
 def test_a_bad_since_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -252,7 +235,7 @@ def wait_for_rows(directory: Path, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and process.poll() is None:
         try:
-            if count(directory, "SELECT count(*) FROM artworks"):
+            if archive_count(directory, "SELECT count(*) FROM artworks"):
                 return
         except sqlite3.Error:
             pass
@@ -287,7 +270,7 @@ def test_ctrl_c_stops_within_a_second_and_the_next_run_carries_on(tmp_path: Path
     err = process.stderr.read().decode()
     process.stderr.close()
     assert "interrupted" in err
-    stored = count(tmp_path, "SELECT count(*) FROM artworks")
+    stored = archive_count(tmp_path, "SELECT count(*) FROM artworks")
     assert f"tengrai-async: interrupted so far: {stored} new, " in err  # the summary so far
     assert 0 < stored < 4000
     assert_whole(tmp_path)
@@ -295,7 +278,7 @@ def test_ctrl_c_stops_within_a_second_and_the_next_run_carries_on(tmp_path: Path
         [*COMMAND, str(tmp_path), "--demo", "4000"], env=ENV, capture_output=True, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert count(tmp_path, "SELECT count(*) FROM artworks") == 4000
+    assert archive_count(tmp_path, "SELECT count(*) FROM artworks") == 4000
     assert_whole(tmp_path)
 
 
@@ -310,7 +293,7 @@ def test_kill_9_loses_at_most_the_page_in_flight(tmp_path: Path) -> None:
         [*COMMAND, str(tmp_path), "--demo", "4000"], env=ENV, capture_output=True, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert count(tmp_path, "SELECT count(*) FROM artworks") == 4000
+    assert archive_count(tmp_path, "SELECT count(*) FROM artworks") == 4000
     assert_whole(tmp_path)
 
 

@@ -20,20 +20,12 @@ from typing import Any
 
 import orjson
 import pytest
-from _cli_helpers import environment
+from _cli_helpers import archive_query, environment
 
 from tengrai_async.cli._signals import Terminated, run, sigterm_as_interrupt
 
 ARCHIVE = [sys.executable, "-m", "tengrai_async", "archive"]
 EXPORT = [sys.executable, "-m", "tengrai_async", "export"]
-
-
-def _query(directory: Path, sql: str) -> Any:
-    db = sqlite3.connect(directory / "archive.sqlite")
-    try:
-        return db.execute(sql).fetchone()
-    finally:
-        db.close()
 
 
 def _wait_for(condition: Any, process: subprocess.Popen[bytes]) -> None:
@@ -67,7 +59,7 @@ def test_sigterm_stops_an_archive_as_ctrl_c_does_recording_the_run(tmp_path: Pat
     )
     # Mid-download: images are being written (each through a .part) when the signal comes.
     _wait_for(
-        lambda: _query(tmp_path, "SELECT count(*) FROM images WHERE state = 'done'")[0] > 0,
+        lambda: archive_query(tmp_path, "SELECT count(*) FROM images WHERE state = 'done'")[0] > 0,
         process,
     )
     code, took, err = _terminate(process)
@@ -75,13 +67,13 @@ def test_sigterm_stops_an_archive_as_ctrl_c_does_recording_the_run(tmp_path: Pat
     assert took < 1.5
     assert "Traceback" not in err
     assert "tengrai-async: interrupted so far: 3000 new, 0 updated" in err
-    finished, outcome, new, images_done = _query(
+    finished, outcome, new, images_done = archive_query(
         tmp_path, "SELECT finished_at, outcome, new, images_done FROM runs ORDER BY id DESC"
     )
     assert finished is not None
     assert outcome == "interrupted"
     assert new == 3000
-    done = _query(tmp_path, "SELECT count(*) FROM images WHERE state = 'done'")[0]
+    done = archive_query(tmp_path, "SELECT count(*) FROM images WHERE state = 'done'")[0]
     assert images_done == done > 0
     assert not (tmp_path / "archive.pid").exists()
     assert not (tmp_path / "archive.lock").exists()
@@ -91,7 +83,7 @@ def test_sigterm_stops_an_archive_as_ctrl_c_does_recording_the_run(tmp_path: Pat
     )
     assert again.returncode == 0, again.stderr
     assert b"0 new, 0 updated, 3000 unchanged" in again.stderr
-    assert _query(tmp_path, "SELECT count(*) FROM images WHERE state != 'done'")[0] == 0
+    assert archive_query(tmp_path, "SELECT count(*) FROM images WHERE state != 'done'")[0] == 0
 
 
 def test_sigterm_stops_an_export_as_ctrl_c_does_and_it_resumes(tmp_path: Path) -> None:
