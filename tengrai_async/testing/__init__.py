@@ -188,17 +188,13 @@ from __future__ import annotations
 from ._clock import FakeClock
 from ._create import CREATE_FAULTS, CreateFault, CreateOptions
 from ._data import DEFAULT_KINDS, EPOCH, KindMix, index_of, make_artwork, make_artworks
+from ._faults import DEFAULT_FAULTS, FAULTS, Fault, FaultOptions
+from ._http import RecordedRequest
+from ._image_host import IMAGE_FAULTS, ImageKey, ImageOptions
 from ._images import IMAGE_CONTENT_TYPES, IMAGE_EXTS, image_bytes, image_ext
-from ._server import (
-    DEFAULT_FAULTS,
-    FAULTS,
-    IMAGE_FAULTS,
-    JOB_OUTCOMES,
-    FakeTengrAI,
-    Fault,
-    ImageKey,
-    RecordedRequest,
-)
+from ._jobs import JOB_OUTCOMES
+from ._listing import ListingOptions
+from ._server import FakeTengrAI
 
 __all__ = [
     "CREATE_FAULTS",
@@ -215,8 +211,11 @@ __all__ = [
     "FakeClock",
     "FakeTengrAI",
     "Fault",
+    "FaultOptions",
     "ImageKey",
+    "ImageOptions",
     "KindMix",
+    "ListingOptions",
     "RecordedRequest",
     "image_bytes",
     "image_ext",

@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Mapping
 from typing import Final
 
-__all__ = ["IMAGE_CONTENT_TYPES", "IMAGE_EXTS", "image_bytes", "image_ext"]
+__all__ = ["IMAGE_CONTENT_TYPES", "IMAGE_EXTS", "filler", "image_bytes", "image_ext"]
 
 #: The extensions (and formats) of the served images.
 IMAGE_EXTS: Final = ("png", "webp")
@@ -119,7 +119,7 @@ def _png_body(artwork_id: str, n: int) -> bytes:
 
 @functools.lru_cache(maxsize=8)
 def _png_padding(room: int) -> bytes:
-    return _png_chunk(_PNG_PADDING, _filler(max(0, room - _PNG_CHUNK_OVERHEAD)))
+    return _png_chunk(_PNG_PADDING, filler(max(0, room - _PNG_CHUNK_OVERHEAD)))
 
 
 # -- WebP ----------------------------------------------------------------------------------
@@ -186,7 +186,7 @@ def _vp8l_chunk(artwork_id: str, n: int) -> bytes:
 
 @functools.lru_cache(maxsize=8)
 def _webp_padding(room: int) -> bytes:
-    return _riff_chunk(_WEBP_PADDING, _filler(max(0, room - _RIFF_CHUNK_OVERHEAD)))
+    return _riff_chunk(_WEBP_PADDING, filler(max(0, room - _RIFF_CHUNK_OVERHEAD)))
 
 
 # -- padding -------------------------------------------------------------------------------
@@ -198,7 +198,8 @@ def _filler_block() -> bytes:
     return hashlib.shake_128(b"tengrai-async fake image padding").digest(_FILLER_BLOCK)
 
 
-def _filler(length: int) -> bytes:
+def filler(length: int) -> bytes:
+    """*length* bytes of incompressible filler, the same on every run."""
     block = _filler_block()
     if length <= len(block):
         return block[:length]
