@@ -21,7 +21,13 @@ from ._images import IMAGE_CONTENT_TYPES, IMAGE_EXTS, filler, image_bytes, image
 
 __all__ = ["IMAGE_FAULTS", "ImageHost", "ImageKey", "ImageOptions"]
 
-#: Every fault :meth:`FakeTengrAI.queue_image_faults` can give an image request.
+#: Every fault :meth:`FakeTengrAI.queue_image_faults` can give an image request. ``"404"``,
+#: ``"410"``, ``"429"`` (with ``Retry-After``), ``"500"`` and ``"503"`` answer that status with
+#: a short ``text/plain`` body; ``"html"`` a 200 whose ``Content-Type`` is ``text/html`` (a
+#: sign-in page); ``"drop"`` the image's headers and half its body, then the connection is
+#: closed; ``"slow"`` the whole image in 4 pieces, ``image_chunk_delay`` seconds apart;
+#: ``"huge"`` a ``Content-Length`` of 1 TiB, then garbage until the client hangs up (or 256 MiB
+#: were sent, when the connection is closed).
 IMAGE_FAULTS: Final = ("404", "410", "429", "500", "503", "drop", "slow", "html", "huge")
 #: An image named by ``(artwork_id, n)``, or by its URL (or just the URL's path).
 ImageKey = tuple[str, int] | str | yarl.URL

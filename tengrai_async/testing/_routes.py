@@ -8,13 +8,14 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 from aiohttp import web
 
 from .. import _rules
+from .._sansio import ARTWORKS_PATH
 from ._faults import malformed
 from ._http import Answer, RecordedRequest, api_error, hang_up, record
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ApiRoutes"]
 
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _DEFAULT_OFFSET: Final = 0
 _DEFAULT_LIMIT: Final = 10
 
@@ -74,20 +76,29 @@ class ApiRoutes:
         self._clock = clock
         self._on_request = on_request
 
-    async def handle_listing(self, request: web.Request) -> web.StreamResponse:
-        """``GET /v2/artworks``."""
+    def app(self, *, images: _Handler | None) -> web.Application:
+        """The API's application: its routes, then the image route if given, then any path."""
+        app = web.Application()
+        app.router.add_get(ARTWORKS_PATH, self._handle_listing)
+        app.router.add_get(ARTWORKS_PATH + "/{id}", self._handle_artwork)
+        app.router.add_post(ARTWORKS_PATH + "/{kind}", self._handle_create)
+        if images is not None:
+            app.router.add_get("/images/{tail:.*}", images)
+        app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
+        return app
+
+    async def _handle_listing(self, request: web.Request) -> web.StreamResponse:
         with self._lock:
             answer = self._decide_listing(request)
         return await self._send(request, answer)
 
-    async def handle_artwork(self, request: web.Request) -> web.StreamResponse:
-        """``GET /v2/artworks/{id}``."""
+    async def _handle_artwork(self, request: web.Request) -> web.StreamResponse:
         with self._lock:
             answer = self._decide_artwork(request)
         return await self._send(request, answer)
 
-    async def handle_create(self, request: web.Request) -> web.StreamResponse:
-        """``POST /v2/artworks/{kind}``: checked by the create routes, run as a job."""
+    async def _handle_create(self, request: web.Request) -> web.StreamResponse:
+        # Checked by the create routes, then run as a job.
         raw = await request.read()
         try:
             body: Any = orjson.loads(raw)
@@ -109,8 +120,8 @@ class ApiRoutes:
                 )
         return await self._send(request, answer, body=body)
 
-    async def handle_unknown(self, request: web.Request) -> web.StreamResponse:
-        """Any other path: NestJS's own words for a route it does not have."""
+    async def _handle_unknown(self, request: web.Request) -> web.StreamResponse:
+        # NestJS's own words for a route it does not have.
         answer = api_error(404, f"Cannot {request.method} {request.path}")
         return await self._send(request, answer)
 

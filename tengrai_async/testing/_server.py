@@ -18,7 +18,6 @@ from aiohttp import web
 
 from .._client import TengrAI
 from .._clock import SYSTEM_CLOCK, Clock
-from .._sansio import ARTWORKS_PATH
 from .._transport import RetryPolicy
 from ._create import CreateFault, CreateOptions, CreateRoutes
 from ._data import KindMix
@@ -89,19 +88,14 @@ class FakeTengrAI:
     keep the URLs they are given. Image requests are recorded in :attr:`image_requests` (not in
     :attr:`requests`), and get faults of their own from :meth:`queue_image_faults`.
 
-    **Options in groups.** Most options belong to one of three frozen attrs classes, whose
-    fields are also keywords of the same name here: :class:`ListingOptions` (``count``,
-    ``seed``, ``kinds``, ``extras``, ``insert_every``, ``insert_batch``), :class:`FaultOptions`
-    (``fault_rate``, ``faults``, ``retry_after``, ``fault_seed``, ``fault_timeout``) and
-    :class:`ImageOptions` (``images``, ``result_origin``, ``image_origin``, ``image_size``,
-    ``gone_images``, ``image_latency``, ``image_chunk_delay``); each class documents its
-    fields and checks them. Give a group whole (``listing_options=``, ``fault_options=``,
-    ``image_options=``) or its fields one by one, where a field not given keeps the class's
-    default, but not both for one group. These two servers are the same::
+    **Options in groups.** Most options are fields of three frozen attrs classes, each field
+    also a keyword of the same name here: :class:`ListingOptions`, :class:`FaultOptions` and
+    :class:`ImageOptions` (each documents and checks its fields). Give a group whole
+    (``listing_options=``, ``fault_options=``, ``image_options=``) or field by field, where a
+    field left out keeps its default, but not both for one group. These are the same::
 
-        flaky = FaultOptions(fault_rate=0.2, faults=("503", "429"), retry_after=1)
-        FakeTengrAI(count=500, fault_options=flaky)
-        FakeTengrAI(count=500, fault_rate=0.2, faults=("503", "429"), retry_after=1)
+        FakeTengrAI(count=500, fault_options=FaultOptions(fault_rate=0.2, faults=("503",)))
+        FakeTengrAI(count=500, fault_rate=0.2, faults=("503",))
 
     Args:
         artworks: The artworks to serve, newest first; excludes ``count``.
@@ -111,12 +105,11 @@ class FakeTengrAI:
         latency: Seconds to wait before each API answer (>= 0).
         redirect_to: When set, answer every API request (listing or by id) with a 307 to this
             base URL, with the same path and query.
-        create: How the jobs made by ``POST /v2/artworks/<kind>`` run (see
-            :class:`CreateOptions`). Those ten routes check a body against the kind's request
-            rules (400 with the API's body when one breaks; unknown keys kept) and answer 202
-            with a new ``starting`` artwork whose ``parameters`` echo the body plus the
-            documented defaults; the job is then listed first and runs like a
-            :meth:`start_job` one, its results on :attr:`image_base`.
+        create: How the jobs made by ``POST /v2/artworks/<kind>`` run (:class:`CreateOptions`).
+            The ten routes check a body by the kind's request rules (400 with the API's body
+            when one breaks; unknown keys kept), answer 202 with a new ``starting`` artwork
+            whose ``parameters`` echo the body and the documented defaults, then list it first
+            and run it like a :meth:`start_job` job, its results on :attr:`image_base`.
             :meth:`queue_create_faults` spoils the next POSTs; :attr:`create_bodies` (and
             :attr:`RecordedRequest.body`) record every body.
         clock: Where jobs read the time (a :class:`~tengrai_async.testing.FakeClock` in
@@ -182,13 +175,9 @@ class FakeTengrAI:
             raise ValueError(msg)
         fault = options_of(FaultOptions, "fault_options", keywords)
         image = options_of(ImageOptions, "image_options", keywords)
-        self._api_key = api_key
-        self._host = host
-        self._port = port
-        self._latency = latency
+        self._api_key, self._host, self._port, self._latency = api_key, host, port, latency
         self._clock = clock or SYSTEM_CLOCK
-        # insert(), start_job(), queue_faults() and the like may come from another thread
-        # than the server's loop.
+        # The public methods may be called from another thread than the server's loop.
         self._lock = threading.Lock()
         self._faults = FaultPlan(fault)
         self._images = ImageHost(
@@ -292,14 +281,8 @@ class FakeTengrAI:
             msg = "the fake server is already running"
             raise RuntimeError(msg)
         self._faults.open()
-        routes = self._routes
-        app = web.Application()
-        app.router.add_get(ARTWORKS_PATH, routes.handle_listing)
-        app.router.add_get(ARTWORKS_PATH + "/{id}", routes.handle_artwork)
-        app.router.add_post(ARTWORKS_PATH + "/{kind}", routes.handle_create)
-        if self.image_options.image_origin == "same":
-            app.router.add_get("/images/{tail:.*}", self._images.handle)
-        app.router.add_route("*", "/{tail:.*}", routes.handle_unknown)
+        same = self.image_options.image_origin == "same"
+        app = self._routes.app(images=self._images.handle if same else None)
         runner = await listen(app, self._host, self._port)
         url = base_url(self._host, runner)
         try:
@@ -508,14 +491,7 @@ class FakeTengrAI:
     def queue_image_faults(self, *faults: str) -> None:
         """Give the next image requests these faults, in order (see :data:`IMAGE_FAULTS`).
 
-        ``"404"``, ``"410"``, ``"429"`` (with ``Retry-After``), ``"500"`` and ``"503"``
-        answer that status with a short ``text/plain`` body; ``"html"`` a 200 whose
-        ``Content-Type`` is ``text/html`` (a sign-in page); ``"drop"`` the image's headers
-        and half its body, then the connection is closed; ``"slow"`` the whole image in
-        4 pieces, ``image_chunk_delay`` seconds apart; ``"huge"`` a ``Content-Length`` of
-        1 TiB, then garbage until the client hangs up (or 256 MiB were sent, when the
-        connection is closed). Requests for malformed image paths or ``gone_images`` do not
-        use up a fault.
+        Requests for malformed image paths or ``gone_images`` do not use up a fault.
         """
         with self._lock:
             self._images.queue(faults)
