@@ -102,12 +102,17 @@ taken: its sleepers wake in deadline order, and `.sleeps` records what was slept
 ## The server
 
 ```text
-FakeTengrAI(artworks=None, *, count=0, seed=0, kinds=None, extras=True,
-            api_key="test-key", host="127.0.0.1", port=0, latency=0.0,
-            fault_rate=0.0, faults=DEFAULT_FAULTS, retry_after=0, fault_seed=0,
-            fault_timeout=5.0, insert_every=0, insert_batch=1, redirect_to=None,
-            images=False, image_origin="same", image_size=None, gone_images=(),
-            image_latency=0.0, image_chunk_delay=0.05)
+FakeTengrAI(artworks=None, *, api_key="test-key", host="127.0.0.1", port=0, latency=0.0,
+            redirect_to=None, create=None, clock=None,
+            listing_options=None,  # ListingOptions(count=0, seed=0, kinds=None, extras=True,
+                                   #                insert_every=0, insert_batch=1)
+            fault_options=None,    # FaultOptions(fault_rate=0.0, faults=DEFAULT_FAULTS,
+                                   #              retry_after=0, fault_seed=0, fault_timeout=5.0)
+            image_options=None,    # ImageOptions(images=True, result_origin=None,
+                                   #              image_origin="same", image_size=None,
+                                   #              gone_images=(), image_latency=0.0,
+                                   #              image_chunk_delay=0.05)
+            **fields)              # any field of those three, as a keyword of its own
 ```
 
 used as `async with` (or `FakeTengrAI.in_thread(...)` from
@@ -115,6 +120,36 @@ synchronous code), serves `GET /v2/artworks` and `GET /v2/artworks/{id}` as the 
 newest first, bearer auth (401 without it), 400 for a bad `offset` or `limit`, 404 for an
 unknown id, every error in the documented body `{"message", "statusCode", "error"}`, an
 `X-Request-Id` on every answer. `FakeTengrAI` documents each argument.
+
+Most options are fields of three frozen attrs classes, `ListingOptions`, `FaultOptions` and
+`ImageOptions` (creates have `CreateOptions`, as `create=`), which document and check them.
+Each field is also a keyword of `FakeTengrAI` of the same name: a group is given whole or field
+by field (a field left out keeps its default), and both for one group is a `TypeError`.
+`server.listing_options`, `fault_options` and `image_options` say what a server runs with. A
+group built once can be shared, by the marker too:
+
+```python
+# test_flaky.py
+import pytest
+
+from tengrai_async.testing import FakeTengrAI, FaultOptions
+
+FLAKY = FaultOptions(fault_rate=0.2, faults=["503", "429"])
+
+
+def test_a_group_is_the_same_server_as_its_fields():
+    grouped = FakeTengrAI(count=100, fault_options=FLAKY)
+    loose = FakeTengrAI(count=100, fault_rate=0.2, faults=["503", "429"])
+    assert grouped.fault_options == loose.fault_options == FLAKY
+
+
+@pytest.mark.asyncio
+@pytest.mark.tengrai_server(count=500, fault_options=FLAKY)
+async def test_survives_the_shared_flaky_options(tengrai_client, tengrai_server):
+    ids = [str(item.id) async for item in tengrai_client.artworks.iterate()]
+    assert ids == tengrai_server.ids()
+    assert tengrai_server.requests[0].fault == "503"
+```
 
 - It serves `count` synthetic artworks (generated lazily, so a million is fine) or the
   `artworks` you give it, valid or not. The synthetic ones mix all twelve kinds (`kinds=`: a
