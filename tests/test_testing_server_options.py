@@ -89,6 +89,11 @@ def test_each_field_of_a_group_is_still_a_keyword_of_its_own() -> None:
         assert parameters[GROUP_KEYWORDS[cls]].default is None
 
 
+def test_a_field_keyword_left_out_reads_as_the_field_s_default_in_the_signature() -> None:
+    default = inspect.signature(FakeTengrAI).parameters["fault_rate"].default
+    assert repr(default) == "<the field's default>"
+
+
 @pytest.mark.parametrize(
     ("cls", "fields"),
     [
