@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any, Final, Literal, TypeAlias, TypeVar, Union
+from typing import Any, Final, TypeVar
 
 import attrs
 
-__all__ = ["NOT_GIVEN", "Field", "options_of"]
+__all__ = ["NOT_GIVEN", "options_of"]
 
 
 class _NotGiven(enum.Enum):
@@ -23,12 +23,10 @@ class _NotGiven(enum.Enum):
         return "<the field's default>"
 
 
-#: The default of every such keyword, so that a keyword given is told from one left out.
-NOT_GIVEN: Final = _NotGiven.NOT_GIVEN
-_T = TypeVar("_T")
+#: The default of every such keyword, so that a keyword given is told from one left out. Typed
+#: ``Any`` so that each keyword keeps its field's own type in the signature (``count: int``).
+NOT_GIVEN: Final[Any] = _NotGiven.NOT_GIVEN
 _O = TypeVar("_O")
-#: The type of such a keyword: the field's value, or :data:`NOT_GIVEN`.
-Field: TypeAlias = Union[_T, Literal[_NotGiven.NOT_GIVEN]]  # noqa: UP007 - an alias of a TypeVar
 
 
 def options_of(cls: type[_O], name: str, keywords: Mapping[str, Any]) -> _O:
