@@ -14,6 +14,7 @@ import contextlib
 import functools
 import logging
 import sys
+import textwrap
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any, Final, TextIO, cast
 
@@ -131,8 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``tengrai-async`` argument parser."""
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Export, archive or list your Tengr.ai artworks (GET /v2/artworks); create "
-        "them, get one, wait for one.",
+        description=textwrap.fill(
+            "Your Tengr.ai artworks from the command line: export, archive or list them "
+            "(GET /v2/artworks); create one, get one, wait for one; browse or search an archive.",
+            width=78,
+        ),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
