@@ -19,7 +19,7 @@ import math
 import os
 import re
 import textwrap
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Final, Protocol, TypeAlias
 
 from .. import _rules
@@ -147,7 +147,7 @@ def demo_options(args: argparse.Namespace) -> DemoOptions | None:
 @contextlib.asynccontextmanager
 async def api_client(
     args: argparse.Namespace, *, demo: DemoOptions | None, timeout: float
-) -> AsyncIterator[TengrAI]:
+) -> AsyncGenerator[TengrAI, None]:
     """The client of a command: of the API, or of a demo server started for *demo*.
 
     *timeout* is the one request's (``--timeout`` of the listing commands, ``--request-timeout``
