@@ -33,7 +33,7 @@ from tengrai_async._sansio import FINAL_STATUSES, poll_delays
 
 __all__ = ["run"]
 
-#: How much faster than real time both processes' clocks run (the README says why 4).
+#: How much faster than real time both processes' clocks run (the README says why 2).
 SPEED = 2.0
 #: The jobs' ends are spread evenly over a minute (of fake time), after LEAD fake seconds.
 LEAD = 2.0
