@@ -269,7 +269,7 @@ def _polls_table(scale: Scale, shared: PollRun, alone: PollRun) -> list[Target]:
 
 
 def _webhook_tables(*, quick: bool) -> None:
-    latency_n, burst_n, runs = (20, 200, 1) if quick else (200, 2_000, 3)
+    latency_n, burst_n, runs = (20, 200, 1) if quick else (200, 2_000, 6)
     measured = deliveries(latency_n=latency_n, burst_n=burst_n, runs=runs, history=HISTORY)
     ms = [latency * 1000 for latency in measured.latencies]
     print_table(
