@@ -517,11 +517,18 @@ typing, docs and benchmark tools live in the
 ## The package's modules
 
 Small private modules, one concern each, with data flowing one way: the client
-(`_client.py`) -> pagination (`_pagination.py`) -> transport (`_transport.py`, the aiohttp
-session manager) -> sans-I/O (`_sansio.py`, `_json.py`) -> converter (`_converter.py`, with the
-code generator `_codegen.py`) -> models (`_models.py`, `_parameters.py`, `_fields.py`), which
-rest on the rule table (`_rules.py`) and the enums (`_enums.py`); `_errors.py` imports nothing
-of the package. Around them: `archive/`, `cli/`, `testing/` and `web.py`.
+(`_client.py`; creating in `_create_api.py`, `_create.py` and `_never_twice.py`; waiting in
+`_waiting.py`) -> pagination (`_pagination.py`) -> transport (`_transport.py`, the seam to
+HTTP, over `_retry.py`, the one retry loop and its cooldown; `_session.py`, the shared aiohttp
+session's lifecycle; `_exchange.py`, one request and its capped answer; `_failures.py`,
+aiohttp's errors mapped to the SDK's) -> sans-I/O (`_sansio.py`, `_json.py`) -> converter
+(`_converter.py`, with the code generator `_codegen.py`) -> models (`_models.py`,
+`_parameters.py`, `_fields.py`), which rest on the rule table (`_rules.py`) and the enums
+(`_enums.py`); `_errors.py` imports nothing of the package, and time comes from `_clock.py`.
+Around them: `archive/` (the database, its reader, a run's listing, images, lock and report),
+`cli/` (one module per command, with the shared arguments and one exit-code table),
+`gallery/`, `testing/` (the fake server in parts (faults, jobs, image host, routes), synthetic
+data, a fake clock and the pytest plugin) and `web.py` (with `_webhooks.py`).
 """
 
 from __future__ import annotations

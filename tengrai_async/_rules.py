@@ -68,7 +68,8 @@ _RFC_3339: Final = re.compile(
     r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2})"
     r"(?:\.(?P<fraction>[0-9]+))?(?P<zone>[Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
-_QUERY_INTEGER: Final = re.compile(r"-?[0-9]+")
+_QUERY_INTEGER: Final = re.compile(r"(-?)([0-9]+)")
+_QUERY_NATURAL: Final = re.compile(r"()([0-9]+)")
 #: The longest query integer read: a sign and 19 digits hold every 64-bit integer.
 _QUERY_DIGITS: Final = 20
 
@@ -200,16 +201,30 @@ class IntRange(Rule):
         middle = (low + high) // 2 // step * step
         return tuple(sorted({low, middle, high}))
 
-    def from_query(self, text: str) -> int | None:
+    def from_query(
+        self, text: str, *, signed: bool = True, zero_padded: bool = False
+    ) -> int | None:
         """Read a query-string value under the rule: the integer, or ``None`` if it breaks it.
 
         Only plain ASCII decimal digits with an optional minus count: ``int()`` alone would also
         take ``" 5"``, ``"+5"``, ``"1_0"`` and non-ASCII digits. A query integer is a 64-bit
         one: longer text is refused before ``int()`` (which gives up past 4,300 digits).
+
+        ``signed=False`` refuses a minus too (``-0`` included, which is otherwise 0);
+        ``zero_padded=True`` takes any number of leading zeros (otherwise they count towards
+        the 64-bit length).
         """
-        if len(text) > _QUERY_DIGITS or _QUERY_INTEGER.fullmatch(text) is None:
+        if not zero_padded and len(text) > _QUERY_DIGITS:
             return None
-        value = int(text)
+        match = (_QUERY_INTEGER if signed else _QUERY_NATURAL).fullmatch(text)
+        if match is None:
+            return None
+        sign, digits = match.groups()
+        if zero_padded:
+            digits = digits.lstrip("0") or "0"
+            if len(sign) + len(digits) > _QUERY_DIGITS:
+                return None
+        value = int(sign + digits)
         return value if self.accepts(value) else None
 
 

@@ -11,7 +11,8 @@ import re
 from pathlib import Path
 
 from tengrai_async.cli._archive import ArchiveOptions, archive
-from tengrai_async.cli._export import ExportOptions, export, plan
+from tengrai_async.cli._export import export
+from tengrai_async.cli._export_plan import ExportOptions, plan
 from tengrai_async.cli._heartbeat import INTERVAL, heartbeat
 from tengrai_async.testing import FakeClock, FakeTengrAI
 

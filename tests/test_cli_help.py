@@ -76,3 +76,15 @@ def test_the_top_level_help_names_every_command_and_defers_to_theirs(
         assert f"\n    {command} " in text
     assert "each COMMAND --help says more" in text
     assert "rejects file" not in text
+
+
+def test_the_top_level_description_names_every_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    commands = ["export", "archive", "list", "create", "get", "wait", "browse", "search"]
+    assert main(["--help"]) == 0
+    text = capsys.readouterr().out
+    description = text.split("\n\n")[1]
+    for command in commands:
+        assert f"\n    {command} " in text  # listed under COMMAND
+        assert re.search(rf"\b{command}\b", description), command

@@ -212,7 +212,7 @@ def test_an_os_error_reads_as_the_os_says_it(
 ) -> None:
     import errno  # noqa: PLC0415
 
-    from tengrai_async.cli import _app  # noqa: PLC0415
+    from tengrai_async.cli import _arguments  # noqa: PLC0415
 
     class NoPort:  # the demo server, failing to bind its port
         def __init__(self, *_: Any) -> None:
@@ -224,7 +224,7 @@ def test_an_os_error_reads_as_the_os_says_it(
         async def __aexit__(self, *_: Any) -> None:
             pass
 
-    monkeypatch.setattr(_app, "demo_server", NoPort)
+    monkeypatch.setattr(_arguments, "demo_server", NoPort)
     assert main(["list", "--demo", "5"]) == 1
     err = capsys.readouterr().err
     assert err == "tengrai-async: failed: Address already in use (EADDRINUSE)\n"

@@ -20,8 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tengrai_async.cli import main
-from tengrai_async.cli._checkpoint import QUERY_KEYS
-from tengrai_async.cli._export import QUERY_OPTIONS, ExportOptions, UsageError, plan
+from tengrai_async.cli._arguments import UsageError
+from tengrai_async.cli._checkpoint import QUERY_KEYS, QUERY_OPTIONS
+from tengrai_async.cli._export_plan import ExportOptions, plan
 from tengrai_async.testing import FakeTengrAI, make_artworks
 
 COUNT = 1000

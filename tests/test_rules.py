@@ -226,6 +226,23 @@ def test_from_query_reads_negative_numbers_where_the_range_allows_them() -> None
     assert _rules.RESOLUTION_LOWER_LIMIT.from_query("1024") == 1024
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("-0", None), ("-1", None), ("0" * 5000 + "7", 7), ("0" * 30, 0), ("9" * 21, None)],
+)
+def test_from_query_unsigned_and_zero_padded_as_the_web_handler_reads(
+    text: str, expected: int | None
+) -> None:
+    assert _rules.IntRange(None, 500).from_query(text, signed=False, zero_padded=True) == expected
+
+
+def test_from_query_by_default_takes_minus_zero_and_counts_leading_zeros() -> None:
+    assert _rules.OFFSET.from_query("-0") == 0
+    assert _rules.OFFSET.from_query("0" * 20 + "7") is None
+    assert _rules.OFFSET.from_query("-0", zero_padded=True) == 0
+    assert _rules.OFFSET.from_query("-" + "0" * 30, zero_padded=True) == 0
+
+
 # --- Number, Choice, Boolean, Text, ArrayOf ----------------------------------------------------
 
 

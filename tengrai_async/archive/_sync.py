@@ -17,30 +17,28 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Coroutine, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Final, Protocol
-
-import attrs
-import filelock
+from typing import Any, Final
 
 from .. import _rules, _sansio
 from .._client import TengrAI
 from .._converter import wire_object
 from .._errors import ClientStateError, NotFoundError, ResponseValidationError, TengrAIError
 from .._json import encode_json
-from .._lockfile import holds
 from .._models import Artwork, ArtworkPage
 from ._db import (
     ArchiveDatabase,
-    ImageJob,
-    ImageOutcome,
     PageCounts,
     StoredArtwork,
     database_error,
     now_text,
 )
-from ._images import DEFAULT_MAX_IMAGE_BYTES, PART_SUFFIX, ImageHosts, download_image
+from ._downloads import all_together, download_pending
+from ._images import DEFAULT_MAX_IMAGE_BYTES, PART_SUFFIX
+from ._lock import ArchiveLockedError, locked
+from ._report import ArchiveProgress, ArchiveReport, NoProgress, Tally
+from ._stop import Stop
 from ._thread import DatabaseThread
 
 __all__ = [
@@ -55,95 +53,6 @@ logger = logging.getLogger("tengrai_async.archive")
 
 #: The database file inside the archive directory.
 DATABASE_NAME: Final = "archive.sqlite"
-_LOCK_NAME: Final = "archive.lock"
-_PID_NAME: Final = "archive.pid"
-
-
-class ArchiveLockedError(TengrAIError):
-    """Another run holds the archive directory's lock.
-
-    Attributes:
-        pid: The other run's process id, when it could be read.
-    """
-
-    def __init__(self, directory: Path, pid: int | None) -> None:
-        self.pid = pid
-        who = f"process {pid}" if pid is not None else "another process"
-        super().__init__(f"{directory} is being archived by {who}; try again when it is done")
-
-
-class ArchiveProgress(Protocol):
-    """What a run reports while it goes (the command line draws it with tqdm)."""
-
-    def artworks(self, count: int) -> None:
-        """*count* more artworks were stored."""
-
-    def image_bytes(self, count: int) -> None:
-        """*count* more image bytes were written."""
-
-
-@attrs.frozen(kw_only=True)
-class ArchiveReport:
-    """What one run did.
-
-    Attributes:
-        new: Artworks archived for the first time.
-        updated: Archived artworks whose JSON changed (a status that moved on, say).
-        unchanged: Artworks seen again exactly as archived.
-        invalid: Artworks new or changed in this run that broke a rule of the spec (archived
-            as sent all the same).
-        invalid_errors: The error of each of those ``invalid`` artworks, in the order met:
-            its ``raw`` is the artwork as sent (its ``"id"`` among it), its ``path`` the JSON
-            path of the rule it broke.
-        removed: Unfinished artworks the API no longer has (their JSON is kept).
-        unrefreshed: Unfinished artworks that could not be fetched by id (left as they were).
-        images_downloaded: Images written to ``images/``.
-        images_gone: Images whose host answered 404 or 410.
-        images_failed: Images that could not be kept (after retries, or refused).
-        bytes_downloaded: The bytes of the images written.
-        complete: Whether the listing was read down to what was already archived (or its end);
-            only then does the next run stop at this run's newest artwork.
-        elapsed: Seconds the run took.
-    """
-
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    invalid: int = 0
-    invalid_errors: tuple[ResponseValidationError, ...] = ()
-    removed: int = 0
-    unrefreshed: int = 0
-    images_downloaded: int = 0
-    images_gone: int = 0
-    images_failed: int = 0
-    bytes_downloaded: int = 0
-    complete: bool = False
-    elapsed: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        """Whether nothing was invalid and no image failed (a gone image is not a failure)."""
-        return self.invalid == 0 and self.images_failed == 0
-
-
-@attrs.define
-class _Tally:
-    counts: PageCounts = attrs.field(factory=PageCounts)
-    invalid_errors: list[ResponseValidationError] = attrs.field(factory=list)
-    removed: int = 0
-    unrefreshed: int = 0
-    done: int = 0
-    gone: int = 0
-    failed: int = 0
-    bytes: int = 0
-
-
-class _NoProgress:
-    def artworks(self, count: int) -> None:
-        """Nothing to show."""
-
-    def image_bytes(self, count: int) -> None:
-        """Nothing to show."""
 
 
 def _stored(raw: Any, *, valid: bool) -> StoredArtwork | None:
@@ -169,39 +78,6 @@ def _stored(raw: Any, *, valid: bool) -> StoredArtwork | None:
         results=urls,
         valid=valid,
     )
-
-
-@contextlib.contextmanager
-def _locked(directory: Path) -> Iterator[None]:
-    """Hold the directory's OS file lock (released by the OS even if the process is killed)."""
-    lock_file = directory / _LOCK_NAME
-    lock = filelock.FileLock(lock_file)
-    pid_file = directory / _PID_NAME
-    try:
-        lock.acquire(timeout=0)
-    except filelock.Timeout:
-        raise ArchiveLockedError(directory, _read_pid(pid_file)) from None
-    if not holds(lock, lock_file):
-        # Locked a file its holder had just removed: the holder was still there a moment ago.
-        lock.release()
-        raise ArchiveLockedError(directory, _read_pid(pid_file))
-    try:
-        pid_file.write_text(f"{os.getpid()}\n", encoding="ascii")
-        yield
-    finally:
-        # Both go while the lock is held (a run that opened the lock file a moment ago then
-        # holds a file with no name, and holds() tells it so): a finished run leaves neither.
-        for stale in (pid_file, lock_file):
-            with contextlib.suppress(OSError):
-                stale.unlink()
-        lock.release()
-
-
-def _read_pid(pid_file: Path) -> int | None:
-    try:
-        return int(pid_file.read_text(encoding="ascii").strip())
-    except (OSError, ValueError):
-        return None
 
 
 def _prepare(root: Path) -> Path:
@@ -274,12 +150,12 @@ async def sync(
         raise ValueError(f"max_image_bytes must be an integer >= 1, not {max_image_bytes!r}")
     root = _prepare(Path(directory))
     started = time.monotonic()
-    with _locked(root):
+    with locked(root):
         await asyncio.to_thread(_clean_parts, root / "images")
         path = root / DATABASE_NAME
         try:
             async with DatabaseThread(path) as db:
-                run = _Run(client, db, root, progress or _NoProgress(), on_finish)
+                run = _Run(client, db, root, progress or NoProgress(), on_finish)
                 return await run.go(
                     images=images,
                     since=since,
@@ -313,7 +189,7 @@ class _Run:
         self._db = db
         self._root = root
         self._progress = progress
-        self._tally = _Tally()
+        self._tally = Tally()
 
     async def go(
         self,
@@ -329,7 +205,7 @@ class _Run:
         db = self._db
         run = await db.call(ArchiveDatabase.start_run)
         seen_since = now_text()
-        stop = _Stop.of(await db.call(ArchiveDatabase.high_water_mark), since)
+        stop = Stop.of(await db.call(ArchiveDatabase.high_water_mark), since)
         outcome = "interrupted"
         complete, newest = False, None
         listing_failed: TengrAIError | None = None
@@ -370,26 +246,10 @@ class _Run:
                 )
             )
             if self._on_finish is not None:
-                self._on_finish(self._report(complete=complete, started=started))
-        return self._report(complete=complete, started=started)
-
-    def _report(self, *, complete: bool, started: float) -> ArchiveReport:
-        tally = self._tally
-        return ArchiveReport(
-            new=tally.counts.new,
-            updated=tally.counts.updated,
-            unchanged=tally.counts.unchanged,
-            invalid=tally.counts.invalid,
-            invalid_errors=tuple(tally.invalid_errors),
-            removed=tally.removed,
-            unrefreshed=tally.unrefreshed,
-            images_downloaded=tally.done,
-            images_gone=tally.gone,
-            images_failed=tally.failed,
-            bytes_downloaded=tally.bytes,
-            complete=complete,
-            elapsed=time.monotonic() - started,
-        )
+                self._on_finish(
+                    self._tally.report(complete=complete, elapsed=time.monotonic() - started)
+                )
+        return self._tally.report(complete=complete, elapsed=time.monotonic() - started)
 
     def _account(
         self, counts: PageCounts, stored: int, errors: Iterable[ResponseValidationError] = ()
@@ -413,7 +273,7 @@ class _Run:
         counts = await self._db.call(ArchiveDatabase.store_page, _rows(artworks, errors))
         self._account(counts, len(artworks) + len(errors), errors)
 
-    async def _list(self, stop: _Stop, *, page_size: int, prefetch: int) -> tuple[bool, str | None]:
+    async def _list(self, stop: Stop, *, page_size: int, prefetch: int) -> tuple[bool, str | None]:
         """List newest first down to the stop; return (complete, the newest ``createdAt``).
 
         Every page fetched is stored whole (an artwork already archived costs one comparison),
@@ -434,7 +294,7 @@ class _Run:
         return result
 
     async def _list_pages(
-        self, stop: _Stop, stores: _PageStores, *, page_size: int, prefetch: int
+        self, stop: Stop, stores: _PageStores, *, page_size: int, prefetch: int
     ) -> tuple[bool, str | None]:
         artworks = self._client.artworks
         # The first window goes alone: on an archive that is up to date it is the only one.
@@ -488,92 +348,19 @@ class _Run:
                     return
             await self._store([artwork])
 
-        await _all(one(artwork_id) for artwork_id in pending)
+        await all_together(one(artwork_id) for artwork_id in pending)
 
     async def _download(self, downloads: int, max_bytes: int) -> None:
-        """Download every pending image, *downloads* at a time, recording each as it ends.
-
-        The records are written on the database's thread a batch at a time while the
-        downloads go on; they are all written before this returns, even when interrupted: an
-        image on disk is never fetched again.
-        """
-        transport = self._client._transport  # noqa: SLF001 - the archive is the client's own
-        requests_per_run = transport.max_retries + 1
-        jobs = iter(await self._db.call(ArchiveDatabase.pending_images, requests_per_run))
-        hosts = ImageHosts(transport)
-        on_bytes: Callable[[int], None] = self._progress.image_bytes
-        records = _ImageRecords(self._db)
-
-        async def worker() -> None:
-            for job in jobs:  # the workers share one iterator: each job is taken once
-                outcome = await download_image(
-                    transport,
-                    job.url,
-                    directory=self._root,
-                    artwork_id=job.artwork_id,
-                    position=job.position,
-                    max_bytes=max_bytes,
-                    on_bytes=on_bytes,
-                    hosts=hosts,
-                )
-                self._count(outcome)
-                records.add(job, outcome)
-
-        try:
-            await _all(worker() for _ in range(downloads))
-        finally:
-            await asyncio.shield(records.flush())
-
-    def _count(self, outcome: ImageOutcome) -> None:
-        tally = self._tally
-        if outcome.state == "done":
-            tally.done += 1
-            tally.bytes += outcome.size or 0
-        elif outcome.state == "gone":
-            tally.gone += 1
-        else:
-            tally.failed += 1
-
-
-#: Image records handed to the database's thread at once: each hand-over costs the event loop
-#: its GIL for a while, so they go by the batch, or when the oldest has waited a second; a run
-#: killed with ``kill -9`` loses at most these (their images are fetched again by the next run).
-_RECORDS_PER_BATCH: Final = 32
-_RECORD_DELAY: Final = 1.0
-
-
-class _ImageRecords:
-    """Image records on their way to the database, a batch at a time, in order."""
-
-    def __init__(self, db: DatabaseThread) -> None:
-        self._db = db
-        self._batch: list[tuple[ImageJob, ImageOutcome]] = []
-        self._timer: asyncio.TimerHandle | None = None
-        self._writing: collections.deque[asyncio.Future[None]] = collections.deque()
-
-    def add(self, job: ImageJob, outcome: ImageOutcome) -> None:
-        """Queue the record; raise the error of an earlier batch that could not be written."""
-        self._batch.append((job, outcome))
-        if len(self._batch) >= _RECORDS_PER_BATCH:
-            self._send()
-        elif self._timer is None:
-            # Sent a second later at the latest, even if no other download ends meanwhile.
-            self._timer = asyncio.get_running_loop().call_later(_RECORD_DELAY, self._send)
-        while self._writing and self._writing[0].done():
-            self._writing.popleft().result()
-
-    async def flush(self) -> None:
-        """Write what is queued and wait for every batch."""
-        self._send()
-        await asyncio.gather(*self._writing)
-
-    def _send(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._batch:
-            self._writing.append(self._db.later(ArchiveDatabase.record_images, self._batch))
-            self._batch = []
+        """Download every pending image, *downloads* at a time, counting each as it ends."""
+        await download_pending(
+            self._client._transport,  # noqa: SLF001 - the archive is the client's own
+            self._db,
+            self._root,
+            downloads=downloads,
+            max_bytes=max_bytes,
+            on_bytes=self._progress.image_bytes,
+            on_outcome=self._tally.count_image,
+        )
 
 
 #: Pages handed to the database's thread and not yet stored, at most: enough to keep it busy
@@ -597,7 +384,7 @@ class _PageStores:
             tuple[concurrent.futures.Future[PageCounts], int, tuple[ResponseValidationError, ...]]
         ] = collections.deque()
 
-    async def add(self, page: ArtworkPage, stop: _Stop) -> bool:
+    async def add(self, page: ArtworkPage, stop: Stop) -> bool:
         """Queue the page (but artworks older than ``since``); return whether it met the stop.
 
         Waits while more than :data:`_PAGES_AHEAD` pages are queued.
@@ -642,47 +429,6 @@ class _PageStores:
         self._account(counts, count, errors)
 
 
-#: How far below the last complete run's newest artwork a run still lists: an artwork that
-#: becomes visible after a newer one (creation and commit order can differ) is caught.
-STOP_LAG: Final = _dt.timedelta(minutes=15)
-
-
-@attrs.frozen
-class _Stop:
-    """Where a run's listing stops, and whether stopping there makes the run complete."""
-
-    mark: _dt.datetime | None
-    since: _dt.datetime | None
-
-    @classmethod
-    def of(cls, mark_text: str | None, since: _dt.datetime | None) -> _Stop:
-        mark = None
-        if mark_text is not None:
-            with contextlib.suppress(ValueError):
-                mark = _rules.Timestamp.parse(mark_text) - STOP_LAG
-        return cls(mark, since)
-
-    @property
-    def bound(self) -> _dt.datetime | None:
-        """The later of the mark and ``since``: the first artwork older than it ends listing."""
-        if self.mark is None or self.since is None:
-            return self.mark or self.since
-        return max(self.mark, self.since)
-
-    @property
-    def completes(self) -> bool:
-        """Stopping at the bound leaves nothing unarchived (``since`` alone would)."""
-        return self.since is None or (self.mark is not None and self.mark >= self.since)
-
-    def reached(self, artwork: Artwork) -> bool:
-        bound, created = self.bound, artwork.created_at
-        return bound is not None and created is not None and created < bound
-
-    def before_since(self, artwork: Artwork) -> bool:
-        created = artwork.created_at
-        return self.since is not None and created is not None and created < self.since
-
-
 def _is_uuid(artwork_id: str) -> bool:
     """Whether the id can be fetched by ``GET /v2/artworks/{id}`` (an unknown kind's may not)."""
     try:
@@ -690,20 +436,6 @@ def _is_uuid(artwork_id: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-async def _all(coroutines: Iterable[Coroutine[Any, Any, None]]) -> None:
-    """Run the coroutines together; the first error (or a cancellation) cancels the others.
-
-    ``asyncio.TaskGroup`` does this from Python 3.11 on; the package supports 3.10.
-    """
-    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
-    try:
-        await asyncio.gather(*tasks)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _rows(

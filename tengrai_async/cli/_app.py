@@ -13,22 +13,21 @@ import argparse
 import contextlib
 import functools
 import logging
-import os
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+import textwrap
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any, Final, TextIO, cast
 
 from .. import _rules
 from .._client import API_KEY_ENV, BASE_URL_ENV, TengrAI
 from .._errors import ConfigurationError, TengrAIError
-from .._transport import RetryPolicy
 from .._version import __version__
 from ..archive import ArchiveDatabaseError, ArchiveLockedError, ArchiveWriteError
 from ._archive import add_archive_parser, run_archive
-from ._arguments import KEY_NOTE, PROG, integer, number
+from ._arguments import KEY_NOTE, PROG, UsageError, api_client, integer, number
 from ._browse import add_browse, run_browse
 from ._create import add_create_parser, run_create
-from ._demo import DEFAULT_COUNT, DemoOptions, demo_server
+from ._demo import DEFAULT_COUNT, DemoOptions
 from ._exits import (
     EXIT_CLOSED,
     EXIT_FAILURE,
@@ -37,7 +36,6 @@ from ._exits import (
     EXIT_TERMINATED,
     EXIT_USAGE,
 )
-from ._export import UsageError
 from ._export_command import add_export_parser, run_export
 from ._jobs import add_get_parser, add_wait_parser, run_get, run_wait
 from ._list import add_list_parser, run_list
@@ -62,6 +60,8 @@ _EXIT_NOTE: Final = """exit codes (each COMMAND --help says more):
   141  export, list: the reader of the output went away; nothing is printed
   143  terminated (SIGTERM), handled as Ctrl-C"""
 _EPILOG: Final = f"{KEY_NOTE}\n\n{_EXIT_NOTE}"
+#: What the dispatch reports as ``tengrai-async: error: ...`` with exit code 2.
+_USAGE_ERRORS: Final = (UsageError, ConfigurationError, ArchiveLockedError, ArchiveDatabaseError)
 
 
 # --- the parser --------------------------------------------------------------------------------
@@ -132,8 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``tengrai-async`` argument parser."""
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Export, archive or list your Tengr.ai artworks (GET /v2/artworks); create "
-        "them, get one, wait for one.",
+        description=textwrap.fill(
+            "Your Tengr.ai artworks from the command line: export, archive or list them "
+            "(GET /v2/artworks); create one, get one, wait for one; browse or search an archive.",
+            width=78,
+        ),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -162,30 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
 # --- running -----------------------------------------------------------------------------------
 
 
-@contextlib.asynccontextmanager
-async def _client(args: argparse.Namespace, *, demo: DemoOptions | None) -> AsyncIterator[TengrAI]:
-    """The client of a command: of the API, or of a demo server started for *demo*."""
-    retry = None
-    if args.retry_wait is not None:
-        retry = RetryPolicy(wait_initial=args.retry_wait, wait_jitter=0.0)
-    async with contextlib.AsyncExitStack() as stack:
-        base_url, key, session = args.base_url, None, None
-        if demo is None and not os.environ.get(API_KEY_ENV):
-            raise UsageError(f"no API key: set {API_KEY_ENV} (or try --demo)")
-        if demo is not None:
-            running = await stack.enter_async_context(demo_server(demo))
-            base_url, key, session = running.base_url, running.key, running.session
-        client = TengrAI(
-            key,
-            base_url=base_url,
-            timeout=args.timeout,
-            max_retries=args.max_retries,
-            retry=retry,
-            session=session,
-            # The demo reaches its own server only, never through a proxy.
-            trust_env=demo is None,
-        )
-        yield await stack.enter_async_context(client)
+def _client(
+    args: argparse.Namespace, *, demo: DemoOptions | None
+) -> contextlib.AbstractAsyncContextManager[TengrAI]:
+    """The client of a listing command (``--timeout`` is the one request's)."""
+    return api_client(args, demo=demo, timeout=args.timeout)
 
 
 @contextlib.contextmanager
@@ -228,11 +212,12 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911, PLR0912 - 
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     stderr = sys.stderr
     local = {"browse": run_browse, "search": run_search}.get(args.command)
-    if local is not None:  # these read DIR only: no API, no connection options
-        return local(args, stderr)
-    if args.demo is not None and args.base_url is not None:
-        stderr.write(f"{PROG}: error: --demo runs its own server: drop --base-url\n")
-        return EXIT_USAGE
+    if local is not None:  # these read DIR only: no API, no connection options, no signals
+        try:
+            return local(args, stderr)
+        except _USAGE_ERRORS as exc:
+            stderr.write(f"{PROG}: error: {exc}\n")
+            return EXIT_USAGE
     commands: dict[str, _Run] = {
         "archive": functools.partial(run_archive, connect=_client),
         "list": functools.partial(run_list, connect=_client),
@@ -243,6 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911, PLR0912 - 
     command = commands.get(args.command)
     with _logging(stderr, verbose=args.verbose), sigterm_as_interrupt():
         try:
+            if args.demo is not None and args.base_url is not None:
+                raise UsageError("--demo runs its own server: drop --base-url")
             if command is None:
                 return run_export(args, stderr, connect=_client)
             return run(command(args, stderr))
@@ -259,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911, PLR0912 - 
         except ArchiveWriteError as exc:
             stderr.write(f"{PROG}: error: {exc}\n")
             return EXIT_LOCAL_FILE
-        except (UsageError, ConfigurationError, ArchiveLockedError, ArchiveDatabaseError) as exc:
+        except _USAGE_ERRORS as exc:
             stderr.write(f"{PROG}: error: {exc}\n")
             return EXIT_USAGE
         except LocalFileError as exc:

@@ -22,10 +22,9 @@ from .. import _rules
 from .._client import TengrAI
 from .._clock import SYSTEM_CLOCK, Clock
 from ..archive import ArchiveReport, sync
-from ._arguments import KEY_NOTE, Commands, Connect, demo_options, integer, timestamp
+from ._arguments import KEY_NOTE, Commands, Connect, UsageError, demo_options, integer, timestamp
 from ._demo import DemoOptions
 from ._exits import EXIT_OK, EXIT_REJECTS
-from ._export import UsageError
 from ._heartbeat import heartbeat, size
 
 __all__ = [

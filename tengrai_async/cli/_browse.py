@@ -20,8 +20,8 @@ from typing import Final, TextIO
 
 from aiohttp import web
 
-from ..archive import ArchiveDatabaseError
-from ._exits import EXIT_OK, EXIT_USAGE
+from ._arguments import PROG, UsageError
+from ._exits import EXIT_OK
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "AddParser", "add_browse", "run_browse"]
 
@@ -88,41 +88,34 @@ def _url(host: str, port: int) -> str:
 
 def run_browse(args: argparse.Namespace, stderr: TextIO) -> int:
     """Run ``browse`` with the parsed *args*; the exit code."""
-    prog = "tengrai-async"
     try:
         # Only here: the gallery's libraries are an extra, which the other commands do not need.
         from ..gallery import make_app  # noqa: PLC0415
     except ImportError as exc:
-        stderr.write(
-            f"{prog}: error: browse needs the gallery extra ({exc.name} is missing): "
-            "python3 -m pip install 'tengrai-async[gallery]'\n"
+        msg = (
+            f"browse needs the gallery extra ({exc.name} is missing): "
+            "python3 -m pip install 'tengrai-async[gallery]'"
         )
-        return EXIT_USAGE
-    try:
-        app = make_app(Path(args.directory))
-    except ArchiveDatabaseError as exc:
-        stderr.write(f"{prog}: error: {exc}\n")
-        return EXIT_USAGE
+        raise UsageError(msg) from None
+    app = make_app(Path(args.directory))  # an ArchiveDatabaseError is a usage error (exit 2)
     if args.host != DEFAULT_HOST:
         stderr.write(
-            f"{prog}: warning: listening on {args.host}: everyone who can reach it sees the "
+            f"{PROG}: warning: listening on {args.host}: everyone who can reach it sees the "
             "whole archive (prompts and images); the default, 127.0.0.1, is this machine only\n"
         )
     handler = logging.StreamHandler(stderr)
-    handler.setFormatter(logging.Formatter(f"{prog} browse: %(message)s"))
+    handler.setFormatter(logging.Formatter(f"{PROG} browse: %(message)s"))
     logger = logging.getLogger("tengrai_async.gallery")
     logger.addHandler(handler)
     try:
-        return asyncio.run(_serve(app, args.host, args.port, stderr, open_browser=args.open))
+        return asyncio.run(_serve(app, args.host, args.port, open_browser=args.open))
     except KeyboardInterrupt:  # pragma: no cover - where signal handlers cannot be set
         return EXIT_OK
     finally:
         logger.removeHandler(handler)
 
 
-async def _serve(
-    app: web.Application, host: str, port: int, stderr: TextIO, *, open_browser: bool
-) -> int:
+async def _serve(app: web.Application, host: str, port: int, *, open_browser: bool) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for number in (signal.SIGINT, signal.SIGTERM):
@@ -135,11 +128,8 @@ async def _serve(
         try:
             await site.start()
         except OSError as exc:
-            stderr.write(
-                f"tengrai-async: error: cannot listen on {_url(host, port)}: "
-                f"{exc.strerror or exc}\n"
-            )
-            return EXIT_USAGE
+            msg = f"cannot listen on {_url(host, port)}: {exc.strerror or exc}"
+            raise UsageError(msg) from None
         url = _url(host, runner.addresses[0][1])  # the port bound (--port 0: a free one)
         sys.stdout.write(url + "\n")
         sys.stdout.flush()

@@ -25,6 +25,7 @@ __all__ = [
     "MAX_COUNT",
     "QUERY_KEYS",
     "QUERY_OPTIONS",
+    "RECENT_PAGES",
     "VERSION",
     "Checkpoint",
     "CheckpointError",
@@ -41,6 +42,8 @@ VERSION: Final = 1
 #: The largest count a checkpoint may hold (2**53 - 1, the largest integer every JSON reader
 #: keeps exact); no export comes near it, so anything larger is damage.
 MAX_COUNT: Final = 2**53 - 1
+#: Ids of this many recent pages are kept in the checkpoint to drop repeats after a resume.
+RECENT_PAGES: Final = 2
 #: The largest checkpoint file read (one holds a query and at most two pages of ids).
 MAX_SIZE: Final = 1 << 20
 _COUNTERS: Final = ("next_offset", "part_bytes", "items", "rejects", "rejects_bytes")

@@ -22,6 +22,7 @@ from .._converter import converter
 from .._create import CREATE_KINDS, CreateKind, build_body, parameter_fields
 from .._errors import InvalidParameterError, ResponseValidationError, TengrAIError
 from .._fields import NESTED, RULE
+from ._arguments import PROG, Commands, UsageError
 from ._exits import EXIT_OK
 from ._jobs import (
     JOB_EXIT_NOTE,
@@ -31,11 +32,9 @@ from ._jobs import (
     print_artwork,
     wait_and_save,
 )
-from ._output import UsageError
 
 __all__ = ["add_create_parser", "run_create"]
 
-_PROG: Final = "tengrai-async"
 _ATTRIBUTE: Final = re.compile(r"^ {8}(?P<name>[a-z0-9_]+): (?P<text>.*)$")
 
 
@@ -132,7 +131,7 @@ def _add_option(
     )
 
 
-def add_create_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_create_parser(commands: Commands) -> None:
     """Register ``create KIND`` with one subcommand per kind that has a create path."""
     listing = "\n".join(
         f"  {segment:<18} {kind.artwork_type.value}: {kind.summary}"
@@ -203,20 +202,20 @@ async def run_create(args: argparse.Namespace, stderr: TextIO) -> int:
         except TengrAIError as exc:
             if exc.job_may_exist:
                 stderr.write(
-                    f"{_PROG}: the job may exist upstream all the same (sent at "
-                    f"{exc.sent_at:%Y-%m-%d %H:%M:%S %Z}): look for it with `{_PROG} list` "
+                    f"{PROG}: the job may exist upstream all the same (sent at "
+                    f"{exc.sent_at:%Y-%m-%d %H:%M:%S %Z}): look for it with `{PROG} list` "
                     "before creating it again\n"
                 )
             raise
         except (asyncio.CancelledError, KeyboardInterrupt):
             stderr.write(
-                f"{_PROG}: interrupted while creating: the job may exist upstream "
-                f"(`{_PROG} list` shows the newest)\n"
+                f"{PROG}: interrupted while creating: the job may exist upstream "
+                f"(`{PROG} list` shows the newest)\n"
             )
             raise
         if not args.wait and args.save is None:  # --save waits too
             print_artwork(artwork, as_json=args.json, final=False)
             return EXIT_OK
         if not args.quiet:
-            stderr.write(f"{_PROG}: created {artwork.id}; waiting for it\n")
+            stderr.write(f"{PROG}: created {artwork.id}; waiting for it\n")
         return await wait_and_save(client, artwork, args, stderr)

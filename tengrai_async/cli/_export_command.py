@@ -16,18 +16,19 @@ import attrs
 
 from .. import _rules
 from .._enums import ArtworkStatus, ArtworkType
-from ._arguments import KEY_NOTE, PROG, Commands, Connect, demo_options, integer, timestamp
-from ._checkpoint import QUERY_KEYS
-from ._export import (
-    DEFAULT_PAGE_SIZE,
-    STDOUT,
-    ExportOptions,
-    ExportPlan,
+from ._arguments import (
+    KEY_NOTE,
+    PROG,
+    Commands,
+    Connect,
     UsageError,
-    as_option,
-    export,
-    plan,
+    demo_options,
+    integer,
+    timestamp,
 )
+from ._checkpoint import QUERY_KEYS
+from ._export import export
+from ._export_plan import DEFAULT_PAGE_SIZE, STDOUT, ExportOptions, ExportPlan, as_option, plan
 from ._formats import FORMATS, Format
 from ._signals import run
 

@@ -9,26 +9,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final, TextIO
 
 import orjson
 
 from .. import _rules
-from .._client import API_KEY_ENV, BASE_URL_ENV, TengrAI
+from .._client import API_KEY_ENV, TengrAI
 from .._converter import wire_object
 from .._enums import ArtworkStatus
 from .._errors import InvalidArgumentError, WaitTimeoutError
 from .._models import Artwork
-from .._transport import RetryPolicy
 from ..archive._images import download_image
-from ._demo import DEFAULT_COUNT, DemoOptions, demo_server
+from ._arguments import KEY_NOTE, PROG, Commands, UsageError, api_client, integer, seconds
+from ._demo import DEFAULT_COUNT, DemoOptions
 from ._exits import EXIT_ENDED, EXIT_FAILURE, EXIT_OK, EXIT_TIMEOUT
-from ._output import LocalFileError, UsageError
+from ._output import LocalFileError
 
 __all__ = [
     "EXIT_ENDED",
@@ -50,29 +49,6 @@ JOB_EXIT_NOTE: Final = """exit codes:
   4    --save DIR could not be created
   124  --timeout ran out before the job ended (it keeps running upstream)
   130  interrupted (Ctrl-C); 143 terminated: the job keeps running upstream"""
-_KEY_NOTE: Final = textwrap.fill(
-    f"The API key is read from the {API_KEY_ENV} environment variable only. The API root is "
-    f"--base-url, else {BASE_URL_ENV}, else https://api.tengr.ai.",
-    width=78,
-)
-_PROG: Final = "tengrai-async"
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
-    return value
-
-
-def _count(text: str) -> int:
-    value = _rules.OFFSET.from_query(text.strip())
-    if value is None:
-        raise argparse.ArgumentTypeError(f"expected {_rules.OFFSET.expected}, got {text!r}")
-    return value
 
 
 def job_options(*, waits: bool) -> argparse.ArgumentParser:
@@ -82,21 +58,21 @@ def job_options(*, waits: bool) -> argparse.ArgumentParser:
     group.add_argument("--base-url", metavar="URL", help="the API root")
     group.add_argument(
         "--request-timeout",
-        type=_seconds,
+        type=seconds,
         default=30.0,
         metavar="SEC",
         help="seconds for one request, body included (default: %(default)s)",
     )
     group.add_argument(
         "--max-retries",
-        type=_count,
+        type=integer(_rules.OFFSET),
         default=3,
         metavar="N",
         help="retries of a failed request (default: %(default)s)",
     )
     group.add_argument(
         "--demo",
-        type=_count,
+        type=integer(_rules.OFFSET),
         nargs="?",
         const=DEFAULT_COUNT,
         metavar="N",
@@ -108,12 +84,12 @@ def job_options(*, waits: bool) -> argparse.ArgumentParser:
     group.add_argument("--json", action="store_true", help="print the artwork as JSON, one line")
     hidden = argparse.SUPPRESS
     group.add_argument("--retry-wait", type=float, default=None, help=hidden)
-    group.add_argument("--poll-interval", type=_seconds, default=1.0, help=hidden)
+    group.add_argument("--poll-interval", type=seconds, default=1.0, help=hidden)
     if waits:
         waiting = parent.add_argument_group("waiting")
         waiting.add_argument(
             "--timeout",
-            type=_seconds,
+            type=seconds,
             default=600.0,
             metavar="SEC",
             help="how long --wait waits for the end, in all (default: %(default)s; exit 124)",
@@ -127,20 +103,20 @@ def job_options(*, waits: bool) -> argparse.ArgumentParser:
     return parent
 
 
-def add_get_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_get_parser(commands: Commands) -> None:
     """Register ``get ID``."""
     parser = commands.add_parser(
         "get",
         parents=[job_options(waits=False)],
         help="print one artwork's status and result URLs",
         description="Print the status of artwork ID, then its result URLs, one a line.",
-        epilog=f"{_KEY_NOTE}\n\n{JOB_EXIT_NOTE}",
+        epilog=f"{KEY_NOTE}\n\n{JOB_EXIT_NOTE}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("id", metavar="ID", help="the artwork's id")
 
 
-def add_wait_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_wait_parser(commands: Commands) -> None:
     """Register ``wait ID``."""
     parser = commands.add_parser(
         "wait",
@@ -152,37 +128,16 @@ def add_wait_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
             "them.",
             width=78,
         ),
-        epilog=f"{_KEY_NOTE}\n\n{JOB_EXIT_NOTE}",
+        epilog=f"{KEY_NOTE}\n\n{JOB_EXIT_NOTE}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("id", metavar="ID", help="the artwork's id")
 
 
-@contextlib.asynccontextmanager
-async def job_client(args: argparse.Namespace) -> AsyncIterator[TengrAI]:
+def job_client(args: argparse.Namespace) -> contextlib.AbstractAsyncContextManager[TengrAI]:
     """The client of a job command: of the API, or of a demo server (with images)."""
-    retry = None
-    if args.retry_wait is not None:
-        retry = RetryPolicy(wait_initial=args.retry_wait, wait_jitter=0.0)
-    async with contextlib.AsyncExitStack() as stack:
-        base_url, key, session = args.base_url, None, None
-        if args.demo is None and not os.environ.get(API_KEY_ENV):
-            raise UsageError(f"no API key: set {API_KEY_ENV} (or try --demo)")
-        if args.demo is not None:
-            demo = DemoOptions(count=args.demo, images=True)
-            running = await stack.enter_async_context(demo_server(demo))
-            base_url, key, session = running.base_url, running.key, running.session
-        client = TengrAI(
-            key,
-            base_url=base_url,
-            timeout=args.request_timeout,
-            max_retries=args.max_retries,
-            retry=retry,
-            # The demo's session resolves its image host; it reaches no other, nor a proxy.
-            session=session,
-            trust_env=args.demo is None,
-        )
-        yield await stack.enter_async_context(client)
+    demo = None if args.demo is None else DemoOptions(count=args.demo, images=True)
+    return api_client(args, demo=demo, timeout=args.request_timeout)
 
 
 def print_artwork(artwork: Artwork, *, as_json: bool, final: bool) -> None:
@@ -209,7 +164,7 @@ def _progress(stderr: TextIO, *, quiet: bool) -> Callable[[Artwork], None] | Non
 
     def report(artwork: Artwork) -> None:
         status = getattr(artwork.status, "value", artwork.status)
-        stderr.write(f"\r{_PROG}: {artwork.id}: {status} ({loop.time() - started:.0f} s)\x1b[K")
+        stderr.write(f"\r{PROG}: {artwork.id}: {status} ({loop.time() - started:.0f} s)\x1b[K")
         if artwork.status in (
             ArtworkStatus.SUCCEEDED,
             ArtworkStatus.FAILED,
@@ -233,18 +188,18 @@ async def wait_and_save(
             on_poll=_progress(stderr, quiet=args.quiet),
         )
     except WaitTimeoutError as exc:
-        stderr.write(f"{_PROG}: {exc}; it keeps running upstream: {_PROG} wait {artwork.id}\n")
+        stderr.write(f"{PROG}: {exc}; it keeps running upstream: {PROG} wait {artwork.id}\n")
         return EXIT_TIMEOUT
     except asyncio.CancelledError:
         stderr.write(
-            f"{_PROG}: stopped waiting; the job {artwork.id} keeps running upstream: "
-            f"{_PROG} wait {artwork.id}\n"
+            f"{PROG}: stopped waiting; the job {artwork.id} keeps running upstream: "
+            f"{PROG} wait {artwork.id}\n"
         )
         raise
     print_artwork(done, as_json=args.json, final=True)
     if done.status is not ArtworkStatus.SUCCEEDED:
         ended = getattr(done.status, "value", done.status)
-        stderr.write(f"{_PROG}: the job {done.id} ended {ended}\n")
+        stderr.write(f"{PROG}: the job {done.id} ended {ended}\n")
         return EXIT_ENDED
     if args.save is not None:
         return await _save(client, done, args.save, stderr, quiet=args.quiet)
@@ -273,9 +228,9 @@ async def _save(
     failed = [outcome for outcome in outcomes if outcome.state != "done"]
     for outcome in outcomes:
         if outcome.state == "done" and not quiet:
-            stderr.write(f"{_PROG}: saved {directory / str(outcome.path)} ({outcome.sha256})\n")
+            stderr.write(f"{PROG}: saved {directory / str(outcome.path)} ({outcome.sha256})\n")
     for outcome in failed:
-        stderr.write(f"{_PROG}: a result was not saved: {outcome.reason}\n")
+        stderr.write(f"{PROG}: a result was not saved: {outcome.reason}\n")
     return EXIT_FAILURE if failed else EXIT_OK
 
 
@@ -294,7 +249,7 @@ async def run_get(args: argparse.Namespace, stderr: TextIO) -> int:
     print_artwork(artwork, as_json=args.json, final=True)
     status = artwork.status
     if status is ArtworkStatus.FAILED or status is ArtworkStatus.CANCELED:
-        stderr.write(f"{_PROG}: the job {artwork.id} ended {status.value}\n")
+        stderr.write(f"{PROG}: the job {artwork.id} ended {status.value}\n")
         return EXIT_ENDED
     return EXIT_OK
 

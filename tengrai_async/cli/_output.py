@@ -30,6 +30,7 @@ import attrs
 import filelock
 
 from .._lockfile import holds
+from ._arguments import UsageError
 from ._atomic import replace_file
 
 __all__ = [
@@ -61,10 +62,6 @@ _FD_DIRECTORY: Final = re.compile(r"/proc/(?:\d+|self|thread-self)(?:/task/\d+)?
 _OWN_DESCRIPTOR: Final = re.compile(r"/proc/(\d+)(?:/task/\d+)?/fd/(\d+)|/dev/fd/(\d+)")
 
 Kind = Literal["stdout", "file", "stream"]
-
-
-class UsageError(Exception):
-    """The command cannot run as asked (exit code 2)."""
 
 
 class OutputLockedError(UsageError):

@@ -16,7 +16,6 @@ from typing import Final, TextIO
 import orjson
 
 from .._enums import ArtworkStatus, ArtworkType
-from ..archive import ArchiveDatabaseError
 from ..archive._reader import (
     ArchiveReader,
     Filters,
@@ -26,8 +25,9 @@ from ..archive._reader import (
     prompt_of,
     utc_text,
 )
+from ._arguments import PROG
 from ._browse import AddParser
-from ._exits import EXIT_CLOSED, EXIT_OK, EXIT_USAGE
+from ._exits import EXIT_CLOSED, EXIT_OK
 from ._output import silence_stdout
 
 __all__ = ["add_search", "run_search"]
@@ -117,11 +117,7 @@ def _line(row: StoredRow, width: int) -> str:
 def run_search(args: argparse.Namespace, stderr: TextIO) -> int:
     """Run ``search`` with the parsed *args*; the exit code."""
     directory = Path(args.directory)
-    try:
-        reader = ArchiveReader(directory)
-    except ArchiveDatabaseError as exc:
-        stderr.write(f"tengrai-async: error: {exc}\n")
-        return EXIT_USAGE
+    reader = ArchiveReader(directory)  # an ArchiveDatabaseError is a usage error (exit 2)
     filters = Filters(q=args.query, types=tuple(args.types), statuses=tuple(args.statuses))
     width = shutil.get_terminal_size().columns
     found = 0
@@ -145,5 +141,5 @@ def run_search(args: argparse.Namespace, stderr: TextIO) -> int:
     finally:
         reader.close()
     if not found:
-        stderr.write(f"tengrai-async: no artwork of {directory} matches\n")
+        stderr.write(f"{PROG}: no artwork of {directory} matches\n")
     return EXIT_OK
