@@ -1,8 +1,9 @@
 """Run the benchmarks and print their tables: ``python benchmarks/run.py [--quick] [--only ...]``.
 
 1 structuring, 2 pagination, 3 memory, 4 export, 5 raw (memory held by structured artworks;
-with ``--against PYTHON``, speed against another install), 6 archive, 7 create, 8 gallery; each
-target of the README ends as PASS or FAIL.
+with ``--against PYTHON``, speed against another install), 6 archive, 7 create, 8 gallery,
+9 wait (shared polls against independent pollers, webhook deliveries); each target of the
+README ends as PASS or FAIL.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import bench_memory
 import bench_pagination
 import bench_raw
 import bench_structuring
+import bench_wait
 from _stats import LoadMeter, Target, machine_info, print_table
 
 BENCHMARKS: dict[str, Callable[..., list[Target]]] = {
@@ -32,6 +34,7 @@ BENCHMARKS: dict[str, Callable[..., list[Target]]] = {
     "archive": bench_archive.run,
     "create": bench_create.run,
     "gallery": bench_gallery.run,
+    "wait": bench_wait.run,
 }
 
 
@@ -44,7 +47,7 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
         "--only",
         choices=list(BENCHMARKS),
         action="append",
-        help="run only this benchmark (repeatable; default: all seven)",
+        help="run only this benchmark (repeatable; default: all of them)",
     )
     parser.add_argument(
         "--against",
