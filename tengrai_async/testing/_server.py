@@ -35,6 +35,7 @@ from .._transport import RetryPolicy
 from ._create import CreateFault, CreateOptions, CreateRoutes
 from ._data import KindMix, index_of, make_artwork
 from ._images import IMAGE_CONTENT_TYPES, IMAGE_EXTS, _filler, image_bytes, image_ext
+from ._webhooks import WebhookDelivery, WebhookOptions, WebhookSender
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -247,7 +248,8 @@ class FakeTengrAI:
     ``offset`` or ``limit``, 401, 404 (an unknown artwork or endpoint), and the HTTP faults.
     :meth:`start_job` adds an artwork that moves through its statuses as it is polled;
     :meth:`finish_jobs` and :meth:`set_status` move artworks on at once (between two runs of the
-    code under test, say).
+    code under test, say). A job created with a ``webhook`` has its final artwork POSTed there
+    when it ends, through a loopback route (see ``webhooks``).
 
     ``GET /images/{id}/{n}.{ext}`` (``ext`` ``png`` or ``webp``; no key needed, as on a CDN)
     answers a small valid image that depends only on ``(id, n, ext)``: :meth:`image_bytes`
@@ -323,6 +325,10 @@ class FakeTengrAI:
             :attr:`RecordedRequest.body`) record every body.
         clock: Where jobs read the time (a :class:`~tengrai_async.testing.FakeClock` in
             tests); default the system clock.
+        webhooks: How a job created with a ``webhook`` (a create body's, or
+            :meth:`start_job`'s) is delivered when it ends: its final artwork POSTed to the
+            loopback base its origin is routed to (see :class:`WebhookOptions`; every attempt
+            in :attr:`webhook_deliveries`, more routes with ``server.webhooks.route()``).
     """
 
     def __init__(
@@ -354,6 +360,7 @@ class FakeTengrAI:
         image_chunk_delay: float = 0.05,
         create: CreateOptions | None = None,
         clock: Clock | None = None,
+        webhooks: WebhookOptions | None = None,
     ) -> None:
         if artworks is not None and count:
             msg = "give either artworks or count, not both"
@@ -398,6 +405,10 @@ class FakeTengrAI:
         self._queued_image_faults: list[str] = []
         self._clock = clock or SYSTEM_CLOCK
         self._creates = CreateRoutes(create or CreateOptions(), seed=seed, retry_after=retry_after)
+        #: The webhook sender: its routes, deliveries still to come, and records.
+        self.webhooks = WebhookSender(
+            webhooks or WebhookOptions(), clock=self._clock, final=self._final_item
+        )
         # set_status() overrides, by index.
         self._statuses: dict[int, str] = {}
         self._queued: list[Fault] = []
@@ -477,6 +488,7 @@ class FakeTengrAI:
             msg = "the fake server is already running"
             raise RuntimeError(msg)
         self._closing = asyncio.Event()
+        self.webhooks.open(asyncio.get_running_loop())
         app = web.Application()
         app.router.add_get(ARTWORKS_PATH, self._handle_artworks)
         app.router.add_get(ARTWORKS_PATH + "/{id}", self._handle_artwork)
@@ -509,6 +521,7 @@ class FakeTengrAI:
         """Stop listening; closing a server that is not running does nothing."""
         if self._closing is not None:
             self._closing.set()  # the requests that "timeout" faults hold end now
+        await self.webhooks.close()
         runner, self._runner, self._url = self._runner, None, None
         image_runner, self._image_runner, self._image_base = self._image_runner, None, None
         try:
@@ -584,6 +597,7 @@ class FakeTengrAI:
         outcome: str = "succeeded",
         polls: int = 2,
         seconds: float | None = None,
+        webhook: str | None = None,
     ) -> str:
         """Start a job: add one new artwork at the front, as :meth:`insert` does; return its id.
 
@@ -606,10 +620,13 @@ class FakeTengrAI:
             outcome: ``"succeeded"``, ``"failed"`` or ``"canceled"``.
             polls: How many GETs by id see each of ``"starting"`` and ``"processing"`` (>= 1).
             seconds: How long the job takes in wall-clock seconds (> 0), instead of polls.
+            webhook: Where to POST the final artwork when the job ends (see ``webhooks`` in
+                :class:`FakeTengrAI`); on a running server only.
 
         Raises:
-            ValueError: An empty *kind*, an unknown *outcome*, *polls* < 1, or *seconds* not a
-                positive finite number.
+            ValueError: An empty *kind*, an unknown *outcome*, *polls* < 1, *seconds* not a
+                positive finite number, or *webhook* not an absolute http(s) URL.
+            RuntimeError: A *webhook* while the server is not running.
         """
         if not kind:
             msg = f"kind must be a non-empty string, got {kind!r}"
@@ -642,6 +659,8 @@ class FakeTengrAI:
                     f"https://cdn.tengr.ai/artworks/{artwork['id']}/{n}.webp" for n in range(images)
                 ],
             )
+            if webhook is not None:
+                self.webhooks.watch(index, str(artwork["id"]), webhook)
             return str(artwork["id"])
 
     def queue_faults(self, *faults: Fault) -> None:
@@ -691,6 +710,7 @@ class FakeTengrAI:
                 if overridden or job.status(now) != job.outcome:
                     moved.append(str(job.artwork["id"]))
                 job.finished = True
+        self.webhooks.poke()
         return moved
 
     def set_status(self, artwork_id: str, status: str) -> None:
@@ -728,6 +748,7 @@ class FakeTengrAI:
                 job.finished = True
             else:
                 self._statuses[index] = status
+            self.webhooks.poke(index)
 
     # -- images ----------------------------------------------------------------------------
 
@@ -776,6 +797,22 @@ class FakeTengrAI:
         return [
             str(self._artwork(index, now)["id"]) for index in range(-self._inserted, self._count)
         ]
+
+    @property
+    def webhook_deliveries(self) -> list[WebhookDelivery]:
+        """Every attempt to deliver a job's final artwork to its webhook, in order."""
+        return list(self.webhooks.deliveries)
+
+    def _final_item(self, index: int) -> tuple[bytes | None, float | None]:
+        # For the webhook sender: the bytes GET by id answers once the job shows a final
+        # status, and when it ends by time (None when by polls).
+        with self._lock:
+            job = self._jobs[index]
+            now = self._clock.monotonic()
+            artwork = self._served(index, now)
+            final = artwork.get("status") in JOB_OUTCOMES
+            ends_at = None if job.seconds is None else job.started + job.seconds
+            return (self._item(index, now) if final else None), ends_at
 
     def _make(self, index: int) -> dict[str, Any]:
         return make_artwork(index, seed=self._seed, kinds=self._kinds, extras=self._extras)
@@ -880,13 +917,13 @@ class FakeTengrAI:
                     request.match_info["kind"], body, index=-self._inserted - 1, clock=self._clock
                 )
                 if decision.job is not None:
-                    self._add_job(decision.job)
+                    self._add_job(decision.job, body.get("webhook"))
                 answer = _Answer(
                     decision.status, decision.body, decision.fault, headers=decision.headers
                 )
         return await self._send(request, answer, body=body)
 
-    def _add_job(self, artwork: dict[str, Any]) -> None:
+    def _add_job(self, artwork: dict[str, Any], webhook: str | None) -> None:
         # A created artwork, at the front of the listing, run by the job machinery.
         options = self._creates.options
         self._inserted += 1
@@ -900,6 +937,8 @@ class FakeTengrAI:
             duration=round(rng.uniform(0.5, 60.0), 3),
             results=[str(self.image_url(artwork["id"], n)) for n in range(options.images)],
         )
+        if webhook is not None:
+            self.webhooks.watch(-self._inserted, str(artwork["id"]), webhook)
 
     async def _handle_artwork(self, request: web.Request) -> web.StreamResponse:
         with self._lock:
@@ -953,6 +992,7 @@ class FakeTengrAI:
         # Only a clean GET is a poll: the client saw the state (a HEAD sends no body).
         if job is not None and fault is None and request.method == "GET":
             job.served += 1
+            self.webhooks.poke(index)
         return _Answer(200, _malformed(body) if fault == "malformed" else body, fault=fault)
 
     async def _handle_unknown_image(self, request: web.Request) -> web.StreamResponse:
