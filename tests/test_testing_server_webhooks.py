@@ -156,6 +156,25 @@ async def test_a_job_not_ended_is_not_delivered(receiver: Receiver) -> None:
     assert receiver.posts == []
 
 
+async def test_a_job_held_past_its_end_by_set_status_waits_without_spinning(
+    receiver: Receiver,
+) -> None:
+    clock = FakeClock(auto_advance=False)
+    async with FakeTengrAI(clock=clock, webhooks=options(receiver)) as server:
+        job = server.start_job(seconds=10.0, webhook=WEBHOOK)
+        server.set_status(job, "processing")  # served as processing, even after its end
+        await clock.advance(20.0)
+        for _ in range(50):
+            await asyncio.sleep(0)
+        assert server.webhook_deliveries == []
+        assert len(clock.sleeps) <= 2  # till its end, then one nudge: no loop of sleeps
+        server.set_status(job, "succeeded")
+        await server.webhooks.join()
+        deliveries = server.webhook_deliveries
+    assert [d.at for d in deliveries] == [START + 20.0]
+    assert len(receiver.posts) == 1
+
+
 async def test_the_delay_knob_waits_after_the_end(receiver: Receiver) -> None:
     clock = FakeClock()
     async with FakeTengrAI(clock=clock, webhooks=options(receiver, delay=5.0)) as server:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import ipaddress
+import math
 from collections.abc import Callable, Mapping
 from typing import Final
 
@@ -285,15 +286,20 @@ class WebhookSender:
             await self._deliver(watch, body, delivery)
 
     async def _until_final(self, watch: _Watch) -> bytes:
+        nudged = False
         while True:
             watch.poked.clear()
             body, ends_at = self._final(watch.index)
             if body is not None:
                 return body
-            if ends_at is None:
+            remaining = math.inf if ends_at is None else ends_at - self._clock.monotonic()
+            if 0 < remaining < math.inf:
+                await self._sleep_or_poke(remaining, watch)
+            elif remaining <= 0 and not nudged:
+                nudged = True  # once: past its end, only a poke can finish it (set_status)
+                await self._sleep_or_poke(_NUDGE, watch)
+            else:
                 await watch.poked.wait()
-                continue
-            await self._sleep_or_poke(max(ends_at - self._clock.monotonic(), _NUDGE), watch)
 
     async def _sleep_or_poke(self, seconds: float, watch: _Watch) -> None:
         sleep = asyncio.ensure_future(self._clock.sleep(seconds))
