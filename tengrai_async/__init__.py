@@ -111,6 +111,15 @@ is longer (1, 1.5, 2.25, ... 10, 10 seconds). Past `timeout` (polls included) it
 `WaitTimeoutError`, which is also a `TimeoutError` and carries the artwork as last fetched
 (`exc.artwork`). Cancelling `wait()` cancels the poll in flight: nothing keeps running.
 
+Concurrent waits of one client (its `with_options` copies included) share their polls: a
+round reads the listing from the newest page until every awaited job has been seen (or the
+pages reach past the oldest of them), then GETs only the jobs it did not see. One wait alone
+is one GET a poll. `client.artworks.as_completed(jobs, *, timeout=None, poll_interval=1.0)`
+is an `AsCompleted`, an async iterator (and context manager) of each job's final artwork as it
+ends; leaving it early ends its waits. `await client.artworks.wait_all(jobs, ...)` returns
+them in the order given. A webhook's delivery (`tengrai_async.web.setup_webhooks`) ends the
+waits on its job at once.
+
 ### Everything: `iterate()`
 
 ```text
@@ -614,6 +623,7 @@ from ._parameters import (
 )
 from ._retry import RetryPolicy
 from ._version import __version__
+from ._waiting import AsCompleted
 
 __all__ = [
     "APIConnectionError",
@@ -628,6 +638,7 @@ __all__ = [
     "ArtworkTypeName",
     "ArtworksCreate",
     "ArtworksResource",
+    "AsCompleted",
     "AspectRatio",
     "AspectRatioName",
     "AuthenticationError",

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import tengrai_async
+from tengrai_async.testing import FakeTengrAI
 
 FOUNDATION = [
     "tengrai_async._enums",
@@ -89,3 +90,15 @@ def test_the_converter_is_the_package_converter_instance() -> None:
 def test_package_ships_py_typed() -> None:
     assert tengrai_async.__file__ is not None
     assert (Path(tengrai_async.__file__).parent / "py.typed").is_file()
+
+
+async def test_what_the_artworks_methods_return_is_of_a_public_class() -> None:
+    # A user annotates what they hold: each of these types must be importable from the package.
+    async with FakeTengrAI(count=3) as server, server.client() as client:
+        assert type(client.artworks) is tengrai_async.ArtworksResource
+        async with client.artworks.iterate() as iterator:
+            assert type(iterator) is tengrai_async.ArtworkIterator
+            assert len([artwork async for artwork in iterator]) == 3
+        async with client.artworks.as_completed(server.ids()) as done:
+            assert type(done) is tengrai_async.AsCompleted
+            assert {str(artwork.id) async for artwork in done} == set(server.ids())

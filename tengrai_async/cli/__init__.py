@@ -1,4 +1,4 @@
-"""The ``tengrai-async`` command line: ``export`` to JSONL or CSV, ``archive``, ``list`` a page.
+"""The ``tengrai-async`` command line: export, archive, browse, search, list, create, get, wait.
 
 ``create KIND`` starts a job (its options are the kind's parameters in kebab-case, checked
 before anything is sent; ``--wait`` and ``--save DIR`` follow it to its end and download the
@@ -233,8 +233,11 @@ process list and in shell history.
   `failed`: exit 3).
 - 130: interrupted by Ctrl-C (stops within a second; a file export keeps a valid `.part` and
   its checkpoint).
+- 124: `--timeout` ran out (`wait`, `create --wait`; the job keeps running upstream).
 - 141: the reader of the output went away (`tengrai-async export | head`, also `list`):
   stopped quietly, with nothing on stderr.
+- 143: SIGTERM, handled as Ctrl-C: the run is recorded (the archive's `runs` row has outcome
+  `interrupted`), the summary so far is printed, and no pid, lock or `.part` file is left.
 """
 
 from __future__ import annotations
