@@ -329,6 +329,16 @@ async def test_close_with_deliveries_pending_leaves_no_task(receiver: Receiver) 
     assert summary(server.webhook_deliveries) == [(0, 1, 500, False, False)]
 
 
+async def test_finishing_a_job_after_close_sends_nothing(receiver: Receiver) -> None:
+    async with FakeTengrAI(clock=FakeClock(), webhooks=options(receiver)) as server:
+        job = server.start_job(seconds=3600.0, webhook=WEBHOOK)
+    assert server.finish_jobs() == [job]
+    for _ in range(50):  # no time passes
+        await asyncio.sleep(0)
+    assert server.webhook_deliveries == []
+    assert receiver.posts == []
+
+
 async def test_a_server_in_a_thread_delivers_what_another_thread_finishes(
     receiver: Receiver,
 ) -> None:
