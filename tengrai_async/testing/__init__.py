@@ -7,6 +7,8 @@
 server also takes creates (``POST /v2/artworks/<kind>``, checked by the kind's request rules)
 and runs them as jobs on its ``clock``; ``queue_create_faults`` makes a create fail before or
 after its job exists (``CREATE_FAULTS``), to test code that must not pay for a job twice.
+A job created with a ``webhook`` is POSTed, when it ends, to a loopback receiver its public
+origin is routed to (``WebhookOptions``), so a webhook receiver can be tested end to end.
 ``python -m tengrai_async.testing`` runs the server in a process of its own.
 
 Your tests exercise your code, the SDK and aiohttp together, offline. Below: a test file, the
@@ -103,7 +105,7 @@ taken: its sleepers wake in deadline order, and `.sleeps` records what was slept
 
 ```text
 FakeTengrAI(artworks=None, *, api_key="test-key", host="127.0.0.1", port=0, latency=0.0,
-            redirect_to=None, create=None, clock=None,
+            redirect_to=None, create=None, clock=None, webhooks=None,
             listing_options=None,  # ListingOptions(count=0, seed=0, kinds=None, extras=True,
                                    #                insert_every=0, insert_batch=1)
             fault_options=None,    # FaultOptions(fault_rate=0.0, faults=DEFAULT_FAULTS,
@@ -193,6 +195,71 @@ unknown id) does not use one up. Two ways to inject them:
   another seed shuffles each round of them, reproducibly. Queued faults come first and do not
   count.
 
+## Webhooks
+
+A job created with a `webhook` (in the create body, as the SDK's `create_*(webhook=...)`
+sends it, or `server.start_job(webhook=...)` on a running server) is delivered when it
+ends: by time on the server's `clock`, at once by `finish_jobs()` or `set_status()`, or on
+the GET by id that shows its outcome. The sender POSTs exactly the bytes
+`GET /v2/artworks/{id}` then answers (`Content-Type: application/json`). The SDK and the
+fake server take only `https://` webhooks of public hosts, as the API does, so the server
+sends nothing anywhere but where `WebhookOptions.routes` says: a public origin mapped to a
+loopback base (a literal `127.0.0.1` or `[::1]` address), POSTed with the webhook's own path
+and query (its token included). A webhook of an origin without a route is recorded as
+undeliverable and nothing is sent, not even a DNS lookup.
+
+```python
+# test_my_webhook.py
+import pytest
+from aiohttp import web
+
+from tengrai_async.testing import FakeClock, FakeTengrAI, WebhookOptions
+from tengrai_async.web import webhook_handler, webhook_url
+
+
+@pytest.mark.asyncio
+async def test_my_receiver_handles_a_repeated_delivery_once():
+    received = []
+
+    async def on_artwork(artwork):
+        received.append(artwork)
+
+    app = web.Application()
+    app.router.add_route("*", "/tengrai/webhook", webhook_handler(on_artwork, token="s3cret"))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    receiver = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    webhooks = WebhookOptions(routes={"https://my.app": receiver}, repeats=1)
+    try:
+        async with FakeTengrAI(clock=FakeClock(), webhooks=webhooks) as server:
+            hook = webhook_url("https://my.app/tengrai/webhook", "s3cret")
+            job = server.start_job(webhook=hook)
+            server.finish_jobs()
+            await server.webhooks.join()  # every delivery done or given up
+    finally:
+        await runner.cleanup()
+    assert [d.ok for d in server.webhook_deliveries] == [True, True]  # sent twice,
+    assert [str(artwork.id) for artwork in received] == [job]  # handled once
+```
+
+A route can also be added once the receiver's port is known,
+`server.webhooks.route("https://my.app", receiver_base)`. The knobs of `WebhookOptions`, all
+timed on the server's clock (a `FakeClock` in tests, so nothing really sleeps):
+
+- `delay`: seconds after the end before the first attempt.
+- `repeats`, `repeat_delay`: extra identical deliveries, to test a receiver's memory.
+- `failures`: the first n attempts of each delivery count as failed whatever the answer (a
+  lost answer), so the receiver gets the same POST again.
+- `max_attempts` (default 5), `backoff` (1 s), `backoff_factor` (2), `backoff_max` (60 s):
+  an attempt fails on a status outside 2xx (redirects are not followed), a connection error
+  or its `timeout` (10 real seconds); it is retried after 1, 2, 4... seconds, then given up.
+
+Every attempt is a `WebhookDelivery` in `server.webhook_deliveries`: the artwork's id, the
+webhook and the loopback target (both without the `token` parameter), which delivery and
+attempt, the clock's time, the status or error, `ok`, and `gave_up` on a delivery's last
+failed attempt. Closing the server cancels the deliveries still to come.
+
 ## Data
 
 `make_artworks(n, *, seed=0, start=0, kinds=None, extras=True)` gives deterministic, valid
@@ -230,6 +297,7 @@ from ._images import IMAGE_CONTENT_TYPES, IMAGE_EXTS, image_bytes, image_ext
 from ._jobs import JOB_OUTCOMES
 from ._listing import ListingOptions
 from ._server import FakeTengrAI
+from ._webhooks import WebhookDelivery, WebhookOptions, WebhookSender
 
 __all__ = [
     "CREATE_FAULTS",
@@ -252,6 +320,9 @@ __all__ = [
     "KindMix",
     "ListingOptions",
     "RecordedRequest",
+    "WebhookDelivery",
+    "WebhookOptions",
+    "WebhookSender",
     "image_bytes",
     "image_ext",
     "index_of",

@@ -125,10 +125,12 @@ class Jobs:
 
     A job reaches its outcome either as the clock passes its :attr:`Job.ends_at`, or through
     :meth:`finish` (its last poll, :meth:`finish_all` and :meth:`set_status` all go there).
-    Callers hold the server's lock.
+    Callers hold the server's lock. *on_finish* hears of every :meth:`finish` (the webhook
+    sender looks again at that job); it must not take the lock.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, on_finish: Callable[[int], None] | None = None) -> None:
+        self._on_finish = on_finish
         self._jobs: dict[int, Job] = {}
         # set_status() overrides, by index.
         self._statuses: dict[int, str] = {}
@@ -168,6 +170,8 @@ class Jobs:
             job.outcome = outcome
         if job.finished_at is None:
             job.finished_at = now
+        if self._on_finish is not None:
+            self._on_finish(index)
         return shown != job.outcome
 
     def finish_all(self, now: float) -> list[str]:

@@ -6,14 +6,14 @@ Synthetic items are made and serialized when a window first holds them; jobs are
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 import orjson
 
 from ._data import KindMix, index_of, make_artwork
-from ._jobs import Jobs, new_job, with_status
+from ._jobs import JOB_OUTCOMES, Jobs, new_job, with_status
 
 if TYPE_CHECKING:
     from .._clock import Clock
@@ -96,6 +96,7 @@ class Listing:
         *,
         images: ImageHost,
         clock: Clock,
+        on_finish: Callable[[int], None] | None = None,
     ) -> None:
         self.options = options
         self._explicit = list(artworks) if artworks is not None else None
@@ -113,7 +114,7 @@ class Listing:
         # Whether the results of synthetic artworks point at the image host.
         self._on_host = images.options.images
         self._clock = clock
-        self.jobs = Jobs()
+        self.jobs = Jobs(on_finish)
         self._inserted = 0
         self._listings = 0
         #: Serialized items by index (negative for inserted ones): each is dumped once. Jobs
@@ -162,8 +163,11 @@ class Listing:
         self.jobs.add(index, job)
         return str(artwork["id"])
 
-    def add_created(self, artwork: dict[str, Any], options: CreateOptions) -> None:
-        """Add a created *artwork* at the front, run as a job, its results on the image host."""
+    def add_created(self, artwork: dict[str, Any], options: CreateOptions) -> int:
+        """Add a created *artwork* at the front, run as a job, its results on the image host.
+
+        Returns its listing index.
+        """
         self._inserted += 1
         index = -self._inserted
         job = new_job(
@@ -177,6 +181,7 @@ class Listing:
             results=self._images.urls(artwork["id"], options.images),
         )
         self.jobs.add(index, job)
+        return index
 
     def polled(self, index: int) -> None:
         """Count a clean GET by id of the artwork at *index*: a job's poll."""
@@ -221,6 +226,17 @@ class Listing:
     def item(self, index: int) -> bytes:
         """The JSON the API answers for the artwork at *index*, now."""
         return self._item(index, self._clock.monotonic())
+
+    def final(self, index: int) -> tuple[bytes | None, float | None]:
+        """The job at *index* for its webhook: its final JSON, and when it ends by time.
+
+        The JSON is what GET by id answers once it shows a final status (``None`` before);
+        the time is :attr:`Job.ends_at`.
+        """
+        now = self._clock.monotonic()
+        final = self._served(index, now).get("status") in JOB_OUTCOMES
+        job = self.jobs.get(index)
+        return (self._item(index, now) if final else None), (None if job is None else job.ends_at)
 
     def window(self, offset: int, limit: int) -> bytes:
         """The JSON array of a listing page."""

@@ -50,7 +50,8 @@ class ApiRoutes:
     """The handlers of the API's routes, over one server's listing, faults and creates.
 
     Every request but an unknown path's goes through the redirect, then the key, first.
-    Each is handed to *on_request*, recorded, before anything is awaited.
+    Each is handed to *on_request*, recorded, before anything is awaited; each job a create
+    made to *on_created* (its index, id and the request's body).
     """
 
     def __init__(
@@ -65,6 +66,7 @@ class ApiRoutes:
         lock: threading.Lock,
         clock: Clock,
         on_request: Callable[[RecordedRequest], None],
+        on_created: Callable[[int, str, Any], None],
     ) -> None:
         self._listing = listing
         self._faults = faults
@@ -75,6 +77,7 @@ class ApiRoutes:
         self._lock = lock
         self._clock = clock
         self._on_request = on_request
+        self._on_created = on_created
 
     def app(self, *, images: _Handler | None) -> web.Application:
         """The API's application: its routes, then the image route if given, then any path."""
@@ -114,7 +117,8 @@ class ApiRoutes:
                     clock=self._clock,
                 )
                 if decision.job is not None:
-                    self._listing.add_created(decision.job, self._creates.options)
+                    index = self._listing.add_created(decision.job, self._creates.options)
+                    self._on_created(index, str(decision.job["id"]), body)
                 answer = Answer(
                     decision.status, decision.body, decision.fault, headers=decision.headers
                 )

@@ -11,7 +11,7 @@ import contextlib
 import sys
 import threading
 from collections.abc import Collection, Generator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 import yarl
 from aiohttp import web
@@ -28,6 +28,7 @@ from ._jobs import JOB_OUTCOMES, check_job
 from ._keywords import NOT_GIVEN, options_of
 from ._listing import Listing, ListingOptions
 from ._routes import ApiRoutes
+from ._webhooks import WebhookDelivery, WebhookOptions, WebhookSender
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -78,7 +79,8 @@ class FakeTengrAI:
     ``offset`` or ``limit``, 401, 404 (an unknown artwork or endpoint), and the HTTP faults.
     :meth:`start_job` adds an artwork that moves through its statuses as it is polled;
     :meth:`finish_jobs` and :meth:`set_status` move artworks on at once (between two runs of the
-    code under test, say).
+    code under test, say). A job created with a ``webhook`` has its final artwork POSTed there
+    when it ends, through a loopback route (see ``webhooks``).
 
     ``GET /images/{id}/{n}.{ext}`` (``ext`` ``png`` or ``webp``; no key needed, as on a CDN)
     answers a small valid image that depends only on ``(id, n, ext)``: :meth:`image_bytes`
@@ -114,6 +116,10 @@ class FakeTengrAI:
             :attr:`RecordedRequest.body`) record every body.
         clock: Where jobs read the time (a :class:`~tengrai_async.testing.FakeClock` in
             tests); default the system clock.
+        webhooks: How a job created with a ``webhook`` (a create body's, or
+            :meth:`start_job`'s) is delivered when it ends: its final artwork POSTed to the
+            loopback base its origin is routed to (see :class:`WebhookOptions`; every attempt
+            in :attr:`webhook_deliveries`, more routes with ``server.webhooks.route()``).
         listing_options: What is listed (:class:`ListingOptions`).
         fault_options: Which API requests fail, and how (:class:`FaultOptions`).
         image_options: The image host (:class:`ImageOptions`).
@@ -160,6 +166,7 @@ class FakeTengrAI:
         image_chunk_delay: float = NOT_GIVEN,
         create: CreateOptions | None = None,
         clock: Clock | None = None,
+        webhooks: WebhookOptions | None = None,
         listing_options: ListingOptions | None = None,
         fault_options: FaultOptions | None = None,
         image_options: ImageOptions | None = None,
@@ -186,7 +193,13 @@ class FakeTengrAI:
             lock=self._lock,
             on_request=lambda recorded: self.image_requests.append(recorded),  # noqa: PLW0108
         )
-        self._listing = Listing(artworks, listing, images=self._images, clock=self._clock)
+        #: The webhook sender: its routes, deliveries still to come, and records.
+        self.webhooks = WebhookSender(
+            webhooks or WebhookOptions(), clock=self._clock, final=self._final
+        )
+        self._listing = Listing(
+            artworks, listing, images=self._images, clock=self._clock, on_finish=self.webhooks.poke
+        )
         self._creates = CreateRoutes(
             create or CreateOptions(), seed=listing.seed, retry_after=fault.retry_after
         )
@@ -200,6 +213,7 @@ class FakeTengrAI:
             lock=self._lock,
             clock=self._clock,
             on_request=lambda recorded: self.requests.append(recorded),  # noqa: PLW0108
+            on_created=self._created,
         )
         # The lambdas above look the lists up on each request, so a test may replace them.
         self._runner: web.AppRunner | None = None
@@ -281,6 +295,7 @@ class FakeTengrAI:
             msg = "the fake server is already running"
             raise RuntimeError(msg)
         self._faults.open()
+        self.webhooks.open(asyncio.get_running_loop())
         same = self.image_options.image_origin == "same"
         app = self._routes.app(images=self._images.handle if same else None)
         runner = await listen(app, self._host, self._port)
@@ -299,6 +314,7 @@ class FakeTengrAI:
     async def close(self) -> None:
         """Stop listening; closing a server that is not running does nothing."""
         self._faults.release()  # the requests that "timeout" faults hold end now
+        await self.webhooks.close()
         runner, self._runner, self._url = self._runner, None, None
         try:
             await self._images.close()
@@ -373,6 +389,7 @@ class FakeTengrAI:
         outcome: str = "succeeded",
         polls: int = 2,
         seconds: float | None = None,
+        webhook: str | None = None,
     ) -> str:
         """Start a job: add one new artwork at the front, as :meth:`insert` does; return its id.
 
@@ -395,14 +412,24 @@ class FakeTengrAI:
             outcome: ``"succeeded"``, ``"failed"`` or ``"canceled"``.
             polls: How many GETs by id see each of ``"starting"`` and ``"processing"`` (>= 1).
             seconds: How long the job takes in wall-clock seconds (> 0), instead of polls.
+            webhook: Where to POST the final artwork when the job ends (see ``webhooks`` in
+                :class:`FakeTengrAI`); on a running server only.
 
         Raises:
-            ValueError: An empty *kind*, an unknown *outcome*, *polls* < 1, or *seconds* not a
-                positive finite number.
+            ValueError: An empty *kind*, an unknown *outcome*, *polls* < 1, *seconds* not a
+                positive finite number, or *webhook* not an absolute http(s) URL.
+            RuntimeError: A *webhook* while the server is not running.
         """
         check_job(kind, outcome, polls, seconds)
+        if webhook is not None:
+            self.webhooks.check(webhook)
         with self._lock:
-            return self._listing.start_job(kind, outcome=outcome, polls=polls, seconds=seconds)
+            artwork_id = self._listing.start_job(
+                kind, outcome=outcome, polls=polls, seconds=seconds
+            )
+            if webhook is not None:
+                self.webhooks.watch(self._listing.next_index + 1, artwork_id, webhook)
+            return artwork_id
 
     def finish_jobs(self) -> list[str]:
         """Move every job of :meth:`start_job` to its outcome now; return the ids it moved.
@@ -437,6 +464,22 @@ class FakeTengrAI:
             raise ValueError(msg)
         with self._lock:
             self._listing.set_status(artwork_id, status)
+
+    @property
+    def webhook_deliveries(self) -> list[WebhookDelivery]:
+        """Every attempt to deliver a job's final artwork to its webhook, in order."""
+        return list(self.webhooks.deliveries)
+
+    def _final(self, index: int) -> tuple[bytes | None, float | None]:
+        # For the webhook sender, from its task on the server's loop.
+        with self._lock:
+            return self._listing.final(index)
+
+    def _created(self, index: int, artwork_id: str, body: Any) -> None:
+        # A job a create made (under the lock): its body's webhook, if any, is watched.
+        webhook = cast("dict[str, object]", body).get("webhook")  # a created job's body
+        if isinstance(webhook, str):
+            self.webhooks.watch(index, artwork_id, webhook)
 
     # -- faults ----------------------------------------------------------------------------
 
