@@ -11,7 +11,7 @@ import contextlib
 import sys
 import threading
 from collections.abc import Collection, Generator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, Literal, cast
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import yarl
 from aiohttp import web
@@ -213,7 +213,7 @@ class FakeTengrAI:
             lock=self._lock,
             clock=self._clock,
             on_request=lambda recorded: self.requests.append(recorded),  # noqa: PLW0108
-            on_created=self._created,
+            on_created=self.webhooks.created,
         )
         # The lambdas above look the lists up on each request, so a test may replace them.
         self._runner: web.AppRunner | None = None
@@ -474,12 +474,6 @@ class FakeTengrAI:
         # For the webhook sender, from its task on the server's loop.
         with self._lock:
             return self._listing.final(index)
-
-    def _created(self, index: int, artwork_id: str, body: Any) -> None:
-        # A job a create made (under the lock): its body's webhook, if any, is watched.
-        webhook = cast("dict[str, object]", body).get("webhook")  # a created job's body
-        if isinstance(webhook, str):
-            self.webhooks.watch(index, artwork_id, webhook)
 
     # -- faults ----------------------------------------------------------------------------
 

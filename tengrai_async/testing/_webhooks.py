@@ -11,7 +11,7 @@ import functools
 import ipaddress
 import math
 from collections.abc import Callable, Mapping
-from typing import Final
+from typing import Any, Final, cast
 
 import aiohttp
 import attrs
@@ -227,6 +227,12 @@ class WebhookSender:
             msg = "a job with a webhook needs a running server: use start() or async with"
             raise RuntimeError(msg)
         return loop, url
+
+    def created(self, index: int, artwork_id: str, body: Any) -> None:
+        """Watch the job a create made from *body* (a JSON object), if it names a webhook."""
+        webhook = cast("dict[str, object]", body).get("webhook")
+        if isinstance(webhook, str):
+            self.watch(index, artwork_id, webhook)
 
     def watch(self, index: int, artwork_id: str, webhook: str) -> None:
         """Deliver the job *artwork_id*, at listing *index*, to *webhook* once it ends.
