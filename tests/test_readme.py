@@ -170,9 +170,12 @@ def test_the_errors_example_reads_the_servers_retry_after() -> None:
     assert out.getvalue() == "retry in 7.0\n"
 
 
-def test_the_with_options_example_gets_an_artwork_without_retries() -> None:
+def test_the_with_options_example_of_the_reference_gets_an_artwork_without_retries() -> None:
     example = as_coroutine(
-        block("client.with_options("), "client", "artwork_id", returns="fast, artwork"
+        block("client.with_options(", docstring(tengrai_async)),
+        "client",
+        "artwork_id",
+        returns="fast, artwork",
     )
 
     async def run() -> None:
@@ -231,6 +234,7 @@ def test_the_web_example_serves_the_newest_artwork_and_the_listing(
 
 def test_every_example_in_the_reference_runs() -> None:
     run_here = {
+        tengrai_async: ["client.with_options("],
         tengrai_async.archive: ["tengrai_async.archive.sync("],
         tengrai_async.web: ["web.run_app(app)"],
         # tests/test_testing_kit_readme.py runs the testing kit's test files

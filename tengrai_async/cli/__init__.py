@@ -179,6 +179,30 @@ Its exit codes:
   error are named, what was stored is kept.
 - 130: interrupted (Ctrl-C); the next run carries on.
 
+## `tengrai-async browse`
+
+`tengrai-async browse DIR [--host HOST] [--port PORT] [--open]` serves the archive in DIR as a
+web gallery on http://127.0.0.1:8477/ (the first line printed is the URL; `--port 0` picks a
+free one; `--open` opens it in the default browser; Ctrl-C or SIGTERM stops it, exit 0). Its
+pages, search and JSON API are in the `tengrai_async.gallery` docstring. It only reads
+`DIR/archive.sqlite` (an archive run may write it meanwhile), keeps thumbnails in
+`DIR/thumbnails/`, and serves nothing but those and `DIR/images/`. It listens on this machine
+only unless `--host` names another interface, which it warns about: everyone who can reach it
+then sees the whole archive. It needs the `gallery` extra (it says so, exit 2, without it).
+Exit 2 also for DIR holding no archive (the file is named), an archive written by a newer
+tengrai-async or not yet brought to schema 2 by `archive`, or HOST:PORT that cannot be
+listened on.
+
+## `tengrai-async search`
+
+`tengrai-async search DIR QUERY [--type TYPE] [--status STATUS] [--json]` prints the archived
+artworks whose text parameters (`prompt`, `negativePrompt`, `textPrompt`, ...) hold every word
+of QUERY, each word as a prefix (`fox` finds "foxes"), newest first: id, created (UTC), type,
+status and prompt, fitted to the terminal; `--json` prints each artwork's JSON exactly as the
+API sent it, one a line. `--type` and `--status` are repeatable filters; an empty QUERY
+matches every artwork. Exit 0 (no match too: stderr says so), 2 as for `browse`, 141 when the
+reader of the output goes away.
+
 ## `tengrai-async list`
 
 Prints one page as an aligned table: id, type, status, created (UTC), style, and the prompt
