@@ -27,7 +27,7 @@ from tengrai_async import TengrAI
 count, prefetch = int(sys.argv[1]), int(sys.argv[2])
 
 async def listing(url):
-    async with TengrAI(api_key=API_KEY, base_url=url) as client:
+    async with TengrAI(api_key=API_KEY, base_url=url, trust_env=False) as client:
         seen = 0
         async for _ in client.artworks.iterate(page_size=500, prefetch=prefetch):
             seen += 1

@@ -58,7 +58,7 @@ def test_plugin_marker_passes_its_keywords_to_the_server(pytester: pytest.Pytest
     result = run(
         pytester,
         """
-        from tengrai_async.testing import make_artworks
+        from tengrai_async.testing import ListingOptions, make_artworks
 
         @pytest.mark.tengrai_server(count=3, seed=9, retry_after=4, images=False)
         def test_configured(tengrai_server):
@@ -72,9 +72,14 @@ def test_plugin_marker_passes_its_keywords_to_the_server(pytester: pytest.Pytest
         @pytest.mark.tengrai_server(artworks=[{"id": "x"}])
         def test_explicit(tengrai_server):
             assert fetch(tengrai_server) == [{"id": "x"}]
+
+        @pytest.mark.tengrai_server(listing_options=ListingOptions(count=7, seed=9), images=False)
+        def test_a_group(tengrai_server):
+            # The fixture's own count=100 stays out of it: the group says how many.
+            assert fetch(tengrai_server) == make_artworks(7, seed=9)
         """,
     )
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
 
 
 def test_plugin_gives_each_test_a_fresh_server(pytester: pytest.Pytester) -> None:

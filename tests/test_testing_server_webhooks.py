@@ -403,6 +403,32 @@ def test_a_webhook_needs_a_running_server() -> None:
         FakeTengrAI().start_job(webhook=WEBHOOK)
 
 
+async def test_a_server_that_failed_to_start_takes_no_webhook() -> None:
+    async with FakeTengrAI() as running:
+        taken = FakeTengrAI(port=running.url.port or 0)
+        with pytest.raises(OSError, match="address already in use"):
+            await taken.start()
+        with pytest.raises(RuntimeError, match="running server"):
+            taken.start_job(webhook=WEBHOOK)
+        assert taken.total == 0  # refused before the job was added
+
+
+async def test_a_create_answered_while_the_server_closes_is_a_job_without_a_delivery(
+    receiver: Receiver,
+) -> None:
+    # close() ends the deliveries first, then stops listening: a create in between is
+    # answered as ever (its job made and listed), and nothing is delivered for it.
+    async with FakeTengrAI(webhooks=options(receiver)) as server:
+        await server.webhooks.close()
+        async with server.client() as client:
+            job = await client.artworks.create_quantum(prompt="a red fox", webhook=WEBHOOK)
+        assert server.ids()[0] == str(job.id)
+        server.finish_jobs()
+    assert [request.status for request in server.requests] == [202]
+    assert server.webhook_deliveries == []
+    assert receiver.posts == []
+
+
 async def test_a_webhook_must_be_an_absolute_url() -> None:
     async with FakeTengrAI() as server:
         with pytest.raises(ValueError, match="absolute"):

@@ -199,14 +199,20 @@ unknown id) does not use one up. Two ways to inject them:
 
 A job created with a `webhook` (in the create body, as the SDK's `create_*(webhook=...)`
 sends it, or `server.start_job(webhook=...)` on a running server) is delivered when it
-ends: by time on the server's `clock`, at once by `finish_jobs()` or `set_status()`, or on
-the GET by id that shows its outcome. The sender POSTs exactly the bytes
+ends: by time on the server's `clock`, at once by `finish_jobs()` or `set_status()`, or, for
+a job run by polls, once the last GET by id that sees it `processing` is answered (from then
+on the listing and the next GET show its outcome). The sender POSTs exactly the bytes
 `GET /v2/artworks/{id}` then answers (`Content-Type: application/json`). The SDK and the
 fake server take only `https://` webhooks of public hosts, as the API does, so the server
 sends nothing anywhere but where `WebhookOptions.routes` says: a public origin mapped to a
 loopback base (a literal `127.0.0.1` or `[::1]` address), POSTed with the webhook's own path
 and query (its token included). A webhook of an origin without a route is recorded as
 undeliverable and nothing is sent, not even a DNS lookup.
+
+The sender sleeps on the server's clock (until a job's end, `delay`, backoff), so on an
+auto-advancing `FakeClock` it moves time on by itself, for the client sharing that clock too;
+a test that must see a delivery before a poll moves time by hand (`FakeClock(auto_advance=False)`
+and `clock.advance()`), or ends jobs with `finish_jobs()`.
 
 ```python
 # test_my_webhook.py

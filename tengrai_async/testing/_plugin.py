@@ -71,7 +71,7 @@ def tengrai_server(request: pytest.FixtureRequest) -> Iterator[FakeTengrAI]:
     tests and for async tests under any event loop plugin.
     """
     kwargs = _marker_kwargs(request, "tengrai_server")
-    if "artworks" not in kwargs:
+    if "artworks" not in kwargs and "listing_options" not in kwargs:
         kwargs.setdefault("count", _DEFAULT_COUNT)
     with FakeTengrAI.in_thread(**kwargs) as server:
         yield server

@@ -295,7 +295,6 @@ class FakeTengrAI:
             msg = "the fake server is already running"
             raise RuntimeError(msg)
         self._faults.open()
-        self.webhooks.open(asyncio.get_running_loop())
         same = self.image_options.image_origin == "same"
         app = self._routes.app(images=self._images.handle if same else None)
         runner = await listen(app, self._host, self._port)
@@ -306,6 +305,7 @@ class FakeTengrAI:
             await runner.cleanup()
             raise
         self._runner, self._url = runner, url
+        self.webhooks.open(asyncio.get_running_loop())  # only a running server takes webhooks
         if self.image_options.images:
             # The cached items name the image origin, whose port may have changed.
             with self._lock:
@@ -421,9 +421,9 @@ class FakeTengrAI:
             RuntimeError: A *webhook* while the server is not running.
         """
         check_job(kind, outcome, polls, seconds)
-        if webhook is not None:
-            self.webhooks.check(webhook)
         with self._lock:
+            if webhook is not None:
+                self.webhooks.check(webhook)  # before the job is added: nothing half done
             artwork_id = self._listing.start_job(
                 kind, outcome=outcome, polls=polls, seconds=seconds
             )

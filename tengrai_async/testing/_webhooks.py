@@ -7,6 +7,7 @@ lost answers and retries with backoff are knobs, all timed on the server's clock
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import ipaddress
 import math
@@ -70,11 +71,12 @@ class WebhookOptions:
 
     A job created with a ``webhook`` (a create POST whose body carries one, or
     ``start_job(webhook=...)``) is delivered when it ends: by time on the server's clock, or
-    at once by ``finish_jobs()`` or ``set_status()``, or on the GET by id that shows its
-    outcome. The POST's body is exactly the bytes ``GET /v2/artworks/{id}`` then answers,
-    ``Content-Type: application/json``. An attempt succeeds on a 2xx answer; any other status
-    (redirects are not followed), a connection error or a timeout fails it, and it is tried
-    again after a backoff, up to *max_attempts* in all. Every attempt is recorded
+    at once by ``finish_jobs()`` or ``set_status()``, or, for a job run by polls, once the
+    last GET by id that sees it ``processing`` is answered (from then on the listing and the
+    next GET show its outcome). The POST's body is exactly the bytes ``GET /v2/artworks/{id}``
+    then answers, ``Content-Type: application/json``. An attempt succeeds on a 2xx answer;
+    any other status (redirects are not followed), a connection error or a timeout fails it,
+    and it is tried again after a backoff, up to *max_attempts* in all. Every attempt is recorded
     (:class:`WebhookDelivery`, in ``server.webhook_deliveries``).
 
     The real API POSTs to public hosts only (and the client refuses any other ``webhook``),
@@ -231,7 +233,9 @@ class WebhookSender:
     def created(self, index: int, artwork_id: str, body: Any) -> None:
         """Watch the job a create made from *body* (a JSON object), if it names a webhook."""
         webhook = cast("dict[str, object]", body).get("webhook")
-        if isinstance(webhook, str):
+        # A create answered while the server closes makes its job, but close() has ended the
+        # deliveries: it is not watched (rather than a 500 for a job that was made).
+        if isinstance(webhook, str) and self._loop is not None:
             self.watch(index, artwork_id, webhook)
 
     def watch(self, index: int, artwork_id: str, webhook: str) -> None:
@@ -243,15 +247,12 @@ class WebhookSender:
         loop, url = self.check(webhook)
         self._on_loop(loop, lambda: self._spawn(_Watch(index, artwork_id, url)))
 
-    def poke(self, index: int | None = None) -> None:
-        """Look again whether the job at *index* (``None``: every job) has ended."""
+    def poke(self, index: int) -> None:
+        """Look again whether the job at *index* has ended (it was finished, or polled)."""
         loop = self._loop
-        if loop is None:
-            return
-        watches = list(self._watches.values()) if index is None else [self._watches.get(index)]
-        for watch in watches:
-            if watch is not None:
-                self._on_loop(loop, watch.poked.set)
+        watch = self._watches.get(index)
+        if loop is not None and watch is not None:
+            self._on_loop(loop, watch.poked.set)
 
     async def join(self) -> None:
         """Wait until every delivery of the jobs watched so far is over (done or given up).
@@ -280,7 +281,10 @@ class WebhookSender:
         if running is loop:
             call()
         else:
-            loop.call_soon_threadsafe(call)
+            # The server's loop may close meanwhile (in_thread, from another thread): then
+            # the server is gone, and so is whatever this call was for.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(call)
 
     def _spawn(self, watch: _Watch) -> None:
         if self._loop is None:  # pragma: no cover - closed meanwhile, from another thread
