@@ -81,6 +81,15 @@ def summary(deliveries: list[WebhookDelivery]) -> list[tuple[int, int, int | Non
     return [(d.delivery, d.attempt, d.status, d.ok, d.gave_up) for d in deliveries]
 
 
+async def deliveries_of_one_job(knobs: WebhookOptions) -> list[WebhookDelivery]:
+    """Every attempt to deliver one job, finished at once, on a fresh server and FakeClock."""
+    async with FakeTengrAI(clock=FakeClock(), webhooks=knobs) as server:
+        server.start_job(webhook=WEBHOOK)
+        server.finish_jobs()
+        await server.webhooks.join()
+        return server.webhook_deliveries
+
+
 def sender_tasks() -> list[str]:
     """The names of the tasks the sender runs (its deliveries, and their sleeps), sorted."""
     names = (getattr(task.get_coro(), "__qualname__", "") for task in asyncio.all_tasks())
@@ -218,11 +227,7 @@ async def test_failing_attempts_back_off_up_to_max_attempts_then_give_up(
 ) -> None:
     receiver.statuses = [500, 503, 502, 500]
     knobs = options(receiver, max_attempts=3, backoff=2.0, backoff_factor=3.0)
-    async with FakeTengrAI(clock=FakeClock(), webhooks=knobs) as server:
-        server.start_job(webhook=WEBHOOK)
-        server.finish_jobs()
-        await server.webhooks.join()
-        deliveries = server.webhook_deliveries
+    deliveries = await deliveries_of_one_job(knobs)
     assert summary(deliveries) == [
         (0, 1, 500, False, False),
         (0, 2, 503, False, False),
@@ -236,21 +241,13 @@ async def test_failing_attempts_back_off_up_to_max_attempts_then_give_up(
 async def test_the_backoff_is_capped(receiver: Receiver) -> None:
     receiver.statuses = [500] * 4
     knobs = options(receiver, max_attempts=4, backoff=10.0, backoff_factor=10.0, backoff_max=30.0)
-    async with FakeTengrAI(clock=FakeClock(), webhooks=knobs) as server:
-        server.start_job(webhook=WEBHOOK)
-        server.finish_jobs()
-        await server.webhooks.join()
-        deliveries = server.webhook_deliveries
+    deliveries = await deliveries_of_one_job(knobs)
     assert [d.at - START for d in deliveries] == [0.0, 10.0, 40.0, 70.0]
 
 
 async def test_a_500_then_a_200_is_delivered_on_the_retry(receiver: Receiver) -> None:
     receiver.statuses = [500]
-    async with FakeTengrAI(clock=FakeClock(), webhooks=options(receiver)) as server:
-        server.start_job(webhook=WEBHOOK)
-        server.finish_jobs()
-        await server.webhooks.join()
-        deliveries = server.webhook_deliveries
+    deliveries = await deliveries_of_one_job(options(receiver))
     assert summary(deliveries) == [(0, 1, 500, False, False), (0, 2, 200, True, False)]
     assert [d.at for d in deliveries] == [START, START + 1.0]  # the default backoff: 1 s
     assert receiver.posts[0] == receiver.posts[1]
@@ -259,11 +256,7 @@ async def test_a_500_then_a_200_is_delivered_on_the_retry(receiver: Receiver) ->
 async def test_the_failures_knob_loses_answers_so_the_receiver_sees_the_post_again(
     receiver: Receiver,
 ) -> None:
-    async with FakeTengrAI(clock=FakeClock(), webhooks=options(receiver, failures=2)) as server:
-        server.start_job(webhook=WEBHOOK)
-        server.finish_jobs()
-        await server.webhooks.join()
-        deliveries = server.webhook_deliveries
+    deliveries = await deliveries_of_one_job(options(receiver, failures=2))
     assert summary(deliveries) == [
         (0, 1, 200, False, False),
         (0, 2, 200, False, False),
@@ -276,11 +269,7 @@ async def test_the_failures_knob_loses_answers_so_the_receiver_sees_the_post_aga
 
 async def test_a_refused_connection_is_retried_then_given_up() -> None:
     knobs = WebhookOptions(routes={ORIGIN: f"http://127.0.0.1:{free_port()}"}, max_attempts=2)
-    async with FakeTengrAI(clock=FakeClock(), webhooks=knobs) as server:
-        server.start_job(webhook=WEBHOOK)
-        server.finish_jobs()
-        await server.webhooks.join()
-        deliveries = server.webhook_deliveries
+    deliveries = await deliveries_of_one_job(knobs)
     assert summary(deliveries) == [(0, 1, None, False, False), (0, 2, None, False, True)]
     assert [d.error for d in deliveries] == ["ClientConnectorError"] * 2
 
